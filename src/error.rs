@@ -1,0 +1,281 @@
+//! The library's one error type.
+
+use std::fmt;
+use std::io;
+
+/// A `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in commentguard, with enough context to find the cause.
+///
+/// Data errors name the file (as the user gave it) and the line, and the column or field where
+/// one applies.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{file}: {source}")]
+    Io {
+        /// The file being read or written.
+        file: String,
+        /// The underlying I/O error.
+        source: io::Error,
+    },
+    /// A CSV or JSONL input could not be parsed.
+    #[error("{file}: line {line}: {message}")]
+    Parse {
+        /// The input file.
+        file: String,
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// A CSV record had a different number of fields from the header.
+    #[error("{file}: line {line}: found {found} fields, but the header has {expected}")]
+    FieldCount {
+        /// The input file.
+        file: String,
+        /// 1-based line number.
+        line: u64,
+        /// Fields in this record.
+        found: usize,
+        /// Fields in the header.
+        expected: usize,
+    },
+    /// A required column is not in the header.
+    #[error(
+        "{file}: no column {column:?}; the columns are: {}",
+        quoted_list(available)
+    )]
+    MissingColumn {
+        /// The input file.
+        file: String,
+        /// The column that was asked for.
+        column: String,
+        /// The columns the file has.
+        available: Vec<String>,
+    },
+    /// A label cell holds a value that is not a recognised boolean.
+    #[error(
+        "{file}: line {line}, column {column:?}: invalid label value {value:?} \
+         (expected 1/0, true/false or yes/no)"
+    )]
+    InvalidLabel {
+        /// The input file.
+        file: String,
+        /// 1-based line number.
+        line: u64,
+        /// The label column.
+        column: String,
+        /// The value found.
+        value: String,
+    },
+    /// A field or line is not valid UTF-8.
+    #[error("{file}: line {line}{}: invalid UTF-8", field_suffix(field))]
+    InvalidUtf8 {
+        /// The input file.
+        file: String,
+        /// 1-based line number.
+        line: u64,
+        /// The column, for CSV input.
+        field: Option<String>,
+    },
+    /// The input has no header or no content at all.
+    #[error("{file}: the file is empty")]
+    EmptyInput {
+        /// The input file.
+        file: String,
+    },
+    /// The input has a header but no data rows.
+    #[error("{file}: the file has a header but no rows")]
+    NoRows {
+        /// The input file.
+        file: String,
+    },
+    /// Every row of the input was invalid and skipped.
+    #[error("{file}: all {skipped} rows were invalid and skipped")]
+    AllRowsSkipped {
+        /// The input file.
+        file: String,
+        /// How many rows were skipped.
+        skipped: u64,
+    },
+    /// A model file could not be loaded.
+    #[error("{file}: {kind}")]
+    Model {
+        /// The model file (`<embedded>` for the built-in model).
+        file: String,
+        /// What is wrong with it.
+        kind: ModelError,
+    },
+    /// A hyper-parameter or option is out of range.
+    #[error("invalid {name} {value}: {reason}")]
+    InvalidParam {
+        /// The parameter.
+        name: &'static str,
+        /// The value given.
+        value: String,
+        /// The accepted range.
+        reason: &'static str,
+    },
+    /// A label spec (`--label`) or threshold spec could not be parsed.
+    #[error("invalid {what} {spec:?}: {reason}")]
+    InvalidSpec {
+        /// What kind of spec it is.
+        what: &'static str,
+        /// The spec as given.
+        spec: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A label has no rows of one class, so its head cannot be trained.
+    #[error(
+        "label {label:?} has no {class} rows; each label needs both positive and negative examples"
+    )]
+    NoExamples {
+        /// The label.
+        label: String,
+        /// "positive" or "negative".
+        class: &'static str,
+    },
+    /// An error raised by linfa's dataset types (linfa's `Fit` requires we can carry one).
+    #[error(transparent)]
+    Linfa(#[from] linfa::Error),
+    /// A label was named that the model does not have.
+    #[error(
+        "the model has no label {label:?}; its labels are: {}",
+        quoted_list(available)
+    )]
+    UnknownLabel {
+        /// The label asked for.
+        label: String,
+        /// The model's labels.
+        available: Vec<String>,
+    },
+}
+
+/// Why a model file was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// The file does not start with the commentguard magic bytes.
+    NotAModel,
+    /// The file is shorter than its header says.
+    Truncated {
+        /// Bytes the header promises.
+        expected: u64,
+        /// Bytes present.
+        found: u64,
+    },
+    /// The file is longer than its header says.
+    TrailingBytes {
+        /// Bytes the header promises.
+        expected: u64,
+        /// Bytes present.
+        found: u64,
+    },
+    /// The file was written by a newer commentguard.
+    UnsupportedVersion {
+        /// The file's format version.
+        found: u32,
+        /// The newest version this build reads.
+        supported: u32,
+    },
+    /// The checksum does not match the contents.
+    ChecksumMismatch,
+    /// The contents decode to something inconsistent.
+    Corrupt(String),
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModelError::NotAModel => f.write_str("not a commentguard model file"),
+            ModelError::Truncated { expected, found } => write!(
+                f,
+                "truncated model file: expected {expected} bytes, found {found}"
+            ),
+            ModelError::TrailingBytes { expected, found } => write!(
+                f,
+                "model file has trailing data: expected {expected} bytes, found {found}"
+            ),
+            ModelError::UnsupportedVersion { found, supported } => write!(
+                f,
+                "model format version {found} is newer than this commentguard reads \
+                 (up to {supported}); upgrade commentguard"
+            ),
+            ModelError::ChecksumMismatch => {
+                f.write_str("checksum mismatch: the model file is corrupted")
+            }
+            ModelError::Corrupt(why) => write!(f, "corrupted model file: {why}"),
+        }
+    }
+}
+
+impl Error {
+    pub(crate) fn io(file: impl Into<String>, source: io::Error) -> Error {
+        Error::Io {
+            file: file.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn model(file: impl Into<String>, kind: ModelError) -> Error {
+        Error::Model {
+            file: file.into(),
+            kind,
+        }
+    }
+
+    /// True when the error is a broken pipe on output, which a CLI treats as a normal end.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+fn quoted_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|s| format!("{s:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn field_suffix(field: &Option<String>) -> String {
+    match field {
+        Some(name) => format!(", column {name:?}"),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_column_lists_available_columns() {
+        let e = Error::MissingColumn {
+            file: "a.csv".into(),
+            column: "text".into(),
+            available: vec!["id".into(), "body".into()],
+        };
+        assert_eq!(
+            e.to_string(),
+            r#"a.csv: no column "text"; the columns are: "id", "body""#
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_names_field_when_known() {
+        let e = Error::InvalidUtf8 {
+            file: "a.csv".into(),
+            line: 3,
+            field: Some("text".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            r#"a.csv: line 3, column "text": invalid UTF-8"#
+        );
+    }
+}
