@@ -1,0 +1,663 @@
+//! Reading comments and labels from CSV, JSONL and plain lines.
+//!
+//! Every reader streams: it calls back once per row with a reused [`Record`], so memory does
+//! not grow with the file. Errors name the file, line and column; with `skip_invalid` the rows
+//! that would have failed are counted in [`ReadSummary`] instead.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+use crate::format::{HashingReader, Source};
+
+/// The layout of an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    /// CSV with a header row.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+    /// One comment per line, no header.
+    Lines,
+}
+
+impl InputFormat {
+    /// JSONL for `.jsonl` and `.ndjson` files, CSV otherwise.
+    pub fn from_path(path: &Path) -> InputFormat {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("jsonl" | "ndjson") => InputFormat::Jsonl,
+            _ => InputFormat::Csv,
+        }
+    }
+}
+
+/// Reads `path` (`-` for standard input) in `format`, calling `f` for each row; returns the
+/// summary and a [`Source`] naming the file with the SHA-256 of its bytes.
+pub fn read_path(
+    path: &Path,
+    format: InputFormat,
+    opts: &InputOptions,
+    f: impl FnMut(&Record) -> Result<()>,
+) -> Result<(ReadSummary, Source)> {
+    let name = path.display().to_string();
+    let reader: Box<dyn Read> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(File::open(path).map_err(|e| Error::io(&name, e))?)
+    };
+    let mut hashing = HashingReader::new(reader);
+    let summary = read_format(&mut hashing, &name, format, opts, f)?;
+    // Hash any bytes the parser did not need (a trailing newline, say) so the digest covers the file.
+    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(|e| Error::io(&name, e))?;
+    let source = Source {
+        name: path
+            .file_name()
+            .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned()),
+        sha256: hashing.sha256_hex(),
+        rows: summary.rows,
+        skipped: summary.skipped,
+    };
+    Ok((summary, source))
+}
+
+/// Reads `reader` in `format`.
+pub fn read_format<R: Read>(
+    reader: R,
+    file: &str,
+    format: InputFormat,
+    opts: &InputOptions,
+    f: impl FnMut(&Record) -> Result<()>,
+) -> Result<ReadSummary> {
+    match format {
+        InputFormat::Csv => read_csv(reader, file, opts, f),
+        InputFormat::Jsonl => read_jsonl(BufReader::new(reader), file, opts, f),
+        InputFormat::Lines => read_lines(BufReader::new(reader), file, opts.skip_invalid, f),
+    }
+}
+
+/// How a label is read from a column: `NAME`, `NAME=COLUMN` or `NAME=COLUMN:V1,V2`.
+///
+/// A plain column holds 1/0, true/false or yes/no (any case). With values, the column is
+/// categorical: positive when the value is one of them, negative otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelSpec {
+    /// The label's name in the model.
+    pub name: String,
+    /// The column it is read from.
+    pub column: String,
+    /// Values that mean positive, for a categorical column.
+    pub positive: Option<Vec<String>>,
+}
+
+impl FromStr for LabelSpec {
+    type Err = Error;
+
+    fn from_str(spec: &str) -> Result<LabelSpec> {
+        let bad = |reason| Error::InvalidSpec {
+            what: "label",
+            spec: spec.to_owned(),
+            reason,
+        };
+        let (name, rest) = match spec.split_once('=') {
+            Some((name, rest)) => (name, Some(rest)),
+            None => (spec, None),
+        };
+        if name.is_empty() {
+            return Err(bad(
+                "the label name is empty (use NAME, NAME=COLUMN or NAME=COLUMN:V1,V2)",
+            ));
+        }
+        let (column, positive) = match rest {
+            None => (name, None),
+            Some(rest) => match rest.split_once(':') {
+                None => (rest, None),
+                Some((column, values)) => {
+                    let values: Vec<String> = values.split(',').map(str::to_owned).collect();
+                    if values.iter().any(String::is_empty) {
+                        return Err(bad("a positive value is empty (use NAME=COLUMN:V1,V2)"));
+                    }
+                    (column, Some(values))
+                }
+            },
+        };
+        if column.is_empty() {
+            return Err(bad("the column name is empty (use NAME=COLUMN)"));
+        }
+        Ok(LabelSpec {
+            name: name.to_owned(),
+            column: column.to_owned(),
+            positive,
+        })
+    }
+}
+
+impl LabelSpec {
+    fn parse_value(&self, value: &str) -> Option<bool> {
+        let value = value.trim();
+        if let Some(positive) = &self.positive {
+            return Some(positive.iter().any(|p| p == value));
+        }
+        match value.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" => Some(true),
+            "0" | "false" | "no" => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// Which columns or fields to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputOptions {
+    /// The comment text column (CSV) or field (JSONL).
+    pub text_column: String,
+    /// An optional id column or field.
+    pub id_column: Option<String>,
+    /// Labels to read; empty when only scoring.
+    pub labels: Vec<LabelSpec>,
+    /// Skip and count invalid rows instead of stopping at the first.
+    pub skip_invalid: bool,
+}
+
+impl Default for InputOptions {
+    fn default() -> Self {
+        InputOptions {
+            text_column: "text".into(),
+            id_column: None,
+            labels: Vec::new(),
+            skip_invalid: false,
+        }
+    }
+}
+
+/// One row, reused between callbacks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    /// 1-based position among the input's rows (skipped rows included).
+    pub position: u64,
+    /// 1-based line where the row starts.
+    pub line: u64,
+    /// The id column's value, if one was asked for.
+    pub id: Option<String>,
+    /// The comment.
+    pub text: String,
+    /// Label values, in the order of [`InputOptions::labels`].
+    pub labels: Vec<bool>,
+}
+
+impl Record {
+    /// The id to report: the id column's value, else the position.
+    pub fn display_id(&self) -> String {
+        self.id.clone().unwrap_or_else(|| self.position.to_string())
+    }
+}
+
+/// What a reader did with its input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadSummary {
+    /// Rows passed to the callback.
+    pub rows: u64,
+    /// Invalid rows skipped.
+    pub skipped: u64,
+    /// Lines of the first few skipped rows.
+    pub first_skipped: Vec<u64>,
+    /// The error of the first skipped row.
+    pub first_error: Option<String>,
+}
+
+const SKIPPED_LINES_KEPT: usize = 5;
+
+impl ReadSummary {
+    fn skip(&mut self, line: u64, error: Error) {
+        self.skipped += 1;
+        if self.first_skipped.len() < SKIPPED_LINES_KEPT {
+            self.first_skipped.push(line);
+        }
+        self.first_error.get_or_insert_with(|| error.to_string());
+    }
+
+    /// "skipped 3 invalid rows (lines 4, 9, 12; first: ...)", or `None` when nothing was skipped.
+    pub fn skipped_note(&self) -> Option<String> {
+        if self.skipped == 0 {
+            return None;
+        }
+        let lines: Vec<String> = self.first_skipped.iter().map(u64::to_string).collect();
+        let more = if self.skipped as usize > self.first_skipped.len() {
+            ", ..."
+        } else {
+            ""
+        };
+        Some(format!(
+            "skipped {} invalid row{} (line{} {}{more}); first error: {}",
+            self.skipped,
+            if self.skipped == 1 { "" } else { "s" },
+            if self.first_skipped.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            lines.join(", "),
+            self.first_error.as_deref().unwrap_or("")
+        ))
+    }
+
+    fn finish(self, file: &str) -> Result<ReadSummary> {
+        match (self.rows, self.skipped) {
+            (0, 0) => Err(Error::NoRows { file: file.into() }),
+            (0, skipped) => Err(Error::AllRowsSkipped {
+                file: file.into(),
+                skipped,
+            }),
+            _ => Ok(self),
+        }
+    }
+}
+
+/// Reads a CSV with a header row.
+pub fn read_csv<R: Read>(
+    reader: R,
+    file: &str,
+    opts: &InputOptions,
+    mut f: impl FnMut(&Record) -> Result<()>,
+) -> Result<ReadSummary> {
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(reader);
+    let header = csv.byte_headers().map_err(|e| csv_error(file, e))?.clone();
+    if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
+        return Err(Error::EmptyInput { file: file.into() });
+    }
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_owned())
+        .collect();
+    let column = |name: &str| {
+        names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| Error::MissingColumn {
+                file: file.into(),
+                column: name.into(),
+                available: names.clone(),
+            })
+    };
+    let text_col = column(&opts.text_column)?;
+    let id_col = opts.id_column.as_deref().map(column).transpose()?;
+    let label_cols = opts
+        .labels
+        .iter()
+        .map(|l| column(&l.column))
+        .collect::<Result<Vec<_>>>()?;
+
+    let mut summary = ReadSummary::default();
+    let mut record = Record::default();
+    let mut row = csv::ByteRecord::new();
+    loop {
+        match csv.read_byte_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map_or(0, csv::Position::line);
+                let err = csv_error(file, e);
+                if opts.skip_invalid && line > 0 {
+                    record.position += 1;
+                    summary.skip(line, err);
+                    continue;
+                }
+                return Err(err);
+            }
+        }
+        record.position += 1;
+        record.line = row.position().map_or(0, csv::Position::line);
+        match fill_csv_record(
+            &row,
+            &mut record,
+            file,
+            opts,
+            &names,
+            text_col,
+            id_col,
+            &label_cols,
+        ) {
+            Ok(()) => {
+                f(&record)?;
+                summary.rows += 1;
+            }
+            Err(e) if opts.skip_invalid => summary.skip(record.line, e),
+            Err(e) => return Err(e),
+        }
+    }
+    summary.finish(file)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fill_csv_record(
+    row: &csv::ByteRecord,
+    record: &mut Record,
+    file: &str,
+    opts: &InputOptions,
+    names: &[String],
+    text_col: usize,
+    id_col: Option<usize>,
+    label_cols: &[usize],
+) -> Result<()> {
+    if row.len() != names.len() {
+        return Err(Error::FieldCount {
+            file: file.into(),
+            line: record.line,
+            found: row.len(),
+            expected: names.len(),
+        });
+    }
+    let field = |col: usize| {
+        std::str::from_utf8(&row[col]).map_err(|_| Error::InvalidUtf8 {
+            file: file.into(),
+            line: record.line,
+            field: Some(names[col].clone()),
+        })
+    };
+    record.text.clear();
+    record.text.push_str(field(text_col)?);
+    record.id = id_col.map(field).transpose()?.map(str::to_owned);
+    record.labels.clear();
+    for (spec, &col) in opts.labels.iter().zip(label_cols) {
+        let value = field(col)?;
+        let parsed = spec.parse_value(value).ok_or_else(|| Error::InvalidLabel {
+            file: file.into(),
+            line: record.line,
+            column: spec.column.clone(),
+            value: value.to_owned(),
+        })?;
+        record.labels.push(parsed);
+    }
+    Ok(())
+}
+
+fn csv_error(file: &str, e: csv::Error) -> Error {
+    let line = e.position().map_or(0, csv::Position::line);
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => Error::io(file, io),
+        csv::ErrorKind::Utf8 { .. } => Error::InvalidUtf8 {
+            file: file.into(),
+            line,
+            field: None,
+        },
+        kind => Error::Parse {
+            file: file.into(),
+            line,
+            message: format!("{kind:?}"),
+        },
+    }
+}
+
+/// Reads one comment per line (no labels); the id is the line number.
+pub fn read_lines<R: BufRead>(
+    mut reader: R,
+    file: &str,
+    skip_invalid: bool,
+    mut f: impl FnMut(&Record) -> Result<()>,
+) -> Result<ReadSummary> {
+    let mut summary = ReadSummary::default();
+    let mut record = Record::default();
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Error::io(file, e))?;
+        if n == 0 {
+            break;
+        }
+        record.position += 1;
+        record.line = record.position;
+        let line = trim_newline(&buf);
+        match std::str::from_utf8(line) {
+            Ok(text) => {
+                record.text.clear();
+                record.text.push_str(text);
+                f(&record)?;
+                summary.rows += 1;
+            }
+            Err(_) => {
+                let err = Error::InvalidUtf8 {
+                    file: file.into(),
+                    line: record.line,
+                    field: None,
+                };
+                if !skip_invalid {
+                    return Err(err);
+                }
+                summary.skip(record.line, err);
+            }
+        }
+    }
+    if summary.rows == 0 && summary.skipped == 0 {
+        return Err(Error::EmptyInput { file: file.into() });
+    }
+    summary.finish(file)
+}
+
+/// Reads JSON Lines: one object per line with the text field, and optionally id and label fields.
+pub fn read_jsonl<R: BufRead>(
+    mut reader: R,
+    file: &str,
+    opts: &InputOptions,
+    mut f: impl FnMut(&Record) -> Result<()>,
+) -> Result<ReadSummary> {
+    let mut summary = ReadSummary::default();
+    let mut record = Record::default();
+    let mut buf = Vec::new();
+    let mut line_no = 0;
+    let mut any_line = false;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Error::io(file, e))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let line = trim_newline(&buf);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        any_line = true;
+        record.position += 1;
+        record.line = line_no;
+        match fill_json_record(line, &mut record, file, opts) {
+            Ok(()) => {
+                f(&record)?;
+                summary.rows += 1;
+            }
+            Err(e) if opts.skip_invalid => summary.skip(line_no, e),
+            Err(e) => return Err(e),
+        }
+    }
+    if !any_line {
+        return Err(Error::EmptyInput { file: file.into() });
+    }
+    summary.finish(file)
+}
+
+fn fill_json_record(
+    line: &[u8],
+    record: &mut Record,
+    file: &str,
+    opts: &InputOptions,
+) -> Result<()> {
+    let parse_err = |message: String| Error::Parse {
+        file: file.into(),
+        line: record.line,
+        message,
+    };
+    let text = std::str::from_utf8(line).map_err(|_| Error::InvalidUtf8 {
+        file: file.into(),
+        line: record.line,
+        field: None,
+    })?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| parse_err(format!("invalid JSON: {e}")))?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| parse_err("expected a JSON object".into()))?;
+    let get = |name: &str| {
+        obj.get(name).ok_or_else(|| {
+            parse_err(format!(
+                "no field {name:?}; the fields are: {}",
+                obj.keys()
+                    .map(|k| format!("{k:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+    };
+    let scalar = |v: &serde_json::Value, name: &str| match v {
+        serde_json::Value::String(s) => Ok(s.clone()),
+        serde_json::Value::Number(n) => Ok(n.to_string()),
+        serde_json::Value::Bool(b) => Ok(b.to_string()),
+        _ => Err(parse_err(format!(
+            "field {name:?} is not a string or number"
+        ))),
+    };
+    let t = get(&opts.text_column)?;
+    record.text = t
+        .as_str()
+        .ok_or_else(|| parse_err(format!("field {:?} is not a string", opts.text_column)))?
+        .to_owned();
+    record.id = match &opts.id_column {
+        Some(name) => Some(scalar(get(name)?, name)?),
+        None => None,
+    };
+    record.labels.clear();
+    for spec in &opts.labels {
+        let value = scalar(get(&spec.column)?, &spec.column)?;
+        let parsed = spec
+            .parse_value(&value)
+            .ok_or_else(|| Error::InvalidLabel {
+                file: file.into(),
+                line: record.line,
+                column: spec.column.clone(),
+                value,
+            })?;
+        record.labels.push(parsed);
+    }
+    Ok(())
+}
+
+fn trim_newline(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(specs: &[&str]) -> InputOptions {
+        InputOptions {
+            labels: specs.iter().map(|s| s.parse().unwrap()).collect(),
+            ..InputOptions::default()
+        }
+    }
+
+    fn collect(csv: &str, opts: &InputOptions) -> Result<(Vec<Record>, ReadSummary)> {
+        let mut rows = Vec::new();
+        let s = read_csv(csv.as_bytes(), "t.csv", opts, |r| {
+            rows.push(r.clone());
+            Ok(())
+        })?;
+        Ok((rows, s))
+    }
+
+    #[test]
+    fn label_specs_parse() {
+        let s: LabelSpec = "toxic=class:0,1".parse().unwrap();
+        assert_eq!(s.column, "class");
+        assert_eq!(s.positive, Some(vec!["0".into(), "1".into()]));
+        let s: LabelSpec = "spam=CLASS".parse().unwrap();
+        assert_eq!((s.name.as_str(), s.column.as_str()), ("spam", "CLASS"));
+        assert!("=x".parse::<LabelSpec>().is_err());
+        assert!("a=b:".parse::<LabelSpec>().is_err());
+    }
+
+    #[test]
+    fn reads_boolean_and_categorical_labels() {
+        let (rows, _) = collect(
+            "text,spam,class\nhi,Yes,2\nbuy,1,0\n",
+            &labels(&["spam", "toxic=class:0,1"]),
+        )
+        .unwrap();
+        assert_eq!(rows[0].labels, [true, false]);
+        assert_eq!(rows[1].labels, [true, true]);
+        assert_eq!(rows[1].line, 3);
+    }
+
+    #[test]
+    fn invalid_label_names_line_column_and_value() {
+        let e = collect("text,spam\nhi,0\nyo,maybe\n", &labels(&["spam"])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"t.csv: line 3, column "spam": invalid label value "maybe" (expected 1/0, true/false or yes/no)"#
+        );
+    }
+
+    #[test]
+    fn skip_invalid_counts_and_reports_lines() {
+        let mut opts = labels(&["spam"]);
+        opts.skip_invalid = true;
+        let (rows, s) = collect("text,spam\na,1\nb,2\nc,0,extra\nd,0\n", &opts).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!((s.skipped, s.first_skipped.clone()), (2, vec![3, 4]));
+        assert!(s
+            .skipped_note()
+            .unwrap()
+            .starts_with("skipped 2 invalid rows (lines 3, 4)"));
+        assert_eq!(rows[1].position, 4, "positions count skipped rows");
+    }
+
+    #[test]
+    fn quoted_fields_with_newlines_keep_their_line() {
+        let (rows, _) = collect("text,id\n\"a\nb\",1\nc,2\n", &InputOptions::default()).unwrap();
+        assert_eq!(rows[0].text, "a\nb");
+        assert_eq!(rows[1].line, 4);
+    }
+
+    #[test]
+    fn lines_and_jsonl() {
+        let mut texts = Vec::new();
+        read_lines("one\r\ntwo\n".as_bytes(), "-", false, |r| {
+            texts.push((r.display_id(), r.text.clone()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            texts,
+            [("1".into(), "one".into()), ("2".into(), "two".into())]
+        );
+
+        let opts = InputOptions {
+            id_column: Some("id".into()),
+            ..InputOptions::default()
+        };
+        let mut ids = Vec::new();
+        read_jsonl(
+            "{\"id\":7,\"text\":\"hi\"}\n\n{\"id\":\"x\",\"text\":\"yo\"}\n".as_bytes(),
+            "c.jsonl",
+            &opts,
+            |r| {
+                ids.push(r.display_id());
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(ids, ["7", "x"]);
+        let e = read_jsonl("{\"body\":1}\n".as_bytes(), "c.jsonl", &opts, |_| Ok(())).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"c.jsonl: line 1: no field "text"; the fields are: "body""#
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! commentguard flags spam and toxic comments in the comment sections of news sites, blogs and
+//! forums.
+//!
+//! A [`Classifier`] holds a trained model: the feature extractor's options ([`AnalyzerOptions`]),
+//! a vocabulary, and one sparse multinomial naive Bayes head per label ([`NaiveBayes`]). It
+//! scores a comment into a probability per label ([`Scores`]) and explains how
+//! ([`Explanation`]). Models are trained row by row with a [`Trainer`] (from [`TrainParams`])
+//! and stored in versioned, checksummed files; one trained from the project's own corpus is
+//! embedded in the crate.
+//!
+//! ```
+//! use commentguard::Classifier;
+//!
+//! let model = Classifier::embedded()?;
+//! let scores = model.score("Make $500 a day from home!! Free gift cards, click bit.ly/cash-now");
+//! assert!(scores.is_flagged("spam"));
+//! assert!(scores.get("spam").unwrap() > 0.9);
+//!
+//! let scores = model.score("The council should fix the potholes on Main Street before winter.");
+//! assert_eq!(scores.flagged().count(), 0);
+//! Ok::<(), commentguard::Error>(())
+//! ```
+//!
+//! A [`Classifier`] is `Send + Sync`; share it across threads and give each thread a
+//! [`Scorer`], which reuses its buffers.
+#![deny(missing_docs)]
+
+mod data;
+mod error;
+mod format;
+mod metrics;
+mod model;
+mod nb;
+mod text;
+mod train;
+
+pub use data::{
+    read_csv, read_format, read_jsonl, read_lines, read_path, InputFormat, InputOptions, LabelSpec,
+    ReadSummary, Record,
+};
+pub use error::{Error, ModelError, Result};
+pub use format::{HashingReader, Source, TrainingSummary, FORMAT_VERSION};
+pub use metrics::{binary_metrics, BinaryMetrics, Evaluation, Report};
+pub use model::{
+    Classifier, Contribution, Explanation, LabelExplanation, Scorer, Scores, DEFAULT_MODEL,
+};
+pub use nb::{NaiveBayes, NbParams, NbValidParams, SparseDataset, SparseRows};
+pub use text::{Analyzer, AnalyzerOptions, Scratch, Tokens};
+pub use train::{TrainParams, Trainer, ValidTrainParams};
+
+/// linfa's traits, re-exported so users of [`NbParams`] can call `check` and `fit`.
+pub use linfa::{traits::Fit, DatasetBase, ParamGuard};
