@@ -1,0 +1,85 @@
+//! `commentguard explain`
+
+use std::io::{self, Write};
+
+use clap::Args;
+use serde_json::json;
+
+use super::ModelArgs;
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Comments to explain.
+    #[arg(required = true)]
+    comments: Vec<String>,
+    /// Features shown per label.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Print JSON Lines instead of text.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+pub fn run(args: ExplainArgs) -> anyhow::Result<()> {
+    let model = args.model.load()?;
+    let mut out = io::stdout().lock();
+    for (i, text) in args.comments.iter().enumerate() {
+        let explanation = model.explain(text);
+        if args.json {
+            let labels: serde_json::Map<String, serde_json::Value> = explanation
+                .labels
+                .iter()
+                .map(|l| {
+                    let features: Vec<_> = l
+                        .contributions
+                        .iter()
+                        .take(args.top)
+                        .map(|c| json!({"feature": c.feature, "count": c.count, "weight": c.weight, "log_odds": c.log_odds()}))
+                        .collect();
+                    (
+                        l.label.clone(),
+                        json!({"score": l.score, "threshold": l.threshold,
+                               "prior_log_odds": l.prior_log_odds, "features": features}),
+                    )
+                })
+                .collect();
+            serde_json::to_writer(
+                &mut out,
+                &json!({"id": (i + 1).to_string(), "labels": labels}),
+            )?;
+            writeln!(out)?;
+            continue;
+        }
+        if i > 0 {
+            writeln!(out)?;
+        }
+        writeln!(out, "comment {}: {text}", i + 1)?;
+        for l in &explanation.labels {
+            let verdict = if l.score >= l.threshold {
+                "FLAGGED"
+            } else {
+                "not flagged"
+            };
+            writeln!(
+                out,
+                "  {}: {:.4} ({verdict}, threshold {:.2}); prior log-odds {:+.3}",
+                l.label, l.score, l.threshold, l.prior_log_odds
+            )?;
+            for c in l.contributions.iter().take(args.top) {
+                writeln!(
+                    out,
+                    "    {:+8.3}  {} (x{})",
+                    c.log_odds(),
+                    c.feature,
+                    c.count
+                )?;
+            }
+            if l.contributions.is_empty() {
+                writeln!(out, "    (no known features)")?;
+            }
+        }
+    }
+    Ok(())
+}
