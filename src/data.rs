@@ -41,8 +41,13 @@ pub fn read_path(
     opts: &InputOptions,
     f: impl FnMut(&Record) -> Result<()>,
 ) -> Result<(ReadSummary, Source)> {
-    let name = path.display().to_string();
-    let reader: Box<dyn Read> = if path.as_os_str() == "-" {
+    let stdin = path.as_os_str() == "-";
+    let name = if stdin {
+        "<stdin>".to_owned()
+    } else {
+        path.display().to_string()
+    };
+    let reader: Box<dyn Read> = if stdin {
         Box::new(std::io::stdin().lock())
     } else {
         Box::new(File::open(path).map_err(|e| Error::io(&name, e))?)

@@ -33,20 +33,26 @@ pub struct BinaryMetrics {
     pub fn_: u64,
 }
 
-/// Computes [`BinaryMetrics`] from probabilities and true labels.
-pub fn binary_metrics(scores: &[f64], truth: &[bool], threshold: f64) -> BinaryMetrics {
-    assert_eq!(scores.len(), truth.len(), "one truth per score");
+/// Computes [`BinaryMetrics`] from log-odds and true labels; `threshold` is a probability.
+///
+/// Log-odds rather than probabilities, because naive Bayes probabilities saturate to exactly
+/// 0 or 1 in floating point and ties would blur the ROC and PR curves.
+pub fn binary_metrics(log_odds: &[f64], truth: &[bool], threshold: f64) -> BinaryMetrics {
+    assert_eq!(log_odds.len(), truth.len(), "one truth per score");
+    let scores = log_odds;
     let (mut tp, mut fp, mut tn, mut fn_) = (0u64, 0u64, 0u64, 0u64);
     let mut loss = 0.0;
-    for (&p, &y) in scores.iter().zip(truth) {
+    for (&z, &y) in log_odds.iter().zip(truth) {
+        let p = crate::nb::sigmoid(z);
         match (p >= threshold, y) {
             (true, true) => tp += 1,
             (true, false) => fp += 1,
             (false, false) => tn += 1,
             (false, true) => fn_ += 1,
         }
-        let p = p.clamp(1e-15, 1.0 - 1e-15);
-        loss -= if y { p.ln() } else { (1.0 - p).ln() };
+        // −log σ(z) for positives, −log σ(−z) for negatives, capped as sklearn clips at 1e-15.
+        let nll = -crate::nb::log_sigmoid(if y { z } else { -z });
+        loss += nll.min(-(1e-15f64).ln());
     }
     let n = scores.len().max(1) as f64;
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
@@ -202,12 +208,16 @@ fn average_precision(scores: &[f64], truth: &[bool], order: &[usize]) -> Option<
 mod tests {
     use super::*;
 
+    fn logits(p: &[f64]) -> Vec<f64> {
+        p.iter().map(|p| (p / (1.0 - p)).ln()).collect()
+    }
+
     #[test]
     fn hand_computed_example() {
         // Sorted by score: 0.9 P, 0.8 N, 0.7 P, 0.3 N, 0.2 P, 0.1 N.
-        let s = [0.9, 0.8, 0.7, 0.3, 0.2, 0.1];
+        let s = logits(&[0.9, 0.8, 0.7, 0.3, 0.2, 0.1]);
         let y = [true, false, true, false, true, false];
-        let m = binary_metrics(&s, &y, 0.5);
+        let m = binary_metrics(&s, &y, 0.5 + 1e-12);
         assert_eq!((m.tp, m.fp, m.tn, m.fn_), (2, 1, 2, 1));
         assert!((m.precision - 2.0 / 3.0).abs() < 1e-12);
         assert!((m.recall - 2.0 / 3.0).abs() < 1e-12);
@@ -220,13 +230,13 @@ mod tests {
 
     #[test]
     fn ties_count_half_in_roc_auc() {
-        let m = binary_metrics(&[0.5, 0.5], &[true, false], 0.5);
+        let m = binary_metrics(&[0.0, 0.0], &[true, false], 0.5);
         assert_eq!(m.roc_auc, Some(0.5));
     }
 
     #[test]
     fn single_class_has_no_auc() {
-        let m = binary_metrics(&[0.2, 0.4], &[false, false], 0.5);
+        let m = binary_metrics(&logits(&[0.2, 0.4]), &[false, false], 0.5);
         assert_eq!(
             (m.roc_auc, m.pr_auc, m.precision, m.f1),
             (None, None, 0.0, 0.0)
@@ -235,7 +245,9 @@ mod tests {
 
     #[test]
     fn log_loss_is_clipped() {
-        let m = binary_metrics(&[0.0], &[true], 0.5);
+        let m = binary_metrics(&[-1e6], &[true], 0.5);
         assert!((m.log_loss - (-(1e-15f64).ln())).abs() < 1e-9);
+        let m = binary_metrics(&[0.0, 0.0], &[true, false], 0.5);
+        assert!((m.log_loss - 2f64.ln()).abs() < 1e-12);
     }
 }

@@ -317,6 +317,16 @@ pub struct Scorer<'m> {
 impl Scorer<'_> {
     /// The probability of each label for `text`, in label order.
     pub fn score(&mut self, text: &str) -> &[f64] {
+        self.log_odds(text);
+        for (p, &z) in self.probs.iter_mut().zip(self.log_odds.iter()) {
+            *p = sigmoid(z);
+        }
+        &self.probs
+    }
+
+    /// The log-odds of each label for `text`, in label order: unlike probabilities, they do not
+    /// saturate at 0 or 1, so they keep confident comments ranked (for ROC and PR curves).
+    pub fn log_odds(&mut self, text: &str) -> &[f64] {
         let model = self.model;
         self.log_odds.copy_from_slice(model.nb.bias());
         let log_odds = &mut self.log_odds;
@@ -329,10 +339,7 @@ impl Scorer<'_> {
                     }
                 }
             });
-        for (p, &z) in self.probs.iter_mut().zip(log_odds.iter()) {
-            *p = sigmoid(z);
-        }
-        &self.probs
+        &self.log_odds
     }
 
     /// Scores `text` and returns the full [`Scores`].

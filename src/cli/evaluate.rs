@@ -51,8 +51,8 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
     let mut scorer = model.scorer();
     for path in &args.data {
         let (summary, _) = read_path(path, InputFormat::from_path(path), &opts, |r| {
-            let probs = scorer.score(&r.text);
-            eval.add(indices.iter().map(|&i| probs[i]), &r.labels);
+            let z = scorer.log_odds(&r.text);
+            eval.add(indices.iter().map(|&i| z[i]), &r.labels);
             Ok(())
         })?;
         report_skipped(path, &summary);

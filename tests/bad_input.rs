@@ -1,0 +1,205 @@
+//! Bad input: every case exits 1 with one clear line on stderr, or succeeds where it should.
+
+mod util;
+
+use util::{cg, fails_with, jsonl, tempdir, write};
+
+const GOOD: &str = "id,text,spam\n1,win free cash now,1\n2,nice game last night,0\n";
+
+#[test]
+fn missing_column_lists_the_columns_that_exist() {
+    let dir = tempdir();
+    let data = write(dir.path(), "d.csv", GOOD);
+    fails_with(
+        cg().args(["train", "--text-column", "body", "--label", "spam", "--out"])
+            .arg(dir.path().join("m.model"))
+            .arg("--data")
+            .arg(&data),
+        &["d.csv", r#"no column "body""#, r#""id", "text", "spam""#],
+    );
+}
+
+#[test]
+fn wrong_number_of_fields_names_file_and_line() {
+    let dir = tempdir();
+    let data = write(
+        dir.path(),
+        "d.csv",
+        "id,text,spam\n1,hello,0\n2,oops,0,extra\n3,x,1\n",
+    );
+    fails_with(
+        cg().args(["train", "--label", "spam", "--out"])
+            .arg(dir.path().join("m.model"))
+            .arg("--data")
+            .arg(&data),
+        &["d.csv: line 3: found 4 fields, but the header has 3"],
+    );
+}
+
+#[test]
+fn invalid_label_names_file_line_column_and_value() {
+    let dir = tempdir();
+    let data = write(
+        dir.path(),
+        "d.csv",
+        "id,text,spam\n1,hello,0\n2,buy now,maybe\n",
+    );
+    fails_with(
+        cg().args(["train", "--label", "spam", "--out"])
+            .arg(dir.path().join("m.model"))
+            .arg("--data")
+            .arg(&data),
+        &[r#"d.csv: line 3, column "spam": invalid label value "maybe""#],
+    );
+}
+
+#[test]
+fn invalid_utf8_names_file_and_line() {
+    let dir = tempdir();
+    let data = write(
+        dir.path(),
+        "d.csv",
+        b"id,text,spam\n1,ok,0\n2,caf\xe9,1\n".as_slice(),
+    );
+    fails_with(
+        cg().args(["train", "--label", "spam", "--out"])
+            .arg(dir.path().join("m.model"))
+            .arg("--data")
+            .arg(&data),
+        &[r#"d.csv: line 3, column "text": invalid UTF-8"#],
+    );
+    // The same on stdin lines for score.
+    fails_with(
+        cg().arg("score")
+            .write_stdin(b"fine\n\xff\xfe\n".as_slice()),
+        &["<stdin>: line 2: invalid UTF-8"],
+    );
+}
+
+#[test]
+fn empty_file_and_header_only() {
+    let dir = tempdir();
+    let empty = write(dir.path(), "empty.csv", "");
+    let header = write(dir.path(), "header.csv", "id,text,spam\n");
+    for (file, msg) in [
+        (&empty, "empty.csv: the file is empty"),
+        (&header, "header.csv: the file has a header but no rows"),
+    ] {
+        fails_with(
+            cg().args(["train", "--label", "spam", "--out"])
+                .arg(dir.path().join("m.model"))
+                .arg("--data")
+                .arg(file),
+            &[msg],
+        );
+        fails_with(cg().args(["score", "--input"]).arg(file), &[msg]);
+    }
+}
+
+#[test]
+fn empty_comment_scores_fine() {
+    let out = cg().args(["score", ""]).assert().success();
+    let rows = jsonl(&out.get_output().stdout);
+    let spam = rows[0]["scores"]["spam"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&spam));
+}
+
+#[test]
+fn one_megabyte_comment_gets_finite_scores() {
+    let mut big = String::new();
+    while big.len() < 1 << 20 {
+        big.push_str("free money click here now you idiot, gift cards at bit.ly/x ");
+    }
+    big.push('\n');
+    let out = cg().arg("score").write_stdin(big).assert().success();
+    let rows = jsonl(&out.get_output().stdout);
+    assert_eq!(rows.len(), 1);
+    for label in ["spam", "toxic"] {
+        let p = rows[0]["scores"][label].as_f64().unwrap();
+        assert!(p.is_finite() && (0.0..=1.0).contains(&p), "{label}: {p}");
+    }
+}
+
+#[test]
+fn truncated_model_file() {
+    let dir = tempdir();
+    let bytes = commentguard::DEFAULT_MODEL;
+    let model = write(dir.path(), "cut.model", &bytes[..bytes.len() / 2]);
+    fails_with(
+        cg().args(["score", "hello", "--model"]).arg(&model),
+        &["cut.model: truncated model file"],
+    );
+}
+
+#[test]
+fn file_that_is_not_a_model() {
+    let dir = tempdir();
+    let model = write(dir.path(), "d.csv", GOOD);
+    fails_with(
+        cg().args(["score", "hello", "--model"]).arg(&model),
+        &["d.csv: not a commentguard model file"],
+    );
+    fails_with(
+        cg().args(["inspect", "--model"])
+            .arg(dir.path().join("missing.model")),
+        &["missing.model"],
+    );
+}
+
+#[test]
+fn corrupted_model_fails_its_checksum() {
+    let dir = tempdir();
+    let mut bytes = commentguard::DEFAULT_MODEL.to_vec();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    let model = write(dir.path(), "bad.model", bytes);
+    fails_with(
+        cg().args(["score", "hello", "--model"]).arg(&model),
+        &["bad.model: checksum mismatch"],
+    );
+}
+
+#[test]
+fn skip_invalid_skips_and_reports_how_many_and_where() {
+    let dir = tempdir();
+    let data = write(
+        dir.path(),
+        "d.csv",
+        "id,text,spam\n1,win cash,1\n2,bad,maybe\n3,nice game,0\n4,x,1,extra\n5,cheap pills,1\n6,see you monday,0\n",
+    );
+    let model = dir.path().join("m.model");
+    let out = cg()
+        .args(["train", "--label", "spam", "--skip-invalid", "--out"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("d.csv: skipped 2 invalid rows (lines 3, 5)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("trained on 4 rows"), "{stderr}");
+}
+
+#[test]
+fn unknown_threshold_label_is_an_error() {
+    fails_with(
+        cg().args(["score", "hi", "--threshold", "sapm=0.9"]),
+        &[r#"the model has no label "sapm"; its labels are: "spam", "toxic""#],
+    );
+}
+
+#[test]
+fn label_with_one_class_only_is_an_error() {
+    let dir = tempdir();
+    let data = write(dir.path(), "d.csv", "text,spam\na,0\nb,0\n");
+    fails_with(
+        cg().args(["train", "--label", "spam", "--out"])
+            .arg(dir.path().join("m.model"))
+            .arg("--data")
+            .arg(&data),
+        &[r#"label "spam" has no positive rows"#],
+    );
+}

@@ -1,0 +1,257 @@
+//! The commands as a user runs them: inputs, outputs, training, evaluation, explanation.
+
+mod util;
+
+use util::{cg, jsonl, tempdir, write};
+
+/// A tiny labeled set: 4 spam, 4 ham; `toxic` is a categorical column for the spec tests.
+const LABELED: &str = "\
+id,text,spam,kind
+a1,win free cash now click here,1,bad
+a2,free gift cards for everyone click,yes,bad
+a3,cheap pills online no prescription,TRUE,bad
+a4,earn cash from home click my link,1,bad
+b1,great game last night what a goal,0,ok
+b2,the council meets on monday about roads,no,ok
+b3,i disagree with the mayor on taxes,false,ok
+b4,lovely photos of the park in spring,0,rude
+";
+
+fn train(dir: &std::path::Path, args: &[&str]) -> std::path::PathBuf {
+    let data = write(dir, "labeled.csv", LABELED);
+    let model = dir.join("m.model");
+    cg().arg("train")
+        .arg("--data")
+        .arg(&data)
+        .args(args)
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success();
+    model
+}
+
+#[test]
+fn score_csv_input_with_ids_to_csv_output() {
+    let dir = tempdir();
+    let input = write(
+        dir.path(),
+        "in.csv",
+        "COMMENT_ID,CONTENT\nx7,\"Free gift cards!!! click bit.ly/abc, earn $500 a day\"\ny8,\"Nice goal, what a game\"\n",
+    );
+    let out = cg()
+        .args([
+            "score",
+            "--text-column",
+            "CONTENT",
+            "--id-column",
+            "COMMENT_ID",
+            "--format",
+            "csv",
+            "--input",
+        ])
+        .arg(&input)
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        rdr.headers().unwrap(),
+        vec!["id", "spam", "toxic", "flagged"]
+    );
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(&rows[0][0], "x7");
+    assert_eq!(&rows[0][3], "spam");
+    assert_eq!(&rows[1][0], "y8");
+    assert_eq!(&rows[1][3], "");
+}
+
+#[test]
+fn score_jsonl_input_and_table_output() {
+    let dir = tempdir();
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        "{\"id\": 10, \"text\": \"what a great match\"}\n{\"id\": 11, \"text\": \"FREE iPhone giveaway, claim at win-prize.xyz\"}\n",
+    );
+    let out = cg()
+        .args(["score", "--id-column", "id", "--input"])
+        .arg(&input)
+        .assert()
+        .success();
+    let rows = jsonl(&out.get_output().stdout);
+    assert_eq!(rows[0]["id"], "10");
+    assert_eq!(rows[1]["id"], "11");
+    assert_eq!(rows[1]["flagged"], serde_json::json!(["spam"]));
+
+    let out = cg()
+        .args(["score", "--format", "table", "hello there"])
+        .assert()
+        .success();
+    let table = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines[0].contains("spam") && lines[0].contains("toxic") && lines[0].contains("flagged")
+    );
+    assert!(lines[1].contains("hello there"));
+}
+
+#[test]
+fn threshold_override_changes_what_is_flagged() {
+    let comment = "Free gift cards, click here";
+    let out = cg().args(["score", comment]).assert().success();
+    let spam = jsonl(&out.get_output().stdout)[0]["scores"]["spam"]
+        .as_f64()
+        .unwrap();
+    assert!(spam >= 0.5 && spam < 1.0, "spam {spam}");
+    let out = cg()
+        .args(["score", comment, "--threshold", "spam=1"])
+        .assert()
+        .success();
+    assert_eq!(
+        jsonl(&out.get_output().stdout)[0]["flagged"],
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn train_with_column_and_categorical_specs_then_evaluate() {
+    let dir = tempdir();
+    let model = train(
+        dir.path(),
+        &["--label", "spam", "--label", "rude=kind:bad,rude"],
+    );
+    let out = cg()
+        .args(["evaluate", "--json", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(dir.path().join("labeled.csv"))
+        .args(["--label", "spam", "--label", "rude=kind:bad,rude"])
+        .assert()
+        .success();
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(report["rows"], 8);
+    let spam = &report["labels"]["spam"];
+    // Each row's words appear in training, so the model separates its own training set.
+    let (tp, fp, tn, fn_) = (&spam["tp"], &spam["fp"], &spam["tn"], &spam["fn"]);
+    assert_eq!(
+        (tp, fp, tn, fn_),
+        (&4.into(), &0.into(), &4.into(), &0.into()),
+        "{report}"
+    );
+    assert_eq!(spam["precision"], 1.0);
+    assert_eq!(spam["roc_auc"], 1.0);
+    assert_eq!(spam["threshold"], 0.5);
+    // rude = kind in {bad, rude}: rows a1..a4 and b4 are positive, 5 of 8.
+    let rude = &report["labels"]["rude"];
+    let positives = rude["tp"].as_u64().unwrap() + rude["fn"].as_u64().unwrap();
+    assert_eq!(positives, 5);
+
+    let out = cg()
+        .args(["evaluate", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(dir.path().join("labeled.csv"))
+        .args(["--label", "spam"])
+        .assert()
+        .success();
+    let table = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(table.contains("rows: 8"), "{table}");
+    assert!(table.contains("spam (threshold 0.50)"), "{table}");
+    assert!(table.contains("positive"), "confusion matrix: {table}");
+}
+
+#[test]
+fn training_twice_gives_identical_bytes_and_leaves_no_temporary_files() {
+    let dir = tempdir();
+    let first = std::fs::read(train(dir.path(), &["--label", "spam"])).unwrap();
+    let second = std::fs::read(train(dir.path(), &["--label", "spam"])).unwrap();
+    assert_eq!(first, second);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["labeled.csv", "m.model"]);
+}
+
+#[test]
+fn explain_names_the_tokens_that_pushed_each_label() {
+    let out = cg()
+        .args(["explain", "check out my channel and subscribe"])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("spam:") && text.contains("toxic:"), "{text}");
+    assert!(text.contains("subscribe"), "{text}");
+    let out = cg()
+        .args(["explain", "--json", "--top", "3", "free gift cards"])
+        .assert()
+        .success();
+    let rows = jsonl(&out.get_output().stdout);
+    let features = rows[0]["labels"]["spam"]["features"].as_array().unwrap();
+    assert_eq!(features.len(), 3);
+    let first = features[0]["log_odds"].as_f64().unwrap();
+    assert!(
+        first > 0.0,
+        "the strongest spam feature of a gift-card pitch pushes up"
+    );
+}
+
+#[test]
+fn inspect_shows_labels_vocabulary_rows_and_sources() {
+    let dir = tempdir();
+    let model = train(dir.path(), &["--label", "spam"]);
+    let out = cg()
+        .args(["inspect", "--min-count", "1", "--model"])
+        .arg(&model)
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("labels: spam (threshold 0.5)"), "{text}");
+    assert!(text.contains("rows: 8"), "{text}");
+    assert!(text.contains("spam: 4 positive, 4 negative"), "{text}");
+    assert!(
+        text.contains("labeled.csv (8 rows, 0 skipped) sha256 "),
+        "{text}"
+    );
+    assert!(text.contains("top features for spam:"), "{text}");
+    assert!(text.contains("click"), "{text}");
+}
+
+#[test]
+fn broken_pipe_exits_quietly() {
+    let lines = "some comment\n".repeat(200_000);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_commentguard"))
+        .arg("score")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = stdin.write_all(lines.as_bytes());
+    });
+    // Read one line, then close our end of stdout.
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(first.starts_with("{\"id\":\"1\""), "{first}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

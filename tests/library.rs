@@ -1,0 +1,109 @@
+//! The library as a moderation service uses it: shared across threads, batch and single scoring.
+
+use std::sync::Arc;
+
+use commentguard::{Classifier, ParamGuard, TrainParams};
+
+const COMMENTS: &[&str] = &[
+    "Make $300 a day from your phone, message me on WhatsApp +1 555 010 2233",
+    "The referee missed two obvious fouls in the second half.",
+    "shut up you brainless clown, nobody asked you",
+    "Does anyone know if the library is open on Sunday?",
+];
+
+#[test]
+fn one_classifier_shared_by_threads_scores_like_one_thread() {
+    let model = Arc::new(Classifier::embedded().unwrap());
+    let expected: Vec<Vec<f64>> = model
+        .score_batch(COMMENTS)
+        .iter()
+        .map(|s| s.probabilities().to_vec())
+        .collect();
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let model = Arc::clone(&model);
+            std::thread::spawn(move || {
+                let mut scorer = model.scorer();
+                (0..50)
+                    .flat_map(|_| {
+                        COMMENTS
+                            .iter()
+                            .map(|c| scorer.score(c).to_vec())
+                            .collect::<Vec<_>>()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for h in handles {
+        let got = h.join().unwrap();
+        for (i, probs) in got.iter().enumerate() {
+            assert_eq!(probs, &expected[i % COMMENTS.len()]);
+        }
+    }
+}
+
+#[test]
+fn default_model_flags_what_a_moderator_would() {
+    let model = Classifier::embedded().unwrap();
+    let flagged: Vec<Vec<String>> = model
+        .score_batch(COMMENTS)
+        .iter()
+        .map(|s| s.flagged().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(flagged[0], ["spam"]);
+    assert!(flagged[1].is_empty(), "{flagged:?}");
+    assert_eq!(flagged[2], ["toxic"]);
+    assert!(flagged[3].is_empty(), "{flagged:?}");
+}
+
+#[test]
+fn loads_from_bytes_and_path_like_the_embedded_model() {
+    let embedded = Classifier::embedded().unwrap();
+    let from_bytes = Classifier::from_bytes(commentguard::DEFAULT_MODEL).unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default.model");
+    let from_path = Classifier::load(path).unwrap();
+    for m in [&from_bytes, &from_path] {
+        assert_eq!(m.to_bytes(), embedded.to_bytes());
+    }
+}
+
+#[test]
+fn explanation_adds_up_to_the_score() {
+    let model = Classifier::embedded().unwrap();
+    for text in COMMENTS {
+        let scores = model.score(text);
+        for l in model.explain(text).labels {
+            let z: f64 =
+                l.prior_log_odds + l.contributions.iter().map(|c| c.log_odds()).sum::<f64>();
+            let p = 1.0 / (1.0 + (-z).exp());
+            assert!(
+                (p - scores.get(&l.label).unwrap()).abs() < 1e-9,
+                "{text}: {}",
+                l.label
+            );
+        }
+    }
+}
+
+#[test]
+fn trainer_learns_multiple_labels_at_once() {
+    let mut t = TrainParams::new(["spam", "toxic"])
+        .check()
+        .unwrap()
+        .trainer();
+    let rows = [
+        ("buy cheap pills online", [true, false]),
+        ("you idiot, buy cheap pills", [true, true]),
+        ("you are an idiot", [false, true]),
+        ("nice weather today", [false, false]),
+    ];
+    for (text, labels) in rows {
+        t.add(text, &labels).unwrap();
+    }
+    let m = t.finish().unwrap();
+    assert_eq!(m.labels(), ["spam", "toxic"]);
+    assert_eq!(m.summary().positives, [2, 2]);
+    let s = m.score("idiot pills");
+    assert!(s.is_flagged("spam") && s.is_flagged("toxic"));
+}

@@ -1,0 +1,69 @@
+//! Our sparse naive Bayes against linfa-bayes' dense `MultinomialNb` on the same data.
+
+use commentguard::{DatasetBase, Fit, NbParams, ParamGuard, SparseRows};
+use linfa_bayes::{MultinomialNb, NaiveBayes};
+use ndarray::{Array1, Array2};
+
+/// Count data with a deterministic, irregular pattern: 40 rows, 12 features, 2 classes.
+fn data() -> (Array2<f64>, Array1<usize>) {
+    let x = Array2::from_shape_fn((40, 12), |(i, j)| ((i * 7 + j * 13 + i * j) % 5) as f64);
+    let y = Array1::from_shape_fn(40, |i| usize::from((i * 3 + i / 4) % 5 < 2));
+    (x, y)
+}
+
+#[test]
+fn log_probabilities_agree_with_linfa_bayes() {
+    let (x, y) = data();
+    for alpha in [1.0, 0.5, 0.01] {
+        let theirs = MultinomialNb::params()
+            .alpha(alpha)
+            .fit(&linfa::Dataset::new(x.clone(), y.clone()))
+            .unwrap();
+        let (their_lp, classes) = theirs.predict_log_proba(x.view());
+        assert_eq!(classes, [&0, &1]);
+
+        let targets = y.mapv(|c| c == 1).insert_axis(ndarray::Axis(1));
+        let ours = NbParams::new()
+            .alpha(alpha)
+            .check()
+            .unwrap()
+            .fit(&DatasetBase::new(SparseRows::from_dense(x.view()), targets))
+            .unwrap();
+        let rows = SparseRows::from_dense(x.view());
+        for i in 0..x.nrows() {
+            let [neg, pos] = ours.predict_log_proba(rows.row(i))[0];
+            let (tneg, tpos) = (their_lp[(i, 0)], their_lp[(i, 1)]);
+            assert!(
+                (neg - tneg).abs() < 1e-9,
+                "row {i} alpha {alpha}: {neg} vs {tneg}"
+            );
+            assert!(
+                (pos - tpos).abs() < 1e-9,
+                "row {i} alpha {alpha}: {pos} vs {tpos}"
+            );
+        }
+    }
+}
+
+#[test]
+fn linfa_bayes_overflows_where_we_stay_finite() {
+    // One long comment: a count of 2,000 on one feature. linfa-bayes exponentiates the joint
+    // log-likelihood without subtracting the maximum and gets -inf - (-inf) = NaN.
+    let (x, y) = data();
+    let theirs = MultinomialNb::params()
+        .fit(&linfa::Dataset::new(x.clone(), y.clone()))
+        .unwrap();
+    let mut long = Array2::zeros((1, 12));
+    long[(0, 3)] = 2000.0;
+    let (their_lp, _) = theirs.predict_log_proba(long.view());
+    assert!(their_lp.iter().any(|v| !v.is_finite()), "{their_lp:?}");
+
+    let targets = y.mapv(|c| c == 1).insert_axis(ndarray::Axis(1));
+    let ours = NbParams::new()
+        .check()
+        .unwrap()
+        .fit(&DatasetBase::new(SparseRows::from_dense(x.view()), targets))
+        .unwrap();
+    let lp = ours.predict_log_proba(&[(3, 2000.0)]);
+    assert!(lp[0].iter().all(|v| v.is_finite()), "{lp:?}");
+}
