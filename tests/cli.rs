@@ -104,7 +104,7 @@ fn threshold_override_changes_what_is_flagged() {
     let spam = jsonl(&out.get_output().stdout)[0]["scores"]["spam"]
         .as_f64()
         .unwrap();
-    assert!(spam >= 0.5 && spam < 1.0, "spam {spam}");
+    assert!((0.5..1.0).contains(&spam), "spam {spam}");
     let out = cg()
         .args(["score", comment, "--threshold", "spam=1"])
         .assert()
