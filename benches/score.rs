@@ -11,7 +11,7 @@
 use std::hint::black_box;
 use std::path::Path;
 
-use commentguard::{Classifier, ParamGuard, Scratch, TrainParams};
+use commentguard::{Classifier, Scratch, TrainParams};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use linfa::traits::Fit;
 use linfa_bayes::{MultinomialNb, NaiveBayes};

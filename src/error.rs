@@ -139,6 +139,21 @@ pub enum Error {
         /// "positive" or "negative".
         class: &'static str,
     },
+    /// A cross-validation fold left a label without rows of one class to train on.
+    #[error(
+        "fold {fold} of {folds}: label {label:?} has no {class} rows outside this fold; \
+         use fewer folds or more data"
+    )]
+    FoldWithoutExamples {
+        /// 1-based fold.
+        fold: usize,
+        /// Number of folds.
+        folds: u32,
+        /// The label.
+        label: String,
+        /// "positive" or "negative".
+        class: &'static str,
+    },
     /// An error raised by linfa's dataset types (linfa's `Fit` requires we can carry one).
     #[error(transparent)]
     Linfa(#[from] linfa::Error),

@@ -19,7 +19,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::calibrate::Calibration;
 use crate::error::{Error, ModelError, Result};
+use crate::nb::NbValidParams;
 use crate::text::AnalyzerOptions;
 
 const MAGIC: &[u8; 8] = b"CMTGUARD";
@@ -42,7 +44,7 @@ pub struct Source {
 }
 
 /// What a model was trained on.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainingSummary {
     /// Rows trained on.
     pub rows: u64,
@@ -50,21 +52,74 @@ pub struct TrainingSummary {
     pub positives: Vec<u64>,
     /// The input files.
     pub sources: Vec<Source>,
+    /// How each label's threshold and calibration were chosen, when they were tuned.
+    pub tuning: Vec<LabelTuning>,
+}
+
+/// How one label's threshold was picked from out-of-fold scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelTuning {
+    /// The label.
+    pub label: String,
+    /// The rule: `"f1"`, `"precision>=0.98"`, or `"fixed"`.
+    pub rule: String,
+    /// Folds the out-of-fold scores came from.
+    pub folds: u32,
+    /// Out-of-fold precision at the chosen threshold.
+    pub precision: f64,
+    /// Out-of-fold recall at the chosen threshold.
+    pub recall: f64,
+    /// Out-of-fold F1 at the chosen threshold.
+    pub f1: f64,
+}
+
+/// The feature columns of a model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Vocabulary {
+    /// Feature texts, sorted; a feature's key is the xxh3 hash of its text.
+    Terms(Vec<String>),
+    /// Hash buckets, sorted (feature hashing: no texts are stored).
+    Buckets(Vec<u64>),
+}
+
+impl Vocabulary {
+    /// Number of features.
+    pub fn len(&self) -> usize {
+        match self {
+            Vocabulary::Terms(t) => t.len(),
+            Vocabulary::Buckets(b) => b.len(),
+        }
+    }
+
+    /// True when there are no features.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A readable name for feature `i`.
+    pub fn name(&self, i: usize) -> std::borrow::Cow<'_, str> {
+        match self {
+            Vocabulary::Terms(t) => std::borrow::Cow::Borrowed(&t[i]),
+            Vocabulary::Buckets(b) => std::borrow::Cow::Owned(format!("<bucket {}>", b[i])),
+        }
+    }
 }
 
 /// Everything a model file stores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ModelData {
     pub analyzer: AnalyzerOptions,
+    pub nb: NbValidParams,
     pub labels: Vec<String>,
     pub thresholds: Vec<f64>,
-    pub alpha: f64,
-    /// Feature texts, sorted.
-    pub vocabulary: Vec<String>,
-    /// Counts per feature, label and class, flattened in that order.
+    pub calibration: Vec<Calibration>,
+    pub vocabulary: Vocabulary,
+    /// Summed feature values per feature, label and class, flattened in that order.
     pub counts: Vec<f64>,
     /// Rows per label and class.
     pub docs: Vec<f64>,
+    /// Rows containing each feature.
+    pub df: Vec<f64>,
     pub summary: TrainingSummary,
 }
 
@@ -167,14 +222,17 @@ mod tests {
     use super::*;
 
     fn sample() -> ModelData {
+        use linfa::ParamGuard;
         ModelData {
             analyzer: AnalyzerOptions::default(),
+            nb: crate::nb::NbParams::new().check().unwrap(),
             labels: vec!["spam".into()],
             thresholds: vec![0.5],
-            alpha: 1.0,
-            vocabulary: vec!["a".into(), "b".into()],
+            calibration: vec![Calibration::Identity],
+            vocabulary: Vocabulary::Terms(vec!["a".into(), "b".into()]),
             counts: vec![1.0, 0.0, 0.0, 2.0],
             docs: vec![1.0, 1.0],
+            df: vec![1.0, 1.0],
             summary: TrainingSummary::default(),
         }
     }

@@ -25,6 +25,8 @@
 //! [`Scorer`], which reuses its buffers.
 #![deny(missing_docs)]
 
+mod calibrate;
+mod cv;
 mod data;
 mod error;
 mod format;
@@ -34,19 +36,26 @@ mod nb;
 mod text;
 mod train;
 
+pub use calibrate::{Calibration, CalibrationKind};
+pub use cv::{cross_validate, CvLabel, CvOptions, CvReport, CvRow, Stat, MAX_GROUP_FOLDS};
 pub use data::{
     read_csv, read_format, read_jsonl, read_lines, read_path, InputFormat, InputOptions, LabelSpec,
     ReadSummary, Record,
 };
 pub use error::{Error, ModelError, Result};
-pub use format::{HashingReader, Source, TrainingSummary, FORMAT_VERSION};
-pub use metrics::{binary_metrics, BinaryMetrics, Evaluation, Report};
+pub use format::{HashingReader, LabelTuning, Source, TrainingSummary, Vocabulary, FORMAT_VERSION};
+pub use metrics::{
+    best_f1_threshold, binary_metrics, reliability, threshold_for_precision, threshold_point,
+    AtPrecision, BinaryMetrics, Evaluation, LabelReport, ReliabilityBin, Report, ThresholdPoint,
+};
 pub use model::{
     Classifier, Contribution, Explanation, LabelExplanation, Scorer, Scores, DEFAULT_MODEL,
 };
-pub use nb::{NaiveBayes, NbParams, NbValidParams, SparseDataset, SparseRows};
+pub use nb::{
+    Counts, NaiveBayes, NbKind, NbParams, NbValidParams, SparseDataset, SparseRows, TermWeight,
+};
 pub use text::{Analyzer, AnalyzerOptions, Scratch, Tokens};
-pub use train::{TrainParams, Trainer, ValidTrainParams};
+pub use train::{ThresholdRule, TrainParams, Trainer, ValidTrainParams};
 
 /// linfa's traits, re-exported so users of [`NbParams`] can call `check` and `fit`.
 pub use linfa::{traits::Fit, DatasetBase, ParamGuard};

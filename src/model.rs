@@ -4,22 +4,23 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use ndarray::{Array2, Array3};
 use nohash_hasher::BuildNoHashHasher;
 
+use crate::calibrate::Calibration;
 use crate::error::{Error, ModelError, Result};
-use crate::format::{self, ModelData, TrainingSummary};
-use crate::nb::{sigmoid, NaiveBayes};
-use crate::text::{feature_hash, Analyzer, Scratch};
+use crate::format::{self, ModelData, TrainingSummary, Vocabulary};
+use crate::nb::{Counts, NaiveBayes};
+use crate::text::{Analyzer, Scratch};
 
 /// The model shipped inside the binary, trained from `training-data/` (see its README).
 pub const DEFAULT_MODEL: &[u8] = include_bytes!("../models/default.model");
 
-/// Feature hash → column. The keys are already xxh3 hashes, so hashing them again is waste.
-type FeatureIndex = HashMap<u64, u32, BuildNoHashHasher<u64>>;
+/// Feature key → column. Keys are xxh3 hashes or hash buckets already, so hashing them again
+/// is waste.
+pub(crate) type FeatureIndex = HashMap<u64, u32, BuildNoHashHasher<u64>>;
 
 /// A trained model: the feature extractor's options, the vocabulary, one naive Bayes head per
-/// label, and each label's threshold.
+/// label, and each label's calibration and threshold.
 ///
 /// It is immutable once built and `Send + Sync`: share one behind an `Arc` across threads and
 /// give each thread its own [`Scorer`] for allocation-free scoring.
@@ -28,7 +29,8 @@ pub struct Classifier {
     analyzer: Analyzer,
     labels: Arc<[String]>,
     thresholds: Arc<[f64]>,
-    vocabulary: Vec<String>,
+    calibration: Vec<Calibration>,
+    vocabulary: Vocabulary,
     index: FeatureIndex,
     nb: NaiveBayes,
     summary: TrainingSummary,
@@ -64,31 +66,28 @@ impl Classifier {
     pub(crate) fn from_data(data: ModelData) -> Result<Classifier> {
         let corrupt = |why: String| Error::model("", ModelError::Corrupt(why));
         let n_labels = data.labels.len();
-        let n_features = data.vocabulary.len();
         if n_labels == 0 {
             return Err(corrupt("no labels".into()));
         }
         if data.thresholds.len() != n_labels
-            || data.docs.len() != n_labels * 2
+            || data.calibration.len() != n_labels
             || data.summary.positives.len() != n_labels
         {
             return Err(corrupt(
                 "per-label sections disagree on the number of labels".into(),
             ));
         }
-        if data.counts.len() != n_features * n_labels * 2 {
-            return Err(corrupt(format!(
-                "{} counts for {n_features} features and {n_labels} labels",
-                data.counts.len()
-            )));
-        }
         if let Some(t) = data.thresholds.iter().find(|t| !(0.0..=1.0).contains(*t)) {
             return Err(corrupt(format!("threshold {t} is outside [0, 1]")));
+        }
+        if data.calibration.iter().any(|c| !c.is_valid()) {
+            return Err(corrupt("invalid calibration map".into()));
         }
         if data
             .counts
             .iter()
             .chain(&data.docs)
+            .chain(&data.df)
             .any(|c| !c.is_finite() || *c < 0.0)
         {
             return Err(corrupt("negative or non-finite counts".into()));
@@ -98,22 +97,23 @@ impl Classifier {
             return Err(corrupt(format!("label {dup:?} appears twice")));
         }
         let analyzer = Analyzer::new(data.analyzer)?;
-        let mut index = FeatureIndex::with_capacity_and_hasher(n_features, Default::default());
-        for (i, term) in data.vocabulary.iter().enumerate() {
-            if index.insert(feature_hash(term), i as u32).is_some() {
-                return Err(corrupt(format!(
-                    "vocabulary entry {term:?} repeats (or its hash collides)"
-                )));
-            }
+        let n_features = data.vocabulary.len();
+        if data.df.len() != n_features {
+            return Err(corrupt(format!(
+                "{} document frequencies for {n_features} features",
+                data.df.len()
+            )));
         }
-        let counts = Array3::from_shape_vec((n_features, n_labels, 2), data.counts)
-            .expect("length checked above");
-        let docs = Array2::from_shape_vec((n_labels, 2), data.docs).expect("length checked above");
-        let nb = NaiveBayes::from_parts(data.alpha, counts, docs, &data.labels)?;
+        let counts = Counts::from_parts(n_labels, data.counts, data.docs, data.df)
+            .ok_or_else(|| corrupt("count tables do not match the vocabulary and labels".into()))?;
+        let index = build_index(&analyzer, &data.vocabulary)
+            .map_err(|dup| corrupt(format!("vocabulary entry {dup} repeats or collides")))?;
+        let nb = NaiveBayes::new(data.nb, counts, &data.labels)?;
         Ok(Classifier {
             analyzer,
             labels: data.labels.into(),
             thresholds: data.thresholds.into(),
+            calibration: data.calibration,
             vocabulary: data.vocabulary,
             index,
             nb,
@@ -122,14 +122,17 @@ impl Classifier {
     }
 
     pub(crate) fn to_data(&self) -> ModelData {
+        let (counts, docs, df) = self.nb.counts().parts();
         ModelData {
             analyzer: self.analyzer.options().clone(),
+            nb: self.nb.params().clone(),
             labels: self.labels.to_vec(),
             thresholds: self.thresholds.to_vec(),
-            alpha: self.nb.alpha(),
+            calibration: self.calibration.clone(),
             vocabulary: self.vocabulary.clone(),
-            counts: self.nb.counts().iter().copied().collect(),
-            docs: self.nb.docs().iter().copied().collect(),
+            counts: counts.to_vec(),
+            docs: docs.to_vec(),
+            df: df.to_vec(),
             summary: self.summary.clone(),
         }
     }
@@ -152,6 +155,11 @@ impl Classifier {
     /// Each label's threshold, in label order.
     pub fn thresholds(&self) -> &[f64] {
         &self.thresholds
+    }
+
+    /// Each label's calibration map, in label order.
+    pub fn calibration(&self) -> &[Calibration] {
+        &self.calibration
     }
 
     /// Sets the threshold at which `label` is flagged.
@@ -191,8 +199,8 @@ impl Classifier {
         &self.summary
     }
 
-    /// The feature texts, in column order.
-    pub fn vocabulary(&self) -> &[String] {
+    /// The feature columns.
+    pub fn vocabulary(&self) -> &Vocabulary {
         &self.vocabulary
     }
 
@@ -206,6 +214,8 @@ impl Classifier {
         Scorer {
             model: self,
             scratch: Scratch::default(),
+            keys: Vec::new(),
+            row: Vec::new(),
             log_odds: vec![0.0; self.labels.len()],
             probs: vec![0.0; self.labels.len()],
         }
@@ -213,64 +223,57 @@ impl Classifier {
 
     /// Scores one comment.
     pub fn score(&self, text: &str) -> Scores {
-        let probs = self.scorer().score(text).to_vec();
-        self.scores(probs)
+        self.scorer().scores(text)
     }
 
     /// Scores a batch of comments, in order.
     pub fn score_batch<S: AsRef<str>>(&self, texts: &[S]) -> Vec<Scores> {
         let mut scorer = self.scorer();
-        texts
-            .iter()
-            .map(|t| self.scores(scorer.score(t.as_ref()).to_vec()))
-            .collect()
-    }
-
-    pub(crate) fn scores(&self, probs: Vec<f64>) -> Scores {
-        Scores {
-            labels: Arc::clone(&self.labels),
-            thresholds: Arc::clone(&self.thresholds),
-            probs,
-        }
+        texts.iter().map(|t| scorer.scores(t.as_ref())).collect()
     }
 
     /// The sparse feature-count row of `text` over this model's vocabulary (unknown features
-    /// are dropped), sorted by column. Useful to feed the same features to another estimator.
+    /// are dropped), sorted by column: raw counts, before any weighting. Useful to feed the
+    /// same features to another estimator.
     pub fn features(&self, text: &str, scratch: &mut Scratch, row: &mut Vec<(u32, f64)>) {
         row.clear();
-        self.analyzer.for_each_feature(text, scratch, |h, _| {
-            if let Some(&f) = self.index.get(&h) {
+        self.analyzer.for_each_feature(text, scratch, |key, _| {
+            if let Some(&f) = self.index.get(&key) {
                 row.push((f, 1.0));
             }
         });
-        row.sort_unstable_by_key(|&(f, _)| f);
-        row.dedup_by(|next, kept| {
-            let same = next.0 == kept.0;
-            if same {
-                kept.1 += 1.0;
-            }
-            same
-        });
+        sum_duplicates(row);
     }
 
     /// Why `text` got its scores: each label's prior log-odds and the features that moved it.
     pub fn explain(&self, text: &str) -> Explanation {
+        let mut scorer = self.scorer();
+        let probs = scorer.score(text).to_vec();
+        let log_odds = scorer.log_odds.clone();
+        // The scorer's (key, value) pairs, with a readable text per key.
+        let mut names: HashMap<u64, String> = HashMap::new();
         let mut scratch = Scratch::default();
-        let mut row = Vec::new();
-        self.features(text, &mut scratch, &mut row);
-        let scores = self.score(text);
+        self.analyzer
+            .for_each_feature(text, &mut scratch, |key, feature| {
+                names.entry(key).or_insert_with(|| feature.to_owned());
+            });
+        let values = scorer.values(text).to_vec();
         let labels = self
             .labels
             .iter()
             .enumerate()
             .map(|(l, label)| {
-                let mut contributions: Vec<Contribution> = row
+                let mut contributions: Vec<Contribution> = values
                     .iter()
-                    .map(|&(f, count)| Contribution {
-                        feature: self.vocabulary[f as usize].clone(),
-                        count,
-                        weight: self.nb.feature_weights(f)[l],
+                    .filter_map(|&(key, value)| {
+                        let f = *self.index.get(&key)?;
+                        Some(Contribution {
+                            feature: names.get(&key).cloned().unwrap_or_default(),
+                            value,
+                            weight: self.nb.weight(f as usize, l),
+                        })
                     })
+                    .filter(|c| c.weight != 0.0)
                     .collect();
                 contributions.sort_by(|a, b| {
                     b.log_odds()
@@ -280,7 +283,8 @@ impl Classifier {
                 });
                 LabelExplanation {
                     label: label.clone(),
-                    score: scores.probs[l],
+                    score: probs[l],
+                    log_odds: log_odds[l],
                     threshold: self.thresholds[l],
                     prior_log_odds: self.nb.bias()[l],
                     contributions,
@@ -291,18 +295,66 @@ impl Classifier {
     }
 
     /// The `n` features that most raise `label`'s score, with their log-odds weights, among
-    /// features seen at least `min_count` times in training.
-    pub fn top_features(&self, label: &str, n: usize, min_count: f64) -> Result<Vec<(&str, f64)>> {
+    /// features in at least `min_df` training comments.
+    pub fn top_features(
+        &self,
+        label: &str,
+        n: usize,
+        min_df: f64,
+    ) -> Result<Vec<(std::borrow::Cow<'_, str>, f64)>> {
         let l = self.label_index(label)?;
         let counts = self.nb.counts();
-        let mut top: Vec<(&str, f64)> = (0..self.vocabulary.len())
-            .filter(|&f| counts[(f, l, 0)] + counts[(f, l, 1)] >= min_count)
-            .map(|f| (self.vocabulary[f].as_str(), self.nb.weights()[(f, l)]))
+        let mut top: Vec<(usize, f64)> = (0..self.vocabulary.len())
+            .filter(|&f| counts.df(f) >= min_df)
+            .map(|f| (f, self.nb.weight(f, l)))
             .collect();
-        top.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        top.truncate(n);
-        Ok(top)
+        top.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(top
+            .into_iter()
+            .take(n)
+            .map(|(f, w)| (self.vocabulary.name(f), w))
+            .collect())
     }
+}
+
+/// Maps every vocabulary entry's key to its column; `Err` names an entry whose key repeats.
+pub(crate) fn build_index(
+    analyzer: &Analyzer,
+    vocabulary: &Vocabulary,
+) -> std::result::Result<FeatureIndex, String> {
+    let mut index = FeatureIndex::with_capacity_and_hasher(vocabulary.len(), Default::default());
+    let mut insert = |key: u64, i: usize, name: &dyn Fn() -> String| {
+        if index.insert(key, i as u32).is_some() {
+            Err(name())
+        } else {
+            Ok(())
+        }
+    };
+    match vocabulary {
+        Vocabulary::Terms(terms) => {
+            for (i, t) in terms.iter().enumerate() {
+                insert(analyzer.key(t), i, &|| format!("{t:?}"))?;
+            }
+        }
+        Vocabulary::Buckets(buckets) => {
+            for (i, &b) in buckets.iter().enumerate() {
+                insert(b, i, &|| format!("bucket {b}"))?;
+            }
+        }
+    }
+    Ok(index)
+}
+
+/// Sorts `(key, count)` pairs by key and merges equal keys by summing their counts.
+pub(crate) fn sum_duplicates<K: Ord + Copy>(row: &mut Vec<(K, f64)>) {
+    row.sort_unstable_by_key(|&(k, _)| k);
+    row.dedup_by(|next, kept| {
+        let same = next.0 == kept.0;
+        if same {
+            kept.1 += next.1;
+        }
+        same
+    });
 }
 
 /// Scores comments one at a time with reused buffers: no allocation per comment once warm.
@@ -310,42 +362,86 @@ impl Classifier {
 pub struct Scorer<'m> {
     model: &'m Classifier,
     scratch: Scratch,
+    keys: Vec<u64>,
+    row: Vec<(u64, f64)>,
     log_odds: Vec<f64>,
     probs: Vec<f64>,
 }
 
 impl Scorer<'_> {
-    /// The probability of each label for `text`, in label order.
+    /// The calibrated probability of each label for `text`, in label order.
     pub fn score(&mut self, text: &str) -> &[f64] {
         self.log_odds(text);
-        for (p, &z) in self.probs.iter_mut().zip(self.log_odds.iter()) {
-            *p = sigmoid(z);
+        for ((p, &z), c) in self
+            .probs
+            .iter_mut()
+            .zip(&self.log_odds)
+            .zip(&self.model.calibration)
+        {
+            *p = c.apply(z);
         }
         &self.probs
     }
 
-    /// The log-odds of each label for `text`, in label order: unlike probabilities, they do not
-    /// saturate at 0 or 1, so they keep confident comments ranked (for ROC and PR curves).
+    /// The log-odds behind the last [`score`](Self::score) or [`log_odds`](Self::log_odds) call.
+    pub fn last_log_odds(&self) -> &[f64] {
+        &self.log_odds
+    }
+
+    /// The log-odds of each label for `text`, in label order, before calibration: unlike
+    /// probabilities they never saturate, so they keep every comment ranked.
     pub fn log_odds(&mut self, text: &str) -> &[f64] {
         let model = self.model;
-        self.log_odds.copy_from_slice(model.nb.bias());
-        let log_odds = &mut self.log_odds;
-        model
-            .analyzer
-            .for_each_feature(text, &mut self.scratch, |h, _| {
-                if let Some(&f) = model.index.get(&h) {
-                    for (z, w) in log_odds.iter_mut().zip(model.nb.feature_weights(f)) {
-                        *z += w;
+        let weights = model.nb.weights();
+        self.log_odds.copy_from_slice(weights.bias());
+        if model.nb.params().is_linear() {
+            // Raw counts, no normalization: each occurrence adds its weight.
+            let log_odds = &mut self.log_odds;
+            model
+                .analyzer
+                .for_each_feature(text, &mut self.scratch, |key, _| {
+                    if let Some(&f) = model.index.get(&key) {
+                        for (z, w) in log_odds.iter_mut().zip(weights.feature(f)) {
+                            *z += w;
+                        }
+                    }
+                });
+        } else {
+            self.values(text);
+            for &(key, x) in &self.row {
+                if let Some(&f) = model.index.get(&key) {
+                    for (z, w) in self.log_odds.iter_mut().zip(weights.feature(f)) {
+                        *z += x * w;
                     }
                 }
-            });
+            }
+        }
         &self.log_odds
+    }
+
+    /// The comment's `(key, value)` pairs after term weighting and normalization, over all of
+    /// its features (known to the model or not, as in training).
+    fn values(&mut self, text: &str) -> &[(u64, f64)] {
+        let (keys, row) = (&mut self.keys, &mut self.row);
+        keys.clear();
+        self.model
+            .analyzer
+            .for_each_feature(text, &mut self.scratch, |key, _| keys.push(key));
+        row.clear();
+        row.extend(keys.iter().map(|&k| (k, 1.0)));
+        sum_duplicates(row);
+        self.model.nb.params().transform(row);
+        row
     }
 
     /// Scores `text` and returns the full [`Scores`].
     pub fn scores(&mut self, text: &str) -> Scores {
         let probs = self.score(text).to_vec();
-        self.model.scores(probs)
+        Scores {
+            labels: Arc::clone(&self.model.labels),
+            thresholds: Arc::clone(&self.model.thresholds),
+            probs,
+        }
     }
 }
 
@@ -400,13 +496,16 @@ pub struct Explanation {
     pub labels: Vec<LabelExplanation>,
 }
 
-/// How one label's score came about: `score = σ(prior_log_odds + Σ contributions)`.
+/// How one label's score came about: `log_odds = prior_log_odds + Σ contributions`, and
+/// `score` is the calibrated probability of `log_odds`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelExplanation {
     /// The label.
     pub label: String,
-    /// Its probability.
+    /// Its calibrated probability.
     pub score: f64,
+    /// Its log-odds before calibration.
+    pub log_odds: f64,
     /// Its threshold.
     pub threshold: f64,
     /// Log-odds before any feature is seen.
@@ -418,18 +517,19 @@ pub struct LabelExplanation {
 /// One feature's push on a label's log-odds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Contribution {
-    /// The feature text (a word, a bigram, or a class token like `<url>`).
+    /// The feature text (a word, an n-gram, a `#`-marked character n-gram, or a class token
+    /// like `<url>`).
     pub feature: String,
-    /// How often it occurs in the comment.
-    pub count: f64,
-    /// Its log-odds weight per occurrence.
+    /// Its value in the comment: the count, or the weighted value (binary, log, normalized).
+    pub value: f64,
+    /// Its log-odds weight per unit of value.
     pub weight: f64,
 }
 
 impl Contribution {
-    /// Its total push on the log-odds: `count × weight`.
+    /// Its total push on the log-odds: `value × weight`.
     pub fn log_odds(&self) -> f64 {
-        self.count * self.weight
+        self.value * self.weight
     }
 }
 
@@ -442,5 +542,12 @@ mod tests {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Classifier>();
         assert_send_sync::<Scores>();
+    }
+
+    #[test]
+    fn sum_duplicates_merges_counts() {
+        let mut row = vec![(3u64, 1.0), (1, 1.0), (3, 1.0)];
+        sum_duplicates(&mut row);
+        assert_eq!(row, [(1, 1.0), (3, 2.0)]);
     }
 }

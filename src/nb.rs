@@ -1,39 +1,95 @@
-//! Sparse multinomial naive Bayes with one binary head per label.
+//! Sparse naive Bayes (multinomial or complement) with one binary head per label.
 //!
 //! Follows linfa's estimator pattern: [`NbParams`] → [`ParamGuard::check`] → [`NbValidParams`]
-//! → [`Fit::fit`] on a [`SparseDataset`] → [`NaiveBayes`]. The model keeps the raw counts per
-//! feature, label and class, so it can learn more rows later and forget rows exactly; the
-//! log-odds weights used for scoring are derived from them.
+//! → [`Fit::fit`] on a [`SparseDataset`] → [`NaiveBayes`].
 //!
-//! For a binary head the class posterior only needs the log-odds
-//! `z = log P(pos)/P(neg) + Σ_j x_j (log θ_pos,j − log θ_neg,j)`, with Lidstone-smoothed
-//! `θ_c,j = (N_c,j + α) / (N_c + α·n)`; `P(pos | x) = σ(z)`, computed without overflow, so a
-//! 1 MB comment still gets a finite probability.
+//! The model is its sufficient statistics, [`Counts`]: per feature, label and class the summed
+//! feature values, per feature the document frequency, and rows per label and class. Counts
+//! add up, so a model learns more rows by adding and forgets rows exactly by subtracting; a
+//! cross-validation fold's model is the total minus that fold. Scoring weights are derived:
+//!
+//! - a comment is a vector `x` of term weights: raw counts, presence (binary) or `ln(1 + tf)`,
+//!   optionally divided by its L2 norm (Rennie et al. 2003's length normalization);
+//! - IDF, when on, multiplies feature `j` by `ln((1 + N) / (1 + df_j)) + 1`, in the counts and in
+//!   the comment alike, so it folds into the weights;
+//! - multinomial: `w_j = log θ_pos,j − log θ_neg,j` with Lidstone-smoothed
+//!   `θ_c,j = (N_c,j + α) / (N_c + α·n)`; complement (Rennie et al., with weight normalization):
+//!   `w_j = log θ_neg,j / Σ_k log θ_neg,k − log θ_pos,j / Σ_k log θ_pos,k`;
+//! - log-odds `z = b + Σ_j x_j w_j`, with `b` the log prior odds (or 0 for uniform priors), and
+//!   `P(pos | x) = σ(z)` (complement NB uses no prior: see [`Weights::from_counts`]), computed
+//!   without overflow, so a 1 MB comment still gets a finite score.
+//!
+//! Features below `min_df` documents or above `max_df` of them, or never seen, get weight 0 and do
+//! not count in `n`.
 
 use linfa::dataset::{DatasetBase, Records};
 use linfa::traits::Fit;
 use linfa::ParamGuard;
-use ndarray::{Array2, Array3, ArrayView2};
+use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+
+/// Which naive Bayes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NbKind {
+    /// Multinomial naive Bayes.
+    Multinomial,
+    /// Complement naive Bayes with weight normalization (Rennie et al. 2003).
+    Complement,
+}
+
+/// How a feature's count in a comment becomes its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TermWeight {
+    /// The count itself.
+    Raw,
+    /// 1 if present.
+    Binary,
+    /// `ln(1 + count)`.
+    Log,
+}
 
 /// Hyper-parameters of [`NaiveBayes`].
 ///
 /// | Name | Default | Purpose | Range |
 /// |---|---|---|---|
+/// | `kind` | multinomial | multinomial or complement NB | |
 /// | `alpha` | 1.0 | Lidstone smoothing added to every feature count | (0, ∞) |
+/// | `term_weight` | raw | raw counts, presence, or `ln(1 + tf)` | |
+/// | `idf` | false | weight features by inverse document frequency | |
+/// | `normalize` | false | divide each comment's vector by its L2 norm | |
+/// | `uniform_priors` | false | ignore the label's base rate | |
+/// | `min_df` | 1 | ignore features in fewer training comments | 1.. |
+/// | `max_df` | 1.0 | ignore features in a larger share of training comments | (0, 1] |
 #[derive(Debug, Clone, PartialEq)]
 pub struct NbParams(NbValidParams);
 
 /// Checked hyper-parameters of [`NaiveBayes`]; see [`NbParams`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NbValidParams {
+    kind: NbKind,
     alpha: f64,
+    term_weight: TermWeight,
+    idf: bool,
+    normalize: bool,
+    uniform_priors: bool,
+    min_df: u32,
+    max_df: f64,
 }
 
 impl Default for NbParams {
     fn default() -> Self {
-        NbParams(NbValidParams { alpha: 1.0 })
+        NbParams(NbValidParams {
+            kind: NbKind::Multinomial,
+            alpha: 1.0,
+            term_weight: TermWeight::Raw,
+            idf: false,
+            normalize: false,
+            uniform_priors: false,
+            min_df: 1,
+            max_df: 1.0,
+        })
     }
 }
 
@@ -43,17 +99,108 @@ impl NbParams {
         Self::default()
     }
 
+    /// Multinomial or complement naive Bayes.
+    pub fn kind(mut self, kind: NbKind) -> Self {
+        self.0.kind = kind;
+        self
+    }
+
     /// Sets the smoothing parameter.
     pub fn alpha(mut self, alpha: f64) -> Self {
         self.0.alpha = alpha;
         self
     }
+
+    /// Sets how counts become feature values.
+    pub fn term_weight(mut self, w: TermWeight) -> Self {
+        self.0.term_weight = w;
+        self
+    }
+
+    /// Turns IDF weighting on or off.
+    pub fn idf(mut self, on: bool) -> Self {
+        self.0.idf = on;
+        self
+    }
+
+    /// Turns L2 length normalization on or off.
+    pub fn normalize(mut self, on: bool) -> Self {
+        self.0.normalize = on;
+        self
+    }
+
+    /// Uses uniform class priors instead of learned ones.
+    pub fn uniform_priors(mut self, on: bool) -> Self {
+        self.0.uniform_priors = on;
+        self
+    }
+
+    /// Ignores features seen in fewer than `n` training comments.
+    pub fn min_df(mut self, n: u32) -> Self {
+        self.0.min_df = n;
+        self
+    }
+
+    /// Ignores features seen in more than this share of training comments.
+    pub fn max_df(mut self, share: f64) -> Self {
+        self.0.max_df = share;
+        self
+    }
 }
 
 impl NbValidParams {
+    /// Multinomial or complement.
+    pub fn kind(&self) -> NbKind {
+        self.kind
+    }
     /// The smoothing parameter.
     pub fn alpha(&self) -> f64 {
         self.alpha
+    }
+    /// How counts become feature values.
+    pub fn term_weight(&self) -> TermWeight {
+        self.term_weight
+    }
+    /// Whether IDF weighting is on.
+    pub fn idf(&self) -> bool {
+        self.idf
+    }
+    /// Whether comment vectors are L2-normalized.
+    pub fn normalize(&self) -> bool {
+        self.normalize
+    }
+    /// Whether priors are uniform.
+    pub fn uniform_priors(&self) -> bool {
+        self.uniform_priors
+    }
+    /// Minimum document frequency.
+    pub fn min_df(&self) -> u32 {
+        self.min_df
+    }
+    /// Maximum document frequency share.
+    pub fn max_df(&self) -> f64 {
+        self.max_df
+    }
+
+    /// True when a comment's features can be summed occurrence by occurrence, with no need to
+    /// gather counts per feature first.
+    pub(crate) fn is_linear(&self) -> bool {
+        self.term_weight == TermWeight::Raw && !self.normalize
+    }
+
+    /// Turns `(feature, count)` pairs of one comment into feature values, in place.
+    pub(crate) fn transform<K>(&self, row: &mut [(K, f64)]) {
+        match self.term_weight {
+            TermWeight::Raw => {}
+            TermWeight::Binary => row.iter_mut().for_each(|(_, x)| *x = 1.0),
+            TermWeight::Log => row.iter_mut().for_each(|(_, x)| *x = x.ln_1p()),
+        }
+        if self.normalize {
+            let norm = row.iter().map(|(_, x)| x * x).sum::<f64>().sqrt();
+            if norm > 0.0 {
+                row.iter_mut().for_each(|(_, x)| *x /= norm);
+            }
+        }
     }
 }
 
@@ -62,15 +209,29 @@ impl ParamGuard for NbParams {
     type Error = Error;
 
     fn check_ref(&self) -> Result<&NbValidParams> {
-        if self.0.alpha.is_finite() && self.0.alpha > 0.0 {
-            Ok(&self.0)
-        } else {
-            Err(Error::InvalidParam {
+        let p = &self.0;
+        if !(p.alpha.is_finite() && p.alpha > 0.0) {
+            return Err(Error::InvalidParam {
                 name: "alpha",
-                value: self.0.alpha.to_string(),
+                value: p.alpha.to_string(),
                 reason: "must be a finite number greater than 0",
-            })
+            });
         }
+        if p.min_df == 0 {
+            return Err(Error::InvalidParam {
+                name: "min-df",
+                value: "0".into(),
+                reason: "must be at least 1",
+            });
+        }
+        if !(p.max_df > 0.0 && p.max_df <= 1.0) {
+            return Err(Error::InvalidParam {
+                name: "max-df",
+                value: p.max_df.to_string(),
+                reason: "must be in (0, 1]",
+            });
+        }
+        Ok(p)
     }
 
     fn check(self) -> Result<NbValidParams> {
@@ -97,7 +258,7 @@ impl SparseRows {
         }
     }
 
-    /// Appends a row of `(feature, count)` entries; features must be below `n_features`.
+    /// Appends a row of `(feature, count)` entries with distinct features below `n_features`.
     pub fn push_row(&mut self, row: &[(u32, f64)]) -> Result<()> {
         if let Some(&(f, _)) = row.iter().find(|(f, _)| *f as usize >= self.n_features) {
             return Err(Error::InvalidParam {
@@ -148,108 +309,146 @@ impl Records for SparseRows {
 /// A dataset for [`NaiveBayes`]: sparse count rows, and one column of booleans per label.
 pub type SparseDataset = DatasetBase<SparseRows, Array2<bool>>;
 
-/// Raw counts, grown one row at a time: the sufficient statistics of naive Bayes.
+/// The sufficient statistics of naive Bayes, grown one row at a time.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct NbCounts {
+pub struct Counts {
     n_labels: usize,
-    /// Feature-major: `counts[(f * n_labels + l) * 2 + class]`.
-    counts: Vec<f64>,
+    /// Feature-major: `values[(f * n_labels + l) * 2 + class]`, summed feature values.
+    values: Vec<f64>,
     /// Rows per label and class: `docs[l * 2 + class]`.
     docs: Vec<f64>,
+    /// Rows containing each feature.
+    df: Vec<f64>,
 }
 
-impl NbCounts {
-    pub(crate) fn new(n_labels: usize) -> Self {
-        NbCounts {
+impl Counts {
+    /// Empty counts for `n_labels` labels.
+    pub fn new(n_labels: usize) -> Self {
+        Counts {
             n_labels,
-            counts: Vec::new(),
+            values: Vec::new(),
             docs: vec![0.0; n_labels * 2],
+            df: Vec::new(),
         }
     }
 
-    pub(crate) fn n_features(&self) -> usize {
-        self.counts.len() / (self.n_labels * 2)
+    /// Number of labels.
+    pub fn n_labels(&self) -> usize {
+        self.n_labels
+    }
+
+    /// Number of features with a slot (seen or not).
+    pub fn n_features(&self) -> usize {
+        self.df.len()
+    }
+
+    /// Rows counted.
+    pub fn rows(&self) -> f64 {
+        self.docs.get(..2).map_or(0.0, |d| d[0] + d[1])
     }
 
     /// Makes room for features up to `n` (new ones start at zero).
-    pub(crate) fn grow_features(&mut self, n: usize) {
+    pub fn grow_features(&mut self, n: usize) {
         if n > self.n_features() {
-            self.counts.resize(n * self.n_labels * 2, 0.0);
+            self.values.resize(n * self.n_labels * 2, 0.0);
+            self.df.resize(n, 0.0);
         }
     }
 
-    /// Adds (`sign` 1) or removes (`sign` -1) one row.
-    pub(crate) fn update(&mut self, row: &[(u32, f64)], labels: &[bool], sign: f64) {
+    /// Adds (`sign` 1) or removes (`sign` −1) one row of distinct `(feature, value)` pairs.
+    pub fn update(&mut self, row: &[(u32, f64)], labels: &[bool], sign: f64) {
         debug_assert_eq!(labels.len(), self.n_labels);
         for (l, &positive) in labels.iter().enumerate() {
             self.docs[l * 2 + usize::from(positive)] += sign;
         }
+        let width = self.n_labels * 2;
         for &(f, x) in row {
-            let base = f as usize * self.n_labels * 2;
+            let f = f as usize;
+            self.df[f] += sign;
+            let base = f * width;
             for (l, &positive) in labels.iter().enumerate() {
-                self.counts[base + l * 2 + usize::from(positive)] += sign * x;
+                self.values[base + l * 2 + usize::from(positive)] += sign * x;
             }
         }
     }
 
-    /// The flat counts and per-class row counts, in [`NaiveBayes`] storage order.
-    pub(crate) fn into_parts(self) -> (Vec<f64>, Vec<f64>) {
-        (self.counts, self.docs)
+    /// `self − other`, feature by feature (features `other` lacks count as zero).
+    pub fn minus(&self, other: &Counts) -> Counts {
+        let mut out = self.clone();
+        for (a, b) in out.values.iter_mut().zip(&other.values) {
+            *a -= b;
+        }
+        for (a, b) in out.docs.iter_mut().zip(&other.docs) {
+            *a -= b;
+        }
+        for (a, b) in out.df.iter_mut().zip(&other.df) {
+            *a -= b;
+        }
+        out
     }
 
     /// Reorders features: new feature `i` is old feature `order[i]`.
     pub(crate) fn permute(&mut self, order: &[u32]) {
         let width = self.n_labels * 2;
-        let mut counts = Vec::with_capacity(self.counts.len());
+        let mut values = Vec::with_capacity(self.values.len());
         for &old in order {
             let base = old as usize * width;
-            counts.extend_from_slice(&self.counts[base..base + width]);
+            values.extend_from_slice(&self.values[base..base + width]);
         }
-        self.counts = counts;
+        self.values = values;
+        self.df = order.iter().map(|&old| self.df[old as usize]).collect();
+    }
+
+    /// The value sum of feature `f` for label `l` and class (0 negative, 1 positive).
+    pub fn value(&self, f: usize, l: usize, class: usize) -> f64 {
+        self.values[(f * self.n_labels + l) * 2 + class]
+    }
+
+    /// Rows of label `l` in class (0 negative, 1 positive).
+    pub fn docs(&self, l: usize, class: usize) -> f64 {
+        self.docs[l * 2 + class]
+    }
+
+    /// Rows containing feature `f`.
+    pub fn df(&self, f: usize) -> f64 {
+        self.df[f]
+    }
+
+    pub(crate) fn parts(&self) -> (&[f64], &[f64], &[f64]) {
+        (&self.values, &self.docs, &self.df)
+    }
+
+    pub(crate) fn from_parts(
+        n_labels: usize,
+        values: Vec<f64>,
+        docs: Vec<f64>,
+        df: Vec<f64>,
+    ) -> Option<Counts> {
+        let consistent =
+            n_labels > 0 && docs.len() == n_labels * 2 && values.len() == df.len() * n_labels * 2;
+        consistent.then_some(Counts {
+            n_labels,
+            values,
+            docs,
+            df,
+        })
     }
 }
 
-/// A fitted multi-label naive Bayes: raw counts and the log-odds weights derived from them.
+/// Scoring weights: log-odds per feature and label (0 for ignored features) and per-label bias.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NaiveBayes {
-    alpha: f64,
-    /// Counts per feature, label and class (0 = negative, 1 = positive).
-    counts: Array3<f64>,
-    /// Rows per label and class.
-    docs: Array2<f64>,
-    /// Per feature and label: log θ_pos − log θ_neg.
-    weights: Array2<f64>,
-    /// Per label: log prior odds.
+pub(crate) struct Weights {
+    /// Feature-major, `n_features × n_labels`.
+    w: Vec<f64>,
     bias: Vec<f64>,
 }
 
-impl NaiveBayes {
-    pub(crate) fn from_counts(
-        params: &NbValidParams,
-        counts: NbCounts,
-        labels: &[String],
-    ) -> Result<NaiveBayes> {
-        let n_labels = counts.n_labels;
-        let n_features = counts.n_features();
-        let counts3 = Array3::from_shape_vec((n_features, n_labels, 2), counts.counts)
-            .expect("count vector length is n_features * n_labels * 2 by construction");
-        let docs = Array2::from_shape_vec((n_labels, 2), counts.docs)
-            .expect("docs vector length is n_labels * 2 by construction");
-        Self::from_parts(params.alpha, counts3, docs, labels)
-    }
-
-    /// Builds the model from stored counts, checking they make sense.
-    pub(crate) fn from_parts(
-        alpha: f64,
-        counts: Array3<f64>,
-        docs: Array2<f64>,
-        labels: &[String],
-    ) -> Result<NaiveBayes> {
-        NbParams::new().alpha(alpha).check()?;
-        let (n_features, n_labels, _) = counts.dim();
+impl Weights {
+    pub(crate) fn from_counts(p: &NbValidParams, c: &Counts, labels: &[String]) -> Result<Weights> {
+        let (n_labels, n_features) = (c.n_labels, c.n_features());
         for (l, label) in labels.iter().enumerate().take(n_labels) {
             for (class, name) in [(0, "negative"), (1, "positive")] {
-                if docs[(l, class)] <= 0.0 {
+                if c.docs(l, class) <= 0.0 {
                     return Err(Error::NoExamples {
                         label: label.clone(),
                         class: name,
@@ -257,86 +456,149 @@ impl NaiveBayes {
                 }
             }
         }
-        let mut weights = Array2::zeros((n_features, n_labels));
+        let rows = c.rows();
+        let max_df = p.max_df * rows;
+        // Per feature: its IDF factor, or 0 when the feature is ignored.
+        let factor: Vec<f64> = (0..n_features)
+            .map(|f| {
+                let df = c.df(f);
+                if df < f64::from(p.min_df) || df > max_df || df <= 0.0 {
+                    0.0
+                } else if p.idf {
+                    ((1.0 + rows) / (1.0 + df)).ln() + 1.0
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let active = factor.iter().filter(|&&x| x > 0.0).count() as f64;
+        let mut w = vec![0.0; n_features * n_labels];
         let mut bias = Vec::with_capacity(n_labels);
+        let mut log_theta = [vec![0.0; n_features], vec![0.0; n_features]];
         for l in 0..n_labels {
             let mut totals = [0.0; 2];
-            for f in 0..n_features {
-                totals[0] += counts[(f, l, 0)];
-                totals[1] += counts[(f, l, 1)];
+            for (f, &k) in factor.iter().enumerate() {
+                totals[0] += k * c.value(f, l, 0);
+                totals[1] += k * c.value(f, l, 1);
             }
-            let denom = |class: usize| (totals[class] + alpha * n_features as f64).ln();
-            let (d_neg, d_pos) = (denom(0), denom(1));
-            for f in 0..n_features {
-                let pos = (counts[(f, l, 1)] + alpha).ln() - d_pos;
-                let neg = (counts[(f, l, 0)] + alpha).ln() - d_neg;
-                weights[(f, l)] = pos - neg;
+            let mut sums = [0.0; 2];
+            for class in 0..2 {
+                let denom = (totals[class] + p.alpha * active).ln();
+                for (f, &k) in factor.iter().enumerate() {
+                    if k > 0.0 {
+                        let t = (k * c.value(f, l, class) + p.alpha).ln() - denom;
+                        log_theta[class][f] = t;
+                        sums[class] += t;
+                    }
+                }
             }
-            bias.push(docs[(l, 1)].ln() - docs[(l, 0)].ln());
+            for (f, &k) in factor.iter().enumerate() {
+                if k == 0.0 {
+                    continue;
+                }
+                let (neg, pos) = (log_theta[0][f], log_theta[1][f]);
+                // The comment's value for f is multiplied by k too, so k folds into the weight.
+                w[f * n_labels + l] = k * match p.kind {
+                    NbKind::Multinomial => pos - neg,
+                    NbKind::Complement => neg / sums[0] - pos / sums[1],
+                };
+            }
+            // Complement NB's normalized weights live on a scale ~1e-4 of log-odds, where a prior
+            // would drown them; like scikit-learn's ComplementNB it uses none, and calibration
+            // supplies the base rate.
+            bias.push(if p.uniform_priors || p.kind == NbKind::Complement {
+                0.0
+            } else {
+                c.docs(l, 1).ln() - c.docs(l, 0).ln()
+            });
         }
-        Ok(NaiveBayes {
-            alpha,
-            counts,
-            docs,
-            weights,
-            bias,
-        })
+        Ok(Weights { w, bias })
     }
 
-    /// Number of labels.
-    pub fn n_labels(&self) -> usize {
+    pub(crate) fn n_labels(&self) -> usize {
         self.bias.len()
     }
 
-    /// Number of features.
-    pub fn n_features(&self) -> usize {
-        self.weights.nrows()
-    }
-
-    /// The smoothing parameter.
-    pub fn alpha(&self) -> f64 {
-        self.alpha
-    }
-
-    /// Raw counts, shape `(features, labels, 2)`.
-    pub fn counts(&self) -> &Array3<f64> {
-        &self.counts
-    }
-
-    /// Rows seen per label and class, shape `(labels, 2)`.
-    pub fn docs(&self) -> &Array2<f64> {
-        &self.docs
-    }
-
-    /// Log-odds weight of each feature for each label, shape `(features, labels)`.
-    pub fn weights(&self) -> &Array2<f64> {
-        &self.weights
-    }
-
-    /// Log prior odds per label.
-    pub fn bias(&self) -> &[f64] {
+    pub(crate) fn bias(&self) -> &[f64] {
         &self.bias
     }
 
     /// The weights of feature `f`, one per label.
     #[inline]
-    pub(crate) fn feature_weights(&self, f: u32) -> &[f64] {
+    pub(crate) fn feature(&self, f: u32) -> &[f64] {
         let n = self.bias.len();
-        let all = self
-            .weights
-            .as_slice()
-            .expect("weights are built in standard layout");
-        &all[f as usize * n..(f as usize + 1) * n]
+        &self.w[f as usize * n..(f as usize + 1) * n]
     }
 
-    /// Log-odds per label for one sparse row, written into `out`.
-    pub fn log_odds(&self, row: &[(u32, f64)], out: &mut [f64]) {
+    /// Log-odds per label for one row of distinct `(feature, value)` pairs.
+    pub(crate) fn log_odds(&self, row: &[(u32, f64)], out: &mut [f64]) {
         out.copy_from_slice(&self.bias);
         for &(f, x) in row {
-            for (z, w) in out.iter_mut().zip(self.feature_weights(f)) {
+            for (z, w) in out.iter_mut().zip(self.feature(f)) {
                 *z += x * w;
             }
         }
+    }
+}
+
+/// A fitted multi-label naive Bayes: counts, parameters, and the weights derived from them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NaiveBayes {
+    params: NbValidParams,
+    counts: Counts,
+    weights: Weights,
+}
+
+impl NaiveBayes {
+    pub(crate) fn new(params: NbValidParams, counts: Counts, labels: &[String]) -> Result<Self> {
+        let weights = Weights::from_counts(&params, &counts, labels)?;
+        Ok(NaiveBayes {
+            params,
+            counts,
+            weights,
+        })
+    }
+
+    /// Number of labels.
+    pub fn n_labels(&self) -> usize {
+        self.weights.n_labels()
+    }
+
+    /// Number of feature slots.
+    pub fn n_features(&self) -> usize {
+        self.counts.n_features()
+    }
+
+    /// The hyper-parameters.
+    pub fn params(&self) -> &NbValidParams {
+        &self.params
+    }
+
+    /// The sufficient statistics.
+    pub fn counts(&self) -> &Counts {
+        &self.counts
+    }
+
+    /// The log-odds weight of feature `f` for label `l` (0 for an ignored feature).
+    pub fn weight(&self, f: usize, l: usize) -> f64 {
+        self.weights.feature(f as u32)[l]
+    }
+
+    /// Log prior odds per label (0 with uniform priors).
+    pub fn bias(&self) -> &[f64] {
+        self.weights.bias()
+    }
+
+    pub(crate) fn weights(&self) -> &Weights {
+        &self.weights
+    }
+
+    /// Log-odds per label for one row of distinct `(feature, count)` pairs, written into `out`.
+    /// The counts are weighted as the parameters say (binary, log, normalized).
+    pub fn log_odds(&self, row: &[(u32, f64)], out: &mut [f64]) {
+        let mut row = row.to_vec();
+        self.params.transform(&mut row);
+        self.weights.log_odds(&row, out);
     }
 
     /// `[log P(negative | row), log P(positive | row)]` for each label.
@@ -367,15 +629,19 @@ impl Fit<SparseRows, Array2<bool>, Error> for NbValidParams {
         } else {
             (0..targets.ncols()).map(|l| format!("label{l}")).collect()
         };
-        let mut counts = NbCounts::new(targets.ncols());
+        let mut counts = Counts::new(targets.ncols());
         counts.grow_features(records.nfeatures());
         let mut row_labels = Vec::with_capacity(targets.ncols());
+        let mut row = Vec::new();
         for (i, t) in targets.rows().into_iter().enumerate() {
             row_labels.clear();
             row_labels.extend(t.iter().copied());
-            counts.update(records.row(i), &row_labels, 1.0);
+            row.clear();
+            row.extend_from_slice(records.row(i));
+            self.transform(&mut row);
+            counts.update(&row, &row_labels, 1.0);
         }
-        NaiveBayes::from_counts(self, counts, &labels)
+        NaiveBayes::new(self.clone(), counts, &labels)
     }
 }
 
@@ -414,38 +680,125 @@ mod tests {
         DatasetBase::new(SparseRows::from_dense(x.view()), y)
     }
 
+    fn fit(p: NbParams) -> NaiveBayes {
+        p.check().unwrap().fit(&dataset()).unwrap()
+    }
+
     #[test]
-    fn fit_matches_hand_computed_weights() {
-        let model = NbParams::new().check().unwrap().fit(&dataset()).unwrap();
+    fn multinomial_matches_hand_computed_weights() {
+        let model = fit(NbParams::new());
         // Positive rows sum to [3, 1, 1] (total 5), negative to [0, 5, 2] (total 7); α = 1, n = 3.
         let expected = ((3.0 + 1.0) / 8.0f64).ln() - ((0.0 + 1.0) / 10.0f64).ln();
-        assert!((model.weights()[(0, 0)] - expected).abs() < 1e-12);
+        assert!((model.weight(0, 0) - expected).abs() < 1e-12);
         assert_eq!(model.bias(), &[0.0]);
     }
 
     #[test]
+    fn complement_normalizes_each_class_by_its_log_sum() {
+        let model = fit(NbParams::new().kind(NbKind::Complement));
+        let pos: Vec<f64> = [4.0, 2.0, 2.0].iter().map(|c| (c / 8.0f64).ln()).collect();
+        let neg: Vec<f64> = [1.0, 6.0, 3.0].iter().map(|c| (c / 10.0f64).ln()).collect();
+        let (sp, sn): (f64, f64) = (pos.iter().sum(), neg.iter().sum());
+        for f in 0..3 {
+            let expected = neg[f] / sn - pos[f] / sp;
+            assert!((model.weight(f, 0) - expected).abs() < 1e-12, "feature {f}");
+        }
+    }
+
+    #[test]
+    fn idf_and_df_pruning() {
+        // Feature 0 is in 2 of 4 rows, 1 in 3, 2 in 2.
+        let model = fit(NbParams::new().max_df(0.7));
+        assert_eq!(model.weight(1, 0), 0.0, "feature 1 is in 75% of rows");
+        assert!(model.weight(0, 0) != 0.0);
+        let model = fit(NbParams::new().min_df(3));
+        assert_eq!((model.weight(0, 0), model.weight(2, 0)), (0.0, 0.0));
+        let plain = fit(NbParams::new());
+        let idf = fit(NbParams::new().idf(true));
+        assert!(idf.weight(0, 0).abs() != plain.weight(0, 0).abs());
+    }
+
+    #[test]
+    fn binary_log_and_normalized_values() {
+        let p = NbParams::new()
+            .term_weight(TermWeight::Log)
+            .normalize(true)
+            .check()
+            .unwrap();
+        let mut row = vec![(0u32, 3.0), (1, 1.0)];
+        p.transform(&mut row);
+        let (a, b) = (4f64.ln(), 2f64.ln());
+        let n = (a * a + b * b).sqrt();
+        assert!((row[0].1 - a / n).abs() < 1e-12 && (row[1].1 - b / n).abs() < 1e-12);
+        let p = NbParams::new()
+            .term_weight(TermWeight::Binary)
+            .check()
+            .unwrap();
+        let mut row = vec![(0u32, 3.0)];
+        p.transform(&mut row);
+        assert_eq!(row[0].1, 1.0);
+    }
+
+    #[test]
+    fn uniform_priors_zero_the_bias() {
+        let x = array![[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]];
+        let ds = DatasetBase::new(
+            SparseRows::from_dense(x.view()),
+            array![[true], [false], [false]],
+        );
+        let learned = NbParams::new().check().unwrap().fit(&ds).unwrap();
+        assert!((learned.bias()[0] - 0.5f64.ln()).abs() < 1e-12);
+        let uniform = NbParams::new()
+            .uniform_priors(true)
+            .check()
+            .unwrap()
+            .fit(&ds)
+            .unwrap();
+        assert_eq!(uniform.bias(), &[0.0]);
+    }
+
+    #[test]
     fn probabilities_stay_finite_for_huge_counts() {
-        let model = NbParams::new().check().unwrap().fit(&dataset()).unwrap();
+        let model = fit(NbParams::new());
         let lp = model.predict_log_proba(&[(0, 1e7), (1, 1.0)]);
         assert!(lp[0].iter().all(|v| v.is_finite()), "{lp:?}");
         assert!(sigmoid(1e6) == 1.0 && sigmoid(-1e6) == 0.0);
     }
 
     #[test]
-    fn alpha_must_be_positive() {
+    fn invalid_params_are_rejected() {
         assert!(NbParams::new().alpha(0.0).check().is_err());
         assert!(NbParams::new().alpha(f64::NAN).check().is_err());
+        assert!(NbParams::new().min_df(0).check().is_err());
+        assert!(NbParams::new().max_df(0.0).check().is_err());
     }
 
     #[test]
-    fn removing_a_row_restores_counts_exactly() {
-        let mut c = NbCounts::new(1);
+    fn subtracting_a_row_restores_counts_exactly() {
+        let mut c = Counts::new(1);
         c.grow_features(3);
         c.update(&[(0, 2.0), (2, 1.0)], &[true], 1.0);
         let before = c.clone();
+        let mut extra = Counts::new(1);
+        extra.grow_features(3);
+        extra.update(&[(1, 3.0)], &[false], 1.0);
         c.update(&[(1, 3.0)], &[false], 1.0);
-        c.update(&[(1, 3.0)], &[false], -1.0);
-        assert_eq!(c, before);
+        assert_eq!(c.minus(&extra), before);
+    }
+
+    #[test]
+    fn a_fold_model_ignores_features_it_never_saw() {
+        let mut all = Counts::new(1);
+        all.grow_features(3);
+        all.update(&[(0, 1.0)], &[true], 1.0);
+        all.update(&[(1, 1.0)], &[false], 1.0);
+        let mut fold = Counts::new(1);
+        fold.grow_features(3);
+        fold.update(&[(2, 1.0)], &[true], 1.0);
+        all.update(&[(2, 1.0)], &[true], 1.0);
+        let p = NbParams::new().check().unwrap();
+        let w = Weights::from_counts(&p, &all.minus(&fold), &["x".into()]).unwrap();
+        assert_eq!(w.feature(2), &[0.0]);
     }
 
     #[test]

@@ -1,18 +1,43 @@
 //! Training: [`TrainParams`] → [`ParamGuard::check`] → [`ValidTrainParams::trainer`] →
-//! [`Trainer::add`] row by row → [`Trainer::finish`] → [`Classifier`].
+//! [`Trainer::add`] row by row → (second pass, when tuning) → [`Trainer::finish`] → [`Classifier`].
 //!
-//! Rows stream through: only the vocabulary and the counts are kept, never the rows.
-
-use std::collections::HashMap;
+//! Rows stream through: only the vocabulary and the counts are kept, never the rows. Tuned
+//! thresholds and calibration need out-of-fold scores; each row is assigned a fold by a hash of
+//! its position, the first pass also keeps one count table per fold, and a fold's model is the
+//! total counts minus that fold's, which is exactly the model trained without it. The second
+//! pass reads the same rows again and scores each with the model that never saw it.
 
 use linfa::ParamGuard;
-use nohash_hasher::BuildNoHashHasher;
+use serde::{Deserialize, Serialize};
 
+use crate::calibrate::{Calibration, CalibrationKind};
 use crate::error::{Error, Result};
-use crate::format::{ModelData, Source, TrainingSummary};
-use crate::model::Classifier;
-use crate::nb::{NbCounts, NbParams, NbValidParams};
+use crate::format::{LabelTuning, ModelData, Source, TrainingSummary, Vocabulary};
+use crate::metrics::{best_f1_threshold, threshold_for_precision, threshold_point};
+use crate::model::{sum_duplicates, Classifier, FeatureIndex};
+use crate::nb::{Counts, NbParams, NbValidParams, Weights};
 use crate::text::{Analyzer, AnalyzerOptions, Scratch};
+
+/// How a label's threshold is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum ThresholdRule {
+    /// A fixed probability.
+    Fixed(f64),
+    /// The threshold maximizing out-of-fold F1.
+    F1,
+    /// The lowest threshold whose out-of-fold precision reaches the target.
+    Precision(f64),
+}
+
+impl ThresholdRule {
+    fn name(&self) -> String {
+        match self {
+            ThresholdRule::Fixed(t) => format!("fixed {t}"),
+            ThresholdRule::F1 => "f1".into(),
+            ThresholdRule::Precision(p) => format!("precision>={p}"),
+        }
+    }
+}
 
 /// Everything that decides what a training run produces.
 ///
@@ -20,65 +45,119 @@ use crate::text::{Analyzer, AnalyzerOptions, Scratch};
 /// |---|---|---|---|
 /// | `labels` | (required) | label names, one binary head each | 1 or more, distinct, non-empty |
 /// | `analyzer` | [`AnalyzerOptions::default`] | the feature extractor | see there |
-/// | `alpha` | 1.0 | Lidstone smoothing | (0, ∞) |
-/// | `threshold` | 0.5 | probability at which a label is flagged | [0, 1] |
+/// | `nb` | [`NbParams::default`] | naive Bayes kind, weighting, smoothing, pruning | see there |
+/// | `threshold` | fixed 0.5 | per label: fixed, best F1, or a target precision | [0, 1] |
+/// | `calibration` | none | map out-of-fold log-odds to probabilities | none, Platt, isotonic |
+/// | `folds` | 5 | folds for out-of-fold tuning | 2..=50 |
+/// | `seed` | 0 | fold assignment | any |
 #[derive(Debug, Clone, PartialEq)]
-pub struct TrainParams(ValidTrainParams);
+pub struct TrainParams {
+    labels: Vec<String>,
+    analyzer: AnalyzerOptions,
+    nb: NbParams,
+    default_rule: ThresholdRule,
+    rules: Vec<(String, ThresholdRule)>,
+    calibration: CalibrationKind,
+    folds: u32,
+    seed: u64,
+}
 
 /// Checked [`TrainParams`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidTrainParams {
     labels: Vec<String>,
     analyzer: AnalyzerOptions,
-    nb: NbParams,
-    thresholds: Vec<(String, f64)>,
+    nb: NbValidParams,
+    rules: Vec<ThresholdRule>,
+    calibration: CalibrationKind,
+    folds: u32,
+    seed: u64,
 }
 
 impl TrainParams {
     /// Parameters for a model with these labels and default options.
     pub fn new<S: Into<String>>(labels: impl IntoIterator<Item = S>) -> Self {
-        TrainParams(ValidTrainParams {
+        TrainParams {
             labels: labels.into_iter().map(Into::into).collect(),
             analyzer: AnalyzerOptions::default(),
             nb: NbParams::new(),
-            thresholds: Vec::new(),
-        })
+            default_rule: ThresholdRule::Fixed(0.5),
+            rules: Vec::new(),
+            calibration: CalibrationKind::None,
+            folds: 5,
+            seed: 0,
+        }
     }
 
     /// Sets the feature extractor's options.
     pub fn analyzer(mut self, options: AnalyzerOptions) -> Self {
-        self.0.analyzer = options;
+        self.analyzer = options;
         self
     }
 
-    /// Sets the smoothing parameter.
-    pub fn alpha(mut self, alpha: f64) -> Self {
-        self.0.nb = self.0.nb.alpha(alpha);
+    /// Sets the naive Bayes hyper-parameters.
+    pub fn nb(mut self, nb: NbParams) -> Self {
+        self.nb = nb;
         self
     }
 
-    /// Sets `label`'s threshold (0.5 otherwise).
-    pub fn threshold(mut self, label: impl Into<String>, threshold: f64) -> Self {
-        self.0.thresholds.push((label.into(), threshold));
+    /// Sets the rule for labels without one of their own.
+    pub fn default_threshold(mut self, rule: ThresholdRule) -> Self {
+        self.default_rule = rule;
+        self
+    }
+
+    /// Sets `label`'s threshold rule.
+    pub fn threshold(mut self, label: impl Into<String>, rule: ThresholdRule) -> Self {
+        self.rules.push((label.into(), rule));
+        self
+    }
+
+    /// Sets the calibration map fitted on out-of-fold scores.
+    pub fn calibration(mut self, kind: CalibrationKind) -> Self {
+        self.calibration = kind;
+        self
+    }
+
+    /// Sets the number of folds for out-of-fold tuning.
+    pub fn folds(mut self, folds: u32) -> Self {
+        self.folds = folds;
+        self
+    }
+
+    /// Sets the seed of the fold assignment.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
         self
     }
 }
 
-impl ParamGuard for TrainParams {
-    type Checked = ValidTrainParams;
-    type Error = Error;
+fn check_rule(rule: &ThresholdRule) -> Result<()> {
+    match *rule {
+        ThresholdRule::Fixed(t) | ThresholdRule::Precision(t) if !(0.0..=1.0).contains(&t) => {
+            Err(Error::InvalidParam {
+                name: "threshold or target precision",
+                value: t.to_string(),
+                reason: "must be between 0 and 1",
+            })
+        }
+        _ => Ok(()),
+    }
+}
 
-    fn check_ref(&self) -> Result<&ValidTrainParams> {
-        let p = &self.0;
-        if p.labels.is_empty() {
+impl TrainParams {
+    /// Checks every parameter and resolves each label's threshold rule. (Not linfa's
+    /// `ParamGuard`: the checked form is built here, not held, so there is no reference to lend.)
+    pub fn check(self) -> Result<ValidTrainParams> {
+        if self.labels.is_empty() {
             return Err(Error::InvalidParam {
                 name: "labels",
                 value: "none".into(),
                 reason: "at least one label is needed",
             });
         }
-        for (i, l) in p.labels.iter().enumerate() {
-            if l.is_empty() || p.labels[..i].contains(l) {
+        for (i, l) in self.labels.iter().enumerate() {
+            if l.is_empty() || self.labels[..i].contains(l) {
                 return Err(Error::InvalidParam {
                     name: "label",
                     value: format!("{l:?}"),
@@ -86,29 +165,44 @@ impl ParamGuard for TrainParams {
                 });
             }
         }
-        for (label, t) in &p.thresholds {
-            if !p.labels.contains(label) {
+        check_rule(&self.default_rule)?;
+        for (label, rule) in &self.rules {
+            if !self.labels.contains(label) {
                 return Err(Error::UnknownLabel {
                     label: label.clone(),
-                    available: p.labels.clone(),
+                    available: self.labels.clone(),
                 });
             }
-            if !(0.0..=1.0).contains(t) {
-                return Err(Error::InvalidParam {
-                    name: "threshold",
-                    value: t.to_string(),
-                    reason: "must be between 0 and 1",
-                });
-            }
+            check_rule(rule)?;
         }
-        p.analyzer.check()?;
-        p.nb.check_ref()?;
-        Ok(p)
-    }
-
-    fn check(self) -> Result<ValidTrainParams> {
-        self.check_ref()?;
-        Ok(self.0)
+        if !(2..=50).contains(&self.folds) {
+            return Err(Error::InvalidParam {
+                name: "folds",
+                value: self.folds.to_string(),
+                reason: "must be between 2 and 50",
+            });
+        }
+        self.analyzer.check()?;
+        let rules = self
+            .labels
+            .iter()
+            .map(|l| {
+                self.rules
+                    .iter()
+                    .rev()
+                    .find(|(name, _)| name == l)
+                    .map_or(self.default_rule, |&(_, r)| r)
+            })
+            .collect();
+        Ok(ValidTrainParams {
+            nb: self.nb.check()?,
+            labels: self.labels,
+            analyzer: self.analyzer,
+            rules,
+            calibration: self.calibration,
+            folds: self.folds,
+            seed: self.seed,
+        })
     }
 }
 
@@ -118,29 +212,118 @@ impl ValidTrainParams {
         &self.labels
     }
 
+    /// The naive Bayes hyper-parameters.
+    pub fn nb(&self) -> &NbValidParams {
+        &self.nb
+    }
+
+    /// The feature extractor's options.
+    pub fn analyzer(&self) -> &AnalyzerOptions {
+        &self.analyzer
+    }
+
+    /// Folds used for out-of-fold tuning.
+    pub fn folds(&self) -> u32 {
+        self.folds
+    }
+
+    /// True when thresholds or calibration are fitted on out-of-fold scores, so training reads
+    /// its rows twice.
+    pub fn needs_second_pass(&self) -> bool {
+        self.calibration != CalibrationKind::None
+            || self
+                .rules
+                .iter()
+                .any(|r| !matches!(r, ThresholdRule::Fixed(_)))
+    }
+
     /// A trainer that takes rows one at a time.
     pub fn trainer(&self) -> Trainer {
-        let nb = self
-            .nb
-            .clone()
-            .check()
-            .expect("checked by TrainParams::check");
+        let n_labels = self.labels.len();
+        let folds = if self.needs_second_pass() {
+            vec![Counts::new(n_labels); self.folds as usize]
+        } else {
+            Vec::new()
+        };
         Trainer {
             analyzer: Analyzer::new(self.analyzer.clone()).expect("checked by TrainParams::check"),
             params: self.clone(),
-            nb,
-            index: HashMap::default(),
-            vocabulary: Vec::new(),
-            counts: NbCounts::new(self.labels.len()),
+            index: FeatureIndex::default(),
+            vocabulary: match self.analyzer.hash_bits {
+                Some(_) => Vocabulary::Buckets(Vec::new()),
+                None => Vocabulary::Terms(Vec::new()),
+            },
+            counts: Counts::new(n_labels),
+            folds,
             scratch: Scratch::default(),
             row: Vec::new(),
             summary: TrainingSummary {
-                rows: 0,
-                positives: vec![0; self.labels.len()],
-                sources: Vec::new(),
+                positives: vec![0; n_labels],
+                ..TrainingSummary::default()
             },
+            second: None,
         }
     }
+
+    /// Fits each label's calibration and threshold to out-of-fold log-odds `z` and truths `y`.
+    pub(crate) fn tune(
+        &self,
+        z: &[Vec<f64>],
+        y: &[Vec<bool>],
+    ) -> (Vec<Calibration>, Vec<f64>, Vec<LabelTuning>) {
+        let mut calibration = Vec::new();
+        let mut thresholds = Vec::new();
+        let mut tuning = Vec::new();
+        for (l, label) in self.labels.iter().enumerate() {
+            let cal = Calibration::fit(self.calibration, &z[l], &y[l]);
+            let p: Vec<f64> = z[l].iter().map(|&v| cal.apply(v)).collect();
+            let point = match self.rules[l] {
+                ThresholdRule::Fixed(t) => threshold_point(&p, &y[l], t),
+                ThresholdRule::F1 => best_f1_threshold(&p, &y[l]),
+                // Out of reach: the most precise cut there is.
+                ThresholdRule::Precision(target) => threshold_for_precision(&p, &y[l], target)
+                    .unwrap_or_else(|| {
+                        let mut best = best_f1_threshold(&p, &y[l]);
+                        best.threshold = 1.0;
+                        best
+                    }),
+            };
+            tuning.push(LabelTuning {
+                label: label.clone(),
+                rule: self.rules[l].name(),
+                folds: self.folds,
+                precision: point.precision,
+                recall: point.recall,
+                f1: point.f1,
+            });
+            thresholds.push(point.threshold.clamp(0.0, 1.0));
+            calibration.push(cal);
+        }
+        (calibration, thresholds, tuning)
+    }
+}
+
+/// The fold of row `i`: a hash of its position, so both passes agree without keeping rows.
+pub(crate) fn fold_of(i: u64, seed: u64, folds: u32) -> usize {
+    (splitmix64(seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15)) % u64::from(folds)) as usize
+}
+
+/// SplitMix64: a tiny, fixed generator, so folds are the same on every platform and release.
+pub(crate) fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// State of the second pass: one model per fold and the out-of-fold scores.
+#[derive(Debug)]
+struct SecondPass {
+    models: Vec<Weights>,
+    rows: u64,
+    z: Vec<Vec<f64>>,
+    y: Vec<Vec<bool>>,
+    log_odds: Vec<f64>,
 }
 
 /// Learns a [`Classifier`] from rows streamed into it.
@@ -148,43 +331,86 @@ impl ValidTrainParams {
 pub struct Trainer {
     params: ValidTrainParams,
     analyzer: Analyzer,
-    nb: NbValidParams,
-    index: HashMap<u64, u32, BuildNoHashHasher<u64>>,
-    vocabulary: Vec<String>,
-    counts: NbCounts,
+    index: FeatureIndex,
+    vocabulary: Vocabulary,
+    counts: Counts,
+    folds: Vec<Counts>,
     scratch: Scratch,
     row: Vec<(u32, f64)>,
     summary: TrainingSummary,
+    second: Option<SecondPass>,
 }
 
 impl Trainer {
     /// Learns one comment with its label values (in label order).
     pub fn add(&mut self, text: &str, labels: &[bool]) -> Result<()> {
-        if labels.len() != self.params.labels.len() {
+        self.check_labels(labels)?;
+        if self.second.is_some() {
             return Err(Error::InvalidParam {
-                name: "label values",
-                value: labels.len().to_string(),
-                reason: "one value per label is needed",
+                name: "training row",
+                value: "after the second pass began".into(),
+                reason: "all rows must be added before start_second_pass",
             });
         }
-        self.row.clear();
-        let (index, vocabulary, row) = (&mut self.index, &mut self.vocabulary, &mut self.row);
-        self.analyzer
-            .for_each_feature(text, &mut self.scratch, |hash, feature| {
-                let next = vocabulary.len() as u32;
-                let f = *index.entry(hash).or_insert_with(|| {
-                    vocabulary.push(feature.to_owned());
-                    next
-                });
-                row.push((f, 1.0));
-            });
-        self.counts.grow_features(self.vocabulary.len());
+        self.featurize(text, true);
+        let i = self.summary.rows;
+        self.counts.grow_features(self.index.len());
         self.counts.update(&self.row, labels, 1.0);
+        if !self.folds.is_empty() {
+            let f = fold_of(i, self.params.seed, self.params.folds);
+            self.folds[f].grow_features(self.index.len());
+            self.folds[f].update(&self.row, labels, 1.0);
+        }
         self.summary.rows += 1;
         for (p, &positive) in self.summary.positives.iter_mut().zip(labels) {
             *p += u64::from(positive);
         }
         Ok(())
+    }
+
+    fn check_labels(&self, labels: &[bool]) -> Result<()> {
+        if labels.len() == self.params.labels.len() {
+            Ok(())
+        } else {
+            Err(Error::InvalidParam {
+                name: "label values",
+                value: labels.len().to_string(),
+                reason: "one value per label is needed",
+            })
+        }
+    }
+
+    /// Turns `text` into distinct `(column, value)` pairs in `self.row`, adding new features to
+    /// the vocabulary when `learn` is set (and skipping them otherwise). Values are weighted over
+    /// all of the comment's features, as the scorer does.
+    fn featurize(&mut self, text: &str, learn: bool) {
+        let (index, vocabulary, row) = (&mut self.index, &mut self.vocabulary, &mut self.row);
+        row.clear();
+        let mut unknown = 0u32;
+        self.analyzer
+            .for_each_feature(text, &mut self.scratch, |key, feature| {
+                let next = index.len() as u32;
+                let col = if learn {
+                    *index.entry(key).or_insert_with(|| {
+                        match vocabulary {
+                            Vocabulary::Terms(t) => t.push(feature.to_owned()),
+                            Vocabulary::Buckets(b) => b.push(key),
+                        }
+                        next
+                    })
+                } else if let Some(&c) = index.get(&key) {
+                    c
+                } else {
+                    // Keep the value so normalization sees every feature; dropped below.
+                    unknown += 1;
+                    u32::MAX - unknown
+                };
+                row.push((col, 1.0));
+            });
+        sum_duplicates(row);
+        self.params.nb.transform(row);
+        let known = row.partition_point(|&(c, _)| (c as usize) < index.len());
+        row.truncate(known);
     }
 
     /// Records an input file in the model's training summary.
@@ -197,43 +423,147 @@ impl Trainer {
         self.summary.rows
     }
 
-    /// Builds the classifier. The vocabulary is sorted, so the result does not depend on the
-    /// order in which features were first seen.
-    pub fn finish(mut self) -> Result<Classifier> {
-        let mut order: Vec<u32> = (0..self.vocabulary.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            self.vocabulary[a as usize].cmp(&self.vocabulary[b as usize])
-        });
-        self.counts.permute(&order);
-        let mut old = std::mem::take(&mut self.vocabulary);
-        let vocabulary = order
+    /// True when [`finish`](Self::finish) needs a second pass over the same rows first.
+    pub fn needs_second_pass(&self) -> bool {
+        self.params.needs_second_pass()
+    }
+
+    /// Ends the first pass: builds one model per fold for out-of-fold scores.
+    pub fn start_second_pass(&mut self) -> Result<()> {
+        let models = self
+            .folds
             .iter()
-            .map(|&i| std::mem::take(&mut old[i as usize]))
-            .collect();
-        let labels = self.params.labels.clone();
-        let thresholds = labels
-            .iter()
-            .map(|l| {
-                self.params
-                    .thresholds
-                    .iter()
-                    .rev()
-                    .find(|(name, _)| name == l)
-                    .map_or(0.5, |&(_, t)| t)
+            .enumerate()
+            .map(|(f, fold)| {
+                Weights::from_counts(
+                    &self.params.nb,
+                    &self.counts.minus(fold),
+                    &self.params.labels,
+                )
+                .map_err(|e| fold_error(f, self.params.folds, e))
             })
+            .collect::<Result<Vec<_>>>()?;
+        let n = self.params.labels.len();
+        self.second = Some(SecondPass {
+            models,
+            rows: 0,
+            z: vec![Vec::new(); n],
+            y: vec![Vec::new(); n],
+            log_odds: vec![0.0; n],
+        });
+        Ok(())
+    }
+
+    /// Scores one row of the second pass (the same rows, in the same order, as the first).
+    pub fn add_second_pass(&mut self, text: &str, labels: &[bool]) -> Result<()> {
+        self.check_labels(labels)?;
+        if self.second.is_none() {
+            self.start_second_pass()?;
+        }
+        self.featurize(text, false);
+        let second = self.second.as_mut().expect("started above");
+        let f = fold_of(second.rows, self.params.seed, self.params.folds);
+        second.models[f].log_odds(&self.row, &mut second.log_odds);
+        for (l, &y) in labels.iter().enumerate() {
+            second.z[l].push(second.log_odds[l]);
+            second.y[l].push(y);
+        }
+        second.rows += 1;
+        Ok(())
+    }
+
+    /// Builds the classifier. The vocabulary is sorted, so the result does not depend on the
+    /// order in which features were first seen; features below `min_df` are dropped.
+    pub fn finish(mut self) -> Result<Classifier> {
+        let (calibration, thresholds) = match self.second.take() {
+            Some(second) => {
+                if second.rows != self.summary.rows {
+                    return Err(Error::InvalidParam {
+                        name: "second-pass rows",
+                        value: second.rows.to_string(),
+                        reason: "the second pass must read the same rows as the first",
+                    });
+                }
+                let (cal, thresholds, tuning) = self.params.tune(&second.z, &second.y);
+                self.summary.tuning = tuning;
+                (cal, thresholds)
+            }
+            None if self.needs_second_pass() => {
+                return Err(Error::InvalidParam {
+                    name: "training",
+                    value: "one pass".into(),
+                    reason: "tuned thresholds and calibration need a second pass over the rows",
+                })
+            }
+            None => (
+                vec![Calibration::Identity; self.params.labels.len()],
+                self.params
+                    .rules
+                    .iter()
+                    .map(|r| match r {
+                        ThresholdRule::Fixed(t) => *t,
+                        _ => 0.5,
+                    })
+                    .collect(),
+            ),
+        };
+        let min_df = f64::from(self.params.nb.min_df());
+        let mut order: Vec<u32> = (0..self.index.len() as u32)
+            .filter(|&f| self.counts.df(f as usize) >= min_df)
             .collect();
-        let (counts, docs) = self.counts.into_parts();
-        // from_data checks every label has rows of both classes.
+        let vocabulary = match self.vocabulary {
+            Vocabulary::Terms(mut terms) => {
+                order.sort_unstable_by(|&a, &b| terms[a as usize].cmp(&terms[b as usize]));
+                Vocabulary::Terms(
+                    order
+                        .iter()
+                        .map(|&i| std::mem::take(&mut terms[i as usize]))
+                        .collect(),
+                )
+            }
+            Vocabulary::Buckets(buckets) => {
+                order.sort_unstable_by_key(|&i| buckets[i as usize]);
+                Vocabulary::Buckets(order.iter().map(|&i| buckets[i as usize]).collect())
+            }
+        };
+        self.counts.permute(&order);
+        let (counts, docs, df) = self.counts.parts();
         Classifier::from_data(ModelData {
-            analyzer: self.params.analyzer,
-            labels,
+            analyzer: self.params.analyzer.clone(),
+            nb: self.params.nb.clone(),
+            labels: self.params.labels.clone(),
             thresholds,
-            alpha: self.nb.alpha(),
+            calibration,
             vocabulary,
-            counts,
-            docs,
+            counts: counts.to_vec(),
+            docs: docs.to_vec(),
+            df: df.to_vec(),
             summary: self.summary,
         })
+    }
+
+    /// Featurizes `text` for cross-validation, growing the vocabulary; returns the
+    /// `(column, value)` pairs.
+    pub(crate) fn featurize_row(&mut self, text: &str) -> &[(u32, f64)] {
+        self.featurize(text, true);
+        &self.row
+    }
+
+    /// Number of features seen.
+    pub(crate) fn n_features(&self) -> usize {
+        self.index.len()
+    }
+}
+
+pub(crate) fn fold_error(fold: usize, folds: u32, e: Error) -> Error {
+    match e {
+        Error::NoExamples { label, class } => Error::FoldWithoutExamples {
+            fold: fold + 1,
+            folds,
+            label,
+            class,
+        },
+        other => other,
     }
 }
 
@@ -241,11 +571,16 @@ impl Trainer {
 mod tests {
     use super::*;
 
-    fn train(rows: &[(&str, bool)]) -> Classifier {
-        let params = TrainParams::new(["spam"]).check().unwrap();
+    fn train(rows: &[(&str, bool)], params: TrainParams) -> Classifier {
+        let params = params.check().unwrap();
         let mut t = params.trainer();
         for (text, spam) in rows {
             t.add(text, &[*spam]).unwrap();
+        }
+        if t.needs_second_pass() {
+            for (text, spam) in rows {
+                t.add_second_pass(text, &[*spam]).unwrap();
+            }
         }
         t.finish().unwrap()
     }
@@ -261,19 +596,23 @@ mod tests {
     fn row_order_does_not_change_the_model() {
         let mut reversed = ROWS.to_vec();
         reversed.reverse();
-        assert_eq!(train(ROWS).to_bytes(), train(&reversed).to_bytes());
+        let p = || TrainParams::new(["spam"]);
+        assert_eq!(
+            train(ROWS, p()).to_bytes(),
+            train(&reversed, p()).to_bytes()
+        );
     }
 
     #[test]
     fn learns_which_words_are_spam() {
-        let m = train(ROWS);
+        let m = train(ROWS, TrainParams::new(["spam"]));
         assert!(m.score("free cash").get("spam").unwrap() > 0.5);
         assert!(m.score("the game on monday").get("spam").unwrap() < 0.5);
     }
 
     #[test]
     fn model_survives_a_round_trip_through_bytes() {
-        let m = train(ROWS);
+        let m = train(ROWS, TrainParams::new(["spam"]));
         let again = Classifier::from_bytes(&m.to_bytes()).unwrap();
         assert_eq!(again.to_bytes(), m.to_bytes());
         assert_eq!(
@@ -283,8 +622,60 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_labels_are_rejected() {
+    fn invalid_params_are_rejected() {
         assert!(TrainParams::new(["spam", "spam"]).check().is_err());
         assert!(TrainParams::new(Vec::<String>::new()).check().is_err());
+        assert!(TrainParams::new(["a"]).folds(1).check().is_err());
+        assert!(TrainParams::new(["a"])
+            .threshold("b", ThresholdRule::F1)
+            .check()
+            .is_err());
+    }
+
+    #[test]
+    fn tuning_without_the_second_pass_is_an_error() {
+        let params = TrainParams::new(["spam"])
+            .default_threshold(ThresholdRule::F1)
+            .check()
+            .unwrap();
+        let mut t = params.trainer();
+        t.add("x", &[true]).unwrap();
+        t.add("y", &[false]).unwrap();
+        assert!(t.finish().is_err());
+    }
+
+    #[test]
+    fn fold_models_equal_models_trained_without_the_fold() {
+        // The second pass's fold model must score like a model trained on the other folds only.
+        let rows: Vec<(String, bool)> = (0..40)
+            .map(|i| (format!("w{} w{} common", i % 7, i % 5), i % 3 == 0))
+            .collect();
+        let params = TrainParams::new(["spam"])
+            .default_threshold(ThresholdRule::F1)
+            .seed(7)
+            .check()
+            .unwrap();
+        let mut t = params.trainer();
+        for (text, y) in &rows {
+            t.add(text, &[*y]).unwrap();
+        }
+        t.start_second_pass().unwrap();
+        for (i, (text, y)) in rows.iter().enumerate() {
+            t.add_second_pass(text, &[*y]).unwrap();
+            let fold = fold_of(i as u64, 7, 5);
+            let mut alone = TrainParams::new(["spam"]).check().unwrap().trainer();
+            for (j, (other, oy)) in rows.iter().enumerate() {
+                if fold_of(j as u64, 7, 5) != fold {
+                    alone.add(other, &[*oy]).unwrap();
+                }
+            }
+            let alone = alone.finish().unwrap();
+            let expected = alone.scorer().log_odds(text)[0];
+            let got = *t.second.as_ref().unwrap().z[0].last().unwrap();
+            assert!(
+                (got - expected).abs() < 1e-9,
+                "row {i}: {got} vs {expected}"
+            );
+        }
     }
 }

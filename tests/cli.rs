@@ -158,7 +158,7 @@ fn train_with_column_and_categorical_specs_then_evaluate() {
         .success();
     let table = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(table.contains("rows: 8"), "{table}");
-    assert!(table.contains("spam (threshold 0.50)"), "{table}");
+    assert!(table.contains("spam (threshold 0.5000)"), "{table}");
     assert!(table.contains("positive"), "confusion matrix: {table}");
 }
 
@@ -204,7 +204,7 @@ fn inspect_shows_labels_vocabulary_rows_and_sources() {
     let dir = tempdir();
     let model = train(dir.path(), &["--label", "spam"]);
     let out = cg()
-        .args(["inspect", "--min-count", "1", "--model"])
+        .args(["inspect", "--min-df", "1", "--model"])
         .arg(&model)
         .assert()
         .success();

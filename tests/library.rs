@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use commentguard::{Classifier, ParamGuard, TrainParams};
+use commentguard::{Classifier, TrainParams};
 
 const COMMENTS: &[&str] = &[
     "Make $300 a day from your phone, message me on WhatsApp +1 555 010 2233",

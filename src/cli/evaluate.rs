@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use commentguard::{read_path, BinaryMetrics, Evaluation, InputFormat, LabelSpec, Report};
+use commentguard::{read_path, Evaluation, InputFormat, LabelReport, LabelSpec, Report};
 
 use super::{report_skipped, ColumnArgs, ModelArgs};
 
@@ -16,6 +16,9 @@ pub struct EvaluateArgs {
     /// Label to evaluate, as in `train` [default: every model label, from the column of its name].
     #[arg(long, value_name = "SPEC")]
     label: Vec<LabelSpec>,
+    /// Also report the lowest threshold reaching this precision, and the recall there.
+    #[arg(long, value_name = "P")]
+    target_precision: Option<f64>,
     /// Print one JSON object instead of tables.
     #[arg(long)]
     json: bool,
@@ -47,12 +50,24 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
             .map(|(s, &i)| (s.name.clone(), model.thresholds()[i]))
             .collect(),
     );
+    if let Some(p) = args.target_precision {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&p),
+            "--target-precision must be between 0 and 1"
+        );
+        eval = eval.target_precision(p);
+    }
     let opts = args.columns.options(specs);
     let mut scorer = model.scorer();
+    let (mut z, mut p) = (Vec::new(), Vec::new());
     for path in &args.data {
         let (summary, _) = read_path(path, InputFormat::from_path(path), &opts, |r| {
-            let z = scorer.log_odds(&r.text);
-            eval.add(indices.iter().map(|&i| z[i]), &r.labels);
+            let probs = scorer.score(&r.text);
+            p.clear();
+            p.extend(indices.iter().map(|&i| probs[i]));
+            z.clear();
+            z.extend(indices.iter().map(|&i| scorer.last_log_odds()[i]));
+            eval.add(&z, &p, &r.labels);
             Ok(())
         })?;
         report_skipped(path, &summary);
@@ -70,30 +85,60 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
 
 fn print_tables(out: &mut impl Write, report: &Report) -> io::Result<()> {
     writeln!(out, "rows: {}", report.rows)?;
-    for (label, m) in &report.labels {
-        writeln!(out)?;
-        writeln!(out, "{label} (threshold {:.2})", m.threshold)?;
-        writeln!(
-            out,
-            "  accuracy {:.4}  precision {:.4}  recall {:.4}  f1 {:.4}",
-            m.accuracy, m.precision, m.recall, m.f1
-        )?;
-        writeln!(
-            out,
-            "  roc_auc {}  pr_auc {}  log_loss {:.4}",
-            optional(m.roc_auc),
-            optional(m.pr_auc),
-            m.log_loss
-        )?;
-        confusion(out, m)?;
+    for (label, r) in &report.labels {
+        print_label(out, label, r)?;
     }
     Ok(())
 }
 
-fn confusion(out: &mut impl Write, m: &BinaryMetrics) -> io::Result<()> {
+fn print_label(out: &mut impl Write, label: &str, r: &LabelReport) -> io::Result<()> {
+    let m = &r.metrics;
+    writeln!(out)?;
+    writeln!(out, "{label} (threshold {:.4})", m.threshold)?;
+    writeln!(
+        out,
+        "  accuracy {:.4}  precision {:.4}  recall {:.4}  f1 {:.4}",
+        m.accuracy, m.precision, m.recall, m.f1
+    )?;
+    writeln!(
+        out,
+        "  roc_auc {}  pr_auc {}  log_loss {:.4}  ece {:.4}",
+        optional(m.roc_auc),
+        optional(m.pr_auc),
+        m.log_loss,
+        m.ece
+    )?;
     writeln!(out, "  {:<12}{:>12}{:>12}", "", "flagged", "not flagged")?;
     writeln!(out, "  {:<12}{:>12}{:>12}", "positive", m.tp, m.fn_)?;
-    writeln!(out, "  {:<12}{:>12}{:>12}", "negative", m.fp, m.tn)
+    writeln!(out, "  {:<12}{:>12}{:>12}", "negative", m.fp, m.tn)?;
+    let b = &r.best_f1;
+    writeln!(
+        out,
+        "  best F1 here: threshold {:.4} gives precision {:.4}, recall {:.4}, f1 {:.4}",
+        b.threshold, b.precision, b.recall, b.f1
+    )?;
+    if let Some(at) = &r.at_precision {
+        match &at.point {
+            Some(p) => writeln!(
+                out,
+                "  precision >= {}: threshold {:.4} gives precision {:.4}, recall {:.4}",
+                at.target, p.threshold, p.precision, p.recall
+            )?,
+            None => writeln!(out, "  precision >= {}: no threshold reaches it", at.target)?,
+        }
+    }
+    writeln!(
+        out,
+        "  reliability: score bin, comments, mean score, positive rate"
+    )?;
+    for bin in &r.reliability {
+        writeln!(
+            out,
+            "    [{:.1}, {:.1})  {:>8}  {:>8.4}  {:>8.4}",
+            bin.lo, bin.hi, bin.count, bin.mean_score, bin.positive_rate
+        )?;
+    }
+    Ok(())
 }
 
 fn optional(v: Option<f64>) -> String {

@@ -36,12 +36,12 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<()> {
                         .contributions
                         .iter()
                         .take(args.top)
-                        .map(|c| json!({"feature": c.feature, "count": c.count, "weight": c.weight, "log_odds": c.log_odds()}))
+                        .map(|c| json!({"feature": c.feature, "value": c.value, "weight": c.weight, "log_odds": c.log_odds()}))
                         .collect();
                     (
                         l.label.clone(),
                         json!({"score": l.score, "threshold": l.threshold,
-                               "prior_log_odds": l.prior_log_odds, "features": features}),
+                               "log_odds": l.log_odds, "prior_log_odds": l.prior_log_odds, "features": features}),
                     )
                 })
                 .collect();
@@ -64,16 +64,17 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<()> {
             };
             writeln!(
                 out,
-                "  {}: {:.4} ({verdict}, threshold {:.2}); prior log-odds {:+.3}",
-                l.label, l.score, l.threshold, l.prior_log_odds
+                "  {}: {:.4} ({verdict}, threshold {:.4}); log-odds {:+.3} = prior {:+.3} + features",
+                l.label, l.score, l.threshold, l.log_odds, l.prior_log_odds
             )?;
             for c in l.contributions.iter().take(args.top) {
                 writeln!(
                     out,
-                    "    {:+8.3}  {} (x{})",
+                    "    {:+8.3}  {} (value {:.3} x weight {:+.3})",
                     c.log_odds(),
                     c.feature,
-                    c.count
+                    c.value,
+                    c.weight
                 )?;
             }
             if l.contributions.is_empty() {

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use clap::Args;
-use commentguard::FORMAT_VERSION;
+use commentguard::{Calibration, FORMAT_VERSION};
 
 use super::ModelArgs;
 
@@ -12,9 +12,9 @@ pub struct InspectArgs {
     /// Top features shown per label.
     #[arg(long, default_value_t = 15)]
     top: usize,
-    /// Only features seen at least this many times in training are listed as top features.
+    /// Only features in at least this many training comments are listed as top features.
     #[arg(long, default_value_t = 3.0)]
-    min_count: f64,
+    min_df: f64,
     #[command(flatten)]
     model: ModelArgs,
 }
@@ -38,14 +38,41 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     )?;
     writeln!(
         out,
-        "features: word n-grams 1..={}, fold confusables {}, fold leetspeak {}, max token {} chars",
-        o.word_ngrams, o.fold_confusables, o.fold_leet, o.max_token_chars
+        "features: word n-grams 1..={}, character n-grams {}, fold confusables {}, fold leetspeak {}, \
+         max token {} chars, {}",
+        o.word_ngrams,
+        o.char_ngrams
+            .map_or_else(|| "none".to_owned(), |(a, b)| format!("{a}..={b}")),
+        o.fold_confusables,
+        o.fold_leet,
+        o.max_token_chars,
+        o.hash_bits
+            .map_or_else(|| "stored vocabulary".to_owned(), |b| format!("hashed into 2^{b} buckets"))
     )?;
+    let p = model.naive_bayes().params();
     writeln!(
         out,
-        "model: multinomial naive Bayes, alpha {}",
-        model.naive_bayes().alpha()
+        "model: {:?} naive Bayes, alpha {}, term weight {:?}, idf {}, normalize {}, uniform priors {}, \
+         min df {}, max df {}",
+        p.kind(),
+        p.alpha(),
+        p.term_weight(),
+        p.idf(),
+        p.normalize(),
+        p.uniform_priors(),
+        p.min_df(),
+        p.max_df()
     )?;
+    for (label, c) in model.labels().iter().zip(model.calibration()) {
+        writeln!(out, "calibration {label}: {}", describe(c))?;
+    }
+    for t in &s.tuning {
+        writeln!(
+            out,
+            "tuning {}: {} over {} folds (out of fold: precision {:.3}, recall {:.3}, F1 {:.3})",
+            t.label, t.rule, t.folds, t.precision, t.recall, t.f1
+        )?;
+    }
     writeln!(out, "vocabulary: {} features", model.vocabulary().len())?;
     writeln!(out, "rows: {}", s.rows)?;
     for (l, p) in model.labels().iter().zip(&s.positives) {
@@ -61,9 +88,17 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     }
     for label in model.labels() {
         writeln!(out, "top features for {label}:")?;
-        for (feature, w) in model.top_features(label, args.top, args.min_count)? {
+        for (feature, w) in model.top_features(label, args.top, args.min_df)? {
             writeln!(out, "  {w:+7.3}  {feature}")?;
         }
     }
     Ok(())
+}
+
+fn describe(c: &Calibration) -> String {
+    match c {
+        Calibration::Identity => "none (raw naive Bayes probability)".into(),
+        Calibration::Platt { a, b } => format!("Platt, p = sigmoid({a:.4} * log-odds {b:+.4})"),
+        Calibration::Isotonic { z, .. } => format!("isotonic, {} breakpoints", z.len()),
+    }
 }

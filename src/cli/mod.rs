@@ -1,5 +1,6 @@
 //! Command-line arguments, one subcommand per file.
 
+mod cv;
 mod evaluate;
 mod explain;
 mod inspect;
@@ -9,8 +10,11 @@ mod train;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use clap::{Args, Parser, Subcommand};
-use commentguard::{Classifier, InputOptions};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use commentguard::{
+    AnalyzerOptions, CalibrationKind, Classifier, InputOptions, NbKind, NbParams, TermWeight,
+    ThresholdRule, TrainParams,
+};
 
 /// Flags spam and toxic comments with naive Bayes models.
 #[derive(Debug, Parser)]
@@ -28,6 +32,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Measure a model on labeled data.
     Evaluate(evaluate::EvaluateArgs),
+    /// Cross-validate training options on labeled data.
+    Cv(cv::CvArgs),
     /// Show which features pushed each label's score.
     Explain(explain::ExplainArgs),
     /// Show a model's labels, options, vocabulary, training data and top features.
@@ -39,6 +45,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Score(a) => score::run(a),
         Command::Train(a) => train::run(a),
         Command::Evaluate(a) => evaluate::run(a),
+        Command::Cv(a) => cv::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Inspect(a) => inspect::run(a),
     }
@@ -90,6 +97,176 @@ impl ColumnArgs {
             labels,
             skip_invalid: self.skip_invalid,
         }
+    }
+}
+
+/// Model and feature options, shared by `train` and `cv`. Unset options take the library's
+/// defaults (see README.md, "Accuracy", for how they were chosen).
+#[derive(Debug, Args)]
+struct TrainOptionArgs {
+    /// Naive Bayes kind.
+    #[arg(long, value_enum, value_name = "KIND")]
+    nb: Option<NbArg>,
+    /// Lidstone smoothing added to every feature count.
+    #[arg(long)]
+    alpha: Option<f64>,
+    /// Term weighting: raw counts, presence, or ln(1 + count).
+    #[arg(long, value_enum, value_name = "WEIGHT")]
+    tf: Option<TfArg>,
+    /// Weight features by inverse document frequency.
+    #[arg(long, value_name = "BOOL")]
+    idf: Option<bool>,
+    /// Divide each comment's vector by its L2 norm.
+    #[arg(long, value_name = "BOOL")]
+    norm: Option<bool>,
+    /// Ignore each label's base rate (uniform priors).
+    #[arg(long, value_name = "BOOL")]
+    uniform_priors: Option<bool>,
+    /// Ignore features in fewer training comments.
+    #[arg(long, value_name = "N")]
+    min_df: Option<u32>,
+    /// Ignore features in a larger share of training comments.
+    #[arg(long, value_name = "SHARE")]
+    max_df: Option<f64>,
+    /// Longest word n-gram (1 to 3).
+    #[arg(long, value_name = "N")]
+    word_ngrams: Option<u8>,
+    /// Character n-grams inside words, MIN-MAX (e.g. 3-5), or `none`.
+    #[arg(long, value_name = "RANGE", value_parser = parse_char_ngrams)]
+    char_ngrams: Option<CharNgrams>,
+    /// Feature hashing into 2^BITS buckets instead of a stored vocabulary.
+    #[arg(long, value_name = "BITS")]
+    hash_bits: Option<u8>,
+    /// Calibration fitted on out-of-fold scores.
+    #[arg(long, value_enum, value_name = "MAP")]
+    calibration: Option<CalibrationArg>,
+    /// Pick every label's threshold from out-of-fold scores: `f1` maximizes F1, `none` keeps 0.5.
+    #[arg(long, value_enum, value_name = "RULE")]
+    tune: Option<TuneArg>,
+    /// Pick LABEL's threshold as the lowest reaching precision P out of fold (repeatable).
+    #[arg(long, value_name = "LABEL=P", value_parser = parse_threshold)]
+    target_precision: Vec<(String, f64)>,
+    /// Fix LABEL's threshold at P (repeatable).
+    #[arg(long, value_name = "LABEL=P", value_parser = parse_threshold)]
+    threshold: Vec<(String, f64)>,
+    /// Folds for the out-of-fold scores that tuning and calibration use.
+    #[arg(long, value_name = "K")]
+    tune_folds: Option<u32>,
+    /// Seed of the fold assignment.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum NbArg {
+    Multinomial,
+    Complement,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TfArg {
+    Raw,
+    Binary,
+    Log,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CalibrationArg {
+    None,
+    Platt,
+    Isotonic,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TuneArg {
+    F1,
+    None,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CharNgrams(Option<(u8, u8)>);
+
+fn parse_char_ngrams(s: &str) -> anyhow::Result<CharNgrams> {
+    if s == "none" {
+        return Ok(CharNgrams(None));
+    }
+    let (a, b) = s.split_once('-').unwrap_or((s, s));
+    let range = (a.parse::<u8>()?, b.parse::<u8>()?);
+    Ok(CharNgrams(Some(range)))
+}
+
+impl TrainOptionArgs {
+    /// Training parameters for `labels`, with the library's defaults where no flag was given.
+    fn params(&self, labels: impl IntoIterator<Item = String>) -> TrainParams {
+        let mut analyzer = AnalyzerOptions::default();
+        if let Some(n) = self.word_ngrams {
+            analyzer.word_ngrams = n;
+        }
+        if let Some(CharNgrams(range)) = self.char_ngrams {
+            analyzer.char_ngrams = range;
+        }
+        if self.hash_bits.is_some() {
+            analyzer.hash_bits = self.hash_bits;
+        }
+        let mut nb = NbParams::new();
+        if let Some(kind) = self.nb {
+            nb = nb.kind(match kind {
+                NbArg::Multinomial => NbKind::Multinomial,
+                NbArg::Complement => NbKind::Complement,
+            });
+        }
+        if let Some(a) = self.alpha {
+            nb = nb.alpha(a);
+        }
+        if let Some(tf) = self.tf {
+            nb = nb.term_weight(match tf {
+                TfArg::Raw => TermWeight::Raw,
+                TfArg::Binary => TermWeight::Binary,
+                TfArg::Log => TermWeight::Log,
+            });
+        }
+        if let Some(on) = self.idf {
+            nb = nb.idf(on);
+        }
+        if let Some(on) = self.norm {
+            nb = nb.normalize(on);
+        }
+        if let Some(on) = self.uniform_priors {
+            nb = nb.uniform_priors(on);
+        }
+        if let Some(n) = self.min_df {
+            nb = nb.min_df(n);
+        }
+        if let Some(share) = self.max_df {
+            nb = nb.max_df(share);
+        }
+        let mut params = TrainParams::new(labels)
+            .analyzer(analyzer)
+            .nb(nb)
+            .seed(self.seed);
+        if let Some(kind) = self.calibration {
+            params = params.calibration(match kind {
+                CalibrationArg::None => CalibrationKind::None,
+                CalibrationArg::Platt => CalibrationKind::Platt,
+                CalibrationArg::Isotonic => CalibrationKind::Isotonic,
+            });
+        }
+        if let Some(rule) = self.tune {
+            params = params.default_threshold(match rule {
+                TuneArg::F1 => ThresholdRule::F1,
+                TuneArg::None => ThresholdRule::Fixed(0.5),
+            });
+        }
+        for (label, p) in &self.target_precision {
+            params = params.threshold(label.clone(), ThresholdRule::Precision(*p));
+        }
+        for (label, t) in &self.threshold {
+            params = params.threshold(label.clone(), ThresholdRule::Fixed(*t));
+        }
+        if let Some(k) = self.tune_folds {
+            params = params.folds(k);
+        }
+        params
     }
 }
 

@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::Args;
-use commentguard::{read_path, AnalyzerOptions, InputFormat, LabelSpec, ParamGuard, TrainParams};
+use commentguard::{read_path, InputFormat, LabelSpec};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{report_skipped, ColumnArgs};
+use super::{report_skipped, ColumnArgs, TrainOptionArgs};
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -22,32 +22,23 @@ pub struct TrainArgs {
     /// Where to write the model.
     #[arg(long, value_name = "PATH")]
     out: PathBuf,
-    /// Lidstone smoothing added to every feature count.
-    #[arg(long, default_value_t = 1.0)]
-    alpha: f64,
-    /// Longest word n-gram (1 to 3).
-    #[arg(long, default_value_t = AnalyzerOptions::default().word_ngrams)]
-    word_ngrams: u8,
-    /// Store a label's threshold in the model, e.g. `--threshold spam=0.7` (default 0.5).
-    #[arg(long, value_name = "LABEL=P", value_parser = super::parse_threshold)]
-    threshold: Vec<(String, f64)>,
+    #[command(flatten)]
+    options: TrainOptionArgs,
     #[command(flatten)]
     columns: ColumnArgs,
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let mut params = TrainParams::new(args.label.iter().map(|l| l.name.clone()))
-        .alpha(args.alpha)
-        .analyzer(AnalyzerOptions {
-            word_ngrams: args.word_ngrams,
-            ..AnalyzerOptions::default()
-        });
-    for (label, t) in &args.threshold {
-        params = params.threshold(label.clone(), *t);
-    }
-    let params = params.check()?;
+    let params = args
+        .options
+        .params(args.label.iter().map(|l| l.name.clone()))
+        .check()?;
     let mut trainer = params.trainer();
     let opts = args.columns.options(args.label.clone());
+    let two_passes = trainer.needs_second_pass();
+    if two_passes && args.data.iter().any(|p| p.as_os_str() == "-") {
+        bail!("tuning and calibration read the data twice, so --data cannot be standard input");
+    }
 
     // Drawn only on a terminal: indicatif hides itself when stderr is a pipe or file.
     let progress = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
@@ -64,6 +55,19 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         })?;
         report_skipped(path, &summary);
         trainer.add_source(source);
+    }
+    if two_passes {
+        // Out-of-fold scores for thresholds and calibration: read the files again rather than
+        // keep the rows.
+        trainer.start_second_pass()?;
+        progress.set_position(0);
+        for path in &args.data {
+            progress.set_message(format!("{} (tuning pass)", path.display()));
+            read_path(path, InputFormat::from_path(path), &opts, |r| {
+                progress.inc(1);
+                trainer.add_second_pass(&r.text, &r.labels)
+            })?;
+        }
     }
     progress.finish_and_clear();
 
@@ -87,5 +91,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         model.vocabulary().len(),
         args.out.display()
     );
+    for (t, threshold) in summary.tuning.iter().zip(model.thresholds()) {
+        eprintln!(
+            "commentguard: {}: threshold {threshold:.4} ({}; out of {} folds: precision {:.3}, recall {:.3}, F1 {:.3})",
+            t.label, t.rule, t.folds, t.precision, t.recall, t.f1
+        );
+    }
     Ok(())
 }

@@ -18,28 +18,37 @@ pub use tokenize::Tokens;
 /// | Name | Default | Purpose | Range |
 /// |---|---|---|---|
 /// | `word_ngrams` | 2 | longest word n-gram | 1..=3 |
+/// | `char_ngrams` | none | character n-gram lengths inside words, e.g. 3 to 5 | 1..=8 |
 /// | `fold_confusables` | true | fold Cyrillic/Greek lookalike letters in Latin text | |
 /// | `fold_leet` | true | fold digits and symbols inside words (`g1ft` → `gift`) | |
 /// | `max_token_chars` | 40 | longer words become the `<long>` token | 8..=1000 |
+/// | `hash_bits` | none | feature hashing into 2^bits buckets instead of a vocabulary | 10..=30 |
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnalyzerOptions {
     /// Longest word n-gram.
     pub word_ngrams: u8,
+    /// Shortest and longest character n-gram inside words, if any.
+    pub char_ngrams: Option<(u8, u8)>,
     /// Fold lookalike letters from other scripts.
     pub fold_confusables: bool,
     /// Fold leetspeak inside words.
     pub fold_leet: bool,
     /// Longest word kept as itself.
     pub max_token_chars: u16,
+    /// Feature hashing: features are 2^bits hash buckets and no texts are stored, so memory is
+    /// bounded whatever the data.
+    pub hash_bits: Option<u8>,
 }
 
 impl Default for AnalyzerOptions {
     fn default() -> Self {
         AnalyzerOptions {
             word_ngrams: 2,
+            char_ngrams: None,
             fold_confusables: true,
             fold_leet: true,
             max_token_chars: 40,
+            hash_bits: None,
         }
     }
 }
@@ -53,6 +62,24 @@ impl AnalyzerOptions {
                 value: self.word_ngrams.to_string(),
                 reason: "must be 1, 2 or 3",
             });
+        }
+        if let Some((min, max)) = self.char_ngrams {
+            if min == 0 || min > max || max > 8 {
+                return Err(Error::InvalidParam {
+                    name: "character n-gram range",
+                    value: format!("{min}-{max}"),
+                    reason: "must be MIN-MAX with 1 <= MIN <= MAX <= 8",
+                });
+            }
+        }
+        if let Some(bits) = self.hash_bits {
+            if !(10..=30).contains(&bits) {
+                return Err(Error::InvalidParam {
+                    name: "hash bits",
+                    value: bits.to_string(),
+                    reason: "must be between 10 and 30",
+                });
+            }
         }
         if !(8..=1000).contains(&self.max_token_chars) {
             return Err(Error::InvalidParam {
@@ -71,6 +98,7 @@ pub struct Scratch {
     normalized: String,
     tokens: Tokens,
     gram: String,
+    chars: ngrams::CharScratch,
 }
 
 impl Scratch {
@@ -110,15 +138,43 @@ impl Analyzer {
         );
     }
 
-    /// Calls `f(hash, feature)` for every feature occurrence in `text`, in order.
-    pub fn for_each_feature(&self, text: &str, scratch: &mut Scratch, f: impl FnMut(u64, &str)) {
+    /// The key a feature text has in a model: its xxh3 hash, or its hash bucket.
+    pub fn key(&self, feature: &str) -> u64 {
+        self.bucket(feature_hash(feature))
+    }
+
+    #[inline]
+    fn bucket(&self, hash: u64) -> u64 {
+        match self.options.hash_bits {
+            Some(bits) => hash & ((1u64 << bits) - 1),
+            None => hash,
+        }
+    }
+
+    /// Calls `f(key, feature)` for every feature occurrence in `text`: word n-grams in token
+    /// order, then character n-grams. The key is what [`Analyzer::key`] gives for the text.
+    pub fn for_each_feature(
+        &self,
+        text: &str,
+        scratch: &mut Scratch,
+        mut f: impl FnMut(u64, &str),
+    ) {
+        let mut f = |hash: u64, feature: &str| f(self.bucket(hash), feature);
         self.tokenize(text, scratch);
         ngrams::for_each_ngram(
             &scratch.tokens,
             usize::from(self.options.word_ngrams),
             &mut scratch.gram,
-            f,
+            &mut f,
         );
+        if let Some((min, max)) = self.options.char_ngrams {
+            ngrams::for_each_char_ngram(
+                &scratch.tokens,
+                (usize::from(min), usize::from(max)),
+                &mut scratch.chars,
+                f,
+            );
+        }
     }
 }
 

@@ -1,8 +1,11 @@
-//! Stage 3: word n-grams and their feature hashes.
+//! Stage 3: word n-grams, character n-grams inside words, and their feature hashes.
 //!
-//! A feature is identified by the xxh3 hash of its text (`word` or `word1 word2`). xxh3 is a
-//! fixed, specified function, so ids are stable across platforms and releases, and a model file
-//! only has to store the feature texts.
+//! A feature is identified by the xxh3 hash of its text: `word`, `word1 word2` for word n-grams,
+//! `#^gi`, `#gif`, `#ft$` for character n-grams of a word padded with `^` and `$` (no token
+//! contains `#`, `^`, `$` or a space, so the kinds cannot collide). xxh3 is a fixed, specified
+//! function, so ids are stable across platforms and releases, and a model file only has to store
+//! the feature texts. Character n-grams let `g1veaway`, `giveawayy` and `giveaway` share most of
+//! their features, as in fastText.
 
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -31,6 +34,47 @@ pub(crate) fn for_each_ngram(
             gram.push(' ');
             gram.push_str(tokens.get(i + n - 1));
             f(feature_hash(gram), gram);
+        }
+    }
+}
+
+/// Reused buffers for character n-grams.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct CharScratch {
+    gram: String,
+    key: String,
+    bounds: Vec<usize>,
+}
+
+/// Calls `f(hash, text)` for every character n-gram of length `min..=max` of every word token
+/// (class tokens like `<url>`, punctuation and emoji have none).
+pub(crate) fn for_each_char_ngram(
+    tokens: &Tokens,
+    (min, max): (usize, usize),
+    scratch: &mut CharScratch,
+    mut f: impl FnMut(u64, &str),
+) {
+    let CharScratch { gram, key, bounds } = scratch;
+    for token in tokens.iter() {
+        if !token.starts_with(char::is_alphanumeric) {
+            continue;
+        }
+        // "#^token$": the n-gram window slides over "^token$", `#` marks the feature kind.
+        gram.clear();
+        gram.push_str("#^");
+        gram.push_str(token);
+        gram.push('$');
+        bounds.clear();
+        bounds.extend(gram.char_indices().skip(1).map(|(i, _)| i));
+        bounds.push(gram.len());
+        let chars = bounds.len() - 1;
+        for n in min..=max.min(chars) {
+            for start in 0..=chars - n {
+                key.clear();
+                key.push('#');
+                key.push_str(&gram[bounds[start]..bounds[start + n]]);
+                f(feature_hash(key), key);
+            }
         }
     }
 }
@@ -71,6 +115,28 @@ mod tests {
     #[test]
     fn unigrams_only() {
         assert_eq!(grams("hi there", 1), ["hi", "there"]);
+    }
+
+    fn char_grams(s: &str, range: (usize, usize)) -> Vec<String> {
+        let mut tokens = Tokens::default();
+        let mut folded = String::new();
+        tokenize(s, 40, true, &mut tokens, &mut folded);
+        let mut out = Vec::new();
+        for_each_char_ngram(&tokens, range, &mut CharScratch::default(), |h, g| {
+            assert_eq!(h, feature_hash(g));
+            out.push(g.to_owned());
+        });
+        out
+    }
+
+    #[test]
+    fn char_ngrams_of_padded_words_only() {
+        assert_eq!(
+            char_grams("gift bit.ly/x", (3, 4)),
+            ["#^gi", "#gif", "#ift", "#ft$", "#^gif", "#gift", "#ift$"]
+        );
+        assert_eq!(char_grams("né", (3, 3)), ["#^né", "#né$"]);
+        assert_eq!(char_grams("a", (3, 5)), ["#^a$"]);
     }
 
     #[test]

@@ -1,0 +1,107 @@
+//! `commentguard cv`
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::Args;
+use commentguard::{
+    cross_validate, read_path, CvOptions, CvReport, CvRow, InputFormat, LabelSpec, Stat,
+};
+
+use super::{report_skipped, ColumnArgs, TrainOptionArgs};
+
+#[derive(Debug, Args)]
+pub struct CvArgs {
+    /// Labeled CSV (or .jsonl) file; repeat for several.
+    #[arg(long, required = true, value_name = "PATH")]
+    data: Vec<PathBuf>,
+    /// Label to learn, as in `train`; repeat for several.
+    #[arg(long, required = true, value_name = "SPEC")]
+    label: Vec<LabelSpec>,
+    /// Number of folds [default: 5, or one per group when there are at most 10 groups].
+    #[arg(long, value_name = "K")]
+    folds: Option<u32>,
+    /// Keep rows with the same value of this column in one fold (a thread, video, article).
+    #[arg(long, value_name = "NAME", conflicts_with = "group_by_file")]
+    group_column: Option<String>,
+    /// Treat each --data file as one group (e.g. one video's comments per file).
+    #[arg(long)]
+    group_by_file: bool,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    options: TrainOptionArgs,
+    #[command(flatten)]
+    columns: ColumnArgs,
+}
+
+pub fn run(args: CvArgs) -> anyhow::Result<()> {
+    let params = args
+        .options
+        .params(args.label.iter().map(|l| l.name.clone()))
+        .check()?;
+    let mut opts = args.columns.options(args.label.clone());
+    // The group column is read through the id column slot: it is only needed per row.
+    if let Some(g) = &args.group_column {
+        if opts.id_column.is_some() {
+            bail!("--group-column and --id-column cannot be used together");
+        }
+        opts.id_column = Some(g.clone());
+    }
+    let mut rows = Vec::new();
+    for path in &args.data {
+        let file_group = args.group_by_file.then(|| path.display().to_string());
+        let (summary, _) = read_path(path, InputFormat::from_path(path), &opts, |r| {
+            rows.push(CvRow {
+                text: r.text.clone(),
+                labels: r.labels.clone(),
+                group: file_group
+                    .clone()
+                    .or_else(|| args.group_column.as_ref().and(r.id.clone())),
+            });
+            Ok(())
+        })?;
+        report_skipped(path, &summary);
+    }
+    let report = cross_validate(
+        &params,
+        &rows,
+        &CvOptions {
+            folds: args.folds,
+            seed: args.options.seed,
+        },
+    )?;
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        print_table(&mut out, &report)?;
+    }
+    Ok(())
+}
+
+fn print_table(out: &mut impl Write, report: &CvReport) -> io::Result<()> {
+    writeln!(out, "{} folds, {} rows", report.folds, report.rows)?;
+    for (label, m) in &report.labels {
+        writeln!(out)?;
+        writeln!(out, "{label}             mean      std")?;
+        let rows: [(&str, &Stat); 9] = [
+            ("threshold", &m.threshold),
+            ("accuracy", &m.accuracy),
+            ("precision", &m.precision),
+            ("recall", &m.recall),
+            ("f1", &m.f1),
+            ("roc_auc", &m.roc_auc),
+            ("pr_auc", &m.pr_auc),
+            ("log_loss", &m.log_loss),
+            ("ece", &m.ece),
+        ];
+        for (name, s) in rows {
+            writeln!(out, "  {name:<12} {:>8.4} {:>8.4}", s.mean, s.std)?;
+        }
+    }
+    Ok(())
+}

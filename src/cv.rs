@@ -1,0 +1,389 @@
+//! Cross-validation: k folds, stratified by label pattern or grouped (no group is split).
+//!
+//! Every comment is featurized once. Because naive Bayes is counts, fold `f`'s model is the
+//! total minus fold `f`'s counts; its thresholds and calibration come from out-of-fold scores
+//! over its own training rows only (inner folds, as `train` makes them), never from fold `f`.
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::metrics::{binary_metrics, ordered_map, BinaryMetrics};
+use crate::nb::{Counts, Weights};
+use crate::train::{fold_error, fold_of, splitmix64, ValidTrainParams};
+
+/// One labeled comment for cross-validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CvRow {
+    /// The comment.
+    pub text: String,
+    /// Label values, in the order of the parameters' labels.
+    pub labels: Vec<bool>,
+    /// Its group (a thread, video or article), when folds are grouped.
+    pub group: Option<String>,
+}
+
+/// How folds are made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CvOptions {
+    /// Number of folds; with groups and no number, one fold per group when there are at most
+    /// [`MAX_GROUP_FOLDS`] groups, else 5.
+    pub folds: Option<u32>,
+    /// Seed of the shuffles.
+    pub seed: u64,
+}
+
+/// With up to this many groups and no `folds`, each group is its own fold (leave one out).
+pub const MAX_GROUP_FOLDS: usize = 10;
+
+/// Mean and spread of one metric over the folds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stat {
+    /// Mean over the folds where the metric is defined.
+    pub mean: f64,
+    /// Population standard deviation over those folds.
+    pub std: f64,
+    /// The per-fold values (`None` where undefined, e.g. ROC AUC without positives).
+    pub folds: Vec<Option<f64>>,
+}
+
+impl Stat {
+    fn new(values: Vec<Option<f64>>) -> Stat {
+        let defined: Vec<f64> = values.iter().flatten().copied().collect();
+        let n = defined.len().max(1) as f64;
+        let mean = defined.iter().sum::<f64>() / n;
+        let var = defined.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+        Stat {
+            mean: if defined.is_empty() { f64::NAN } else { mean },
+            std: var.sqrt(),
+            folds: values,
+        }
+    }
+}
+
+/// Cross-validated metrics; serializes as
+/// `{"folds":5,"rows":N,"labels":{"spam":{"f1":{"mean":..,"std":..,"folds":[..]},...}}}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CvReport {
+    /// Number of folds.
+    pub folds: u32,
+    /// Rows.
+    pub rows: u64,
+    /// Per label, per metric.
+    #[serde(serialize_with = "ordered_map")]
+    pub labels: Vec<(String, CvLabel)>,
+}
+
+/// One label's cross-validated metrics.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CvLabel {
+    /// The threshold each fold's model picked.
+    pub threshold: Stat,
+    /// Accuracy.
+    pub accuracy: Stat,
+    /// Precision.
+    pub precision: Stat,
+    /// Recall.
+    pub recall: Stat,
+    /// F1.
+    pub f1: Stat,
+    /// ROC AUC.
+    pub roc_auc: Stat,
+    /// PR AUC (average precision).
+    pub pr_auc: Stat,
+    /// Log loss.
+    pub log_loss: Stat,
+    /// Expected calibration error.
+    pub ece: Stat,
+}
+
+/// Runs cross-validation of `params` on `rows`.
+pub fn cross_validate(
+    params: &ValidTrainParams,
+    rows: &[CvRow],
+    opts: &CvOptions,
+) -> Result<CvReport> {
+    let n_labels = params.labels().len();
+    let assignment = assign_folds(rows, opts)?;
+    let k = assignment.iter().max().map_or(0, |&f| f + 1);
+    let k32 = k as u32;
+
+    // Featurize once, over a vocabulary of every row (a fold model gives weight 0 to features
+    // its training rows never had, so the shared column numbering leaks nothing).
+    let mut trainer = params.trainer();
+    let mut features: Vec<Vec<(u32, f64)>> = Vec::with_capacity(rows.len());
+    for r in rows {
+        if r.labels.len() != n_labels {
+            return Err(Error::InvalidParam {
+                name: "label values",
+                value: r.labels.len().to_string(),
+                reason: "one value per label is needed",
+            });
+        }
+        features.push(trainer.featurize_row(&r.text).to_vec());
+    }
+    let n_features = trainer.n_features();
+    let table = |which: &dyn Fn(usize) -> bool| {
+        let mut c = Counts::new(n_labels);
+        c.grow_features(n_features);
+        for (i, r) in rows.iter().enumerate() {
+            if which(i) {
+                c.update(&features[i], &r.labels, 1.0);
+            }
+        }
+        c
+    };
+
+    let mut per_fold: Vec<Vec<BinaryMetrics>> = vec![Vec::new(); n_labels];
+    for f in 0..k {
+        let train = table(&|i| assignment[i] != f);
+        let model = Weights::from_counts(params.nb(), &train, params.labels())
+            .map_err(|e| fold_error(f, k32, e))?;
+        // Inner out-of-fold scores over this fold's training rows only.
+        let (calibration, thresholds) = if params.needs_second_pass() {
+            let inner_k = params.folds();
+            let inner = |i: usize| fold_of(i as u64, opts.seed, inner_k);
+            let mut z = vec![Vec::new(); n_labels];
+            let mut y = vec![Vec::new(); n_labels];
+            let mut out = vec![0.0; n_labels];
+            for j in 0..inner_k as usize {
+                let held = table(&|i| assignment[i] != f && inner(i) == j);
+                let inner_model =
+                    Weights::from_counts(params.nb(), &train.minus(&held), params.labels())
+                        .map_err(|e| fold_error(f, k32, e))?;
+                for (i, r) in rows.iter().enumerate() {
+                    if assignment[i] != f && inner(i) == j {
+                        inner_model.log_odds(&features[i], &mut out);
+                        for l in 0..n_labels {
+                            z[l].push(out[l]);
+                            y[l].push(r.labels[l]);
+                        }
+                    }
+                }
+            }
+            let (cal, thresholds, _) = params.tune(&z, &y);
+            (cal, thresholds)
+        } else {
+            let (cal, thresholds, _) =
+                params.tune(&vec![Vec::new(); n_labels], &vec![Vec::new(); n_labels]);
+            (cal, thresholds)
+        };
+        // Score the held-out fold.
+        let mut z = vec![Vec::new(); n_labels];
+        let mut p = vec![Vec::new(); n_labels];
+        let mut y = vec![Vec::new(); n_labels];
+        let mut out = vec![0.0; n_labels];
+        for (i, r) in rows.iter().enumerate() {
+            if assignment[i] == f {
+                model.log_odds(&features[i], &mut out);
+                for l in 0..n_labels {
+                    z[l].push(out[l]);
+                    p[l].push(calibration[l].apply(out[l]));
+                    y[l].push(r.labels[l]);
+                }
+            }
+        }
+        for l in 0..n_labels {
+            per_fold[l].push(binary_metrics(&z[l], &p[l], &y[l], thresholds[l]));
+        }
+    }
+
+    let labels = params
+        .labels()
+        .iter()
+        .zip(per_fold)
+        .map(|(name, folds)| {
+            let stat =
+                |get: fn(&BinaryMetrics) -> Option<f64>| Stat::new(folds.iter().map(get).collect());
+            let label = CvLabel {
+                threshold: stat(|m| Some(m.threshold)),
+                accuracy: stat(|m| Some(m.accuracy)),
+                precision: stat(|m| Some(m.precision)),
+                recall: stat(|m| Some(m.recall)),
+                f1: stat(|m| Some(m.f1)),
+                roc_auc: stat(|m| m.roc_auc),
+                pr_auc: stat(|m| m.pr_auc),
+                log_loss: stat(|m| Some(m.log_loss)),
+                ece: stat(|m| Some(m.ece)),
+            };
+            (name.clone(), label)
+        })
+        .collect();
+    Ok(CvReport {
+        folds: k32,
+        rows: rows.len() as u64,
+        labels,
+    })
+}
+
+/// Each row's fold: grouped when rows carry groups, else stratified by label pattern.
+fn assign_folds(rows: &[CvRow], opts: &CvOptions) -> Result<Vec<usize>> {
+    if rows.is_empty() {
+        return Err(Error::InvalidParam {
+            name: "rows",
+            value: "0".into(),
+            reason: "cross-validation needs rows",
+        });
+    }
+    let grouped = rows.iter().any(|r| r.group.is_some());
+    if grouped {
+        // Groups in order of first appearance.
+        let mut names: Vec<&str> = Vec::new();
+        let mut of_row = Vec::with_capacity(rows.len());
+        let mut position = std::collections::HashMap::new();
+        for r in rows {
+            let g = r.group.as_deref().unwrap_or("");
+            let id = *position.entry(g).or_insert_with(|| {
+                names.push(g);
+                names.len() - 1
+            });
+            of_row.push(id);
+        }
+        let n_groups = names.len();
+        let k = match opts.folds {
+            Some(k) => k as usize,
+            None if n_groups <= MAX_GROUP_FOLDS => n_groups,
+            None => 5,
+        };
+        check_folds(k, n_groups, "groups")?;
+        let mut sizes = vec![0usize; n_groups];
+        of_row.iter().for_each(|&g| sizes[g] += 1);
+        // Largest groups first (ties in a seeded order), each to the emptiest fold.
+        let mut order: Vec<usize> = (0..n_groups).collect();
+        order.sort_by_key(|&g| {
+            (
+                std::cmp::Reverse(sizes[g]),
+                splitmix64(opts.seed ^ g as u64),
+            )
+        });
+        let mut fold_rows = vec![0usize; k];
+        let mut fold_of_group = vec![0usize; n_groups];
+        for g in order {
+            let f = (0..k).min_by_key(|&f| (fold_rows[f], f)).expect("k >= 2");
+            fold_of_group[g] = f;
+            fold_rows[f] += sizes[g];
+        }
+        return Ok(of_row.iter().map(|&g| fold_of_group[g]).collect());
+    }
+    let k = opts.folds.unwrap_or(5) as usize;
+    check_folds(k, rows.len(), "rows")?;
+    // Strata: rows with the same label values, shuffled, dealt round-robin with a running
+    // offset so fold sizes stay within one of each other.
+    let mut strata: std::collections::BTreeMap<&[bool], Vec<usize>> = Default::default();
+    for (i, r) in rows.iter().enumerate() {
+        strata.entry(&r.labels).or_default().push(i);
+    }
+    let mut folds = vec![0usize; rows.len()];
+    let mut next = 0usize;
+    for members in strata.values_mut() {
+        shuffle(members, opts.seed);
+        for &i in members.iter() {
+            folds[i] = next % k;
+            next += 1;
+        }
+    }
+    Ok(folds)
+}
+
+fn check_folds(k: usize, available: usize, what: &'static str) -> Result<()> {
+    if k < 2 || k > available {
+        return Err(Error::InvalidParam {
+            name: "folds",
+            value: format!("{k} (with {available} {what})"),
+            reason: "need at least 2 folds and no more folds than groups or rows",
+        });
+    }
+    Ok(())
+}
+
+/// Fisher-Yates with SplitMix64, so the shuffle is the same everywhere for a seed.
+fn shuffle(items: &mut [usize], seed: u64) {
+    let mut state = seed;
+    for i in (1..items.len()).rev() {
+        state = splitmix64(state);
+        let j = (state % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(labels: &[bool], group: Option<&str>) -> CvRow {
+        CvRow {
+            text: "x".into(),
+            labels: labels.to_vec(),
+            group: group.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn stratified_folds_balance_each_label_pattern() {
+        let rows: Vec<CvRow> = (0..50).map(|i| row(&[i % 5 == 0], None)).collect();
+        let folds = assign_folds(
+            &rows,
+            &CvOptions {
+                folds: Some(5),
+                seed: 3,
+            },
+        )
+        .unwrap();
+        for f in 0..5 {
+            let members: Vec<usize> = (0..50).filter(|&i| folds[i] == f).collect();
+            assert_eq!(members.len(), 10);
+            assert_eq!(members.iter().filter(|&&i| rows[i].labels[0]).count(), 2);
+        }
+        let again = assign_folds(
+            &rows,
+            &CvOptions {
+                folds: Some(5),
+                seed: 3,
+            },
+        )
+        .unwrap();
+        assert_eq!(folds, again, "deterministic for a seed");
+    }
+
+    #[test]
+    fn groups_stay_whole_and_few_groups_give_one_fold_each() {
+        let rows: Vec<CvRow> = ["a", "b", "a", "c", "b", "c", "c"]
+            .iter()
+            .map(|g| row(&[true], Some(g)))
+            .collect();
+        let folds = assign_folds(
+            &rows,
+            &CvOptions {
+                folds: None,
+                seed: 0,
+            },
+        )
+        .unwrap();
+        assert_eq!(folds.iter().max(), Some(&2));
+        for (i, a) in rows.iter().enumerate() {
+            for (j, b) in rows.iter().enumerate() {
+                if a.group == b.group {
+                    assert_eq!(folds[i], folds[j]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn too_many_folds_is_an_error() {
+        let rows = vec![row(&[true], Some("a")), row(&[false], Some("b"))];
+        assert!(assign_folds(
+            &rows,
+            &CvOptions {
+                folds: Some(3),
+                seed: 0
+            }
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn stat_mean_and_population_std() {
+        let s = Stat::new(vec![Some(1.0), None, Some(3.0)]);
+        assert_eq!((s.mean, s.std), (2.0, 1.0));
+    }
+}
