@@ -169,7 +169,15 @@ fn skip_invalid_skips_and_reports_how_many_and_where() {
     );
     let model = dir.path().join("m.model");
     let out = cg()
-        .args(["train", "--label", "spam", "--skip-invalid", "--out"])
+        .args([
+            "train",
+            "--label",
+            "spam",
+            "--skip-invalid",
+            "--tune",
+            "none",
+        ])
+        .args(["--calibration", "none", "--min-df", "1", "--out"])
         .arg(&model)
         .arg("--data")
         .arg(&data)

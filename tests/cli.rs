@@ -17,12 +17,33 @@ b3,i disagree with the mayor on taxes,false,ok
 b4,lovely photos of the park in spring,0,rude
 ";
 
+/// Textbook multinomial NB with a fixed threshold: 8 rows are too few for 5-fold tuning.
+pub const PLAIN: &[&str] = &[
+    "--nb",
+    "multinomial",
+    "--alpha",
+    "1",
+    "--tf",
+    "raw",
+    "--idf",
+    "false",
+    "--norm",
+    "false",
+    "--min-df",
+    "1",
+    "--tune",
+    "none",
+    "--calibration",
+    "none",
+];
+
 fn train(dir: &std::path::Path, args: &[&str]) -> std::path::PathBuf {
     let data = write(dir, "labeled.csv", LABELED);
     let model = dir.join("m.model");
     cg().arg("train")
         .arg("--data")
         .arg(&data)
+        .args(PLAIN)
         .args(args)
         .arg("--out")
         .arg(&model)

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use commentguard::{Classifier, TrainParams};
+use commentguard::{CalibrationKind, Classifier, NbParams, ThresholdRule, TrainParams};
 
 const COMMENTS: &[&str] = &[
     "Make $300 a day from your phone, message me on WhatsApp +1 555 010 2233",
@@ -76,7 +76,10 @@ fn explanation_adds_up_to_the_score() {
         for l in model.explain(text).labels {
             let z: f64 =
                 l.prior_log_odds + l.contributions.iter().map(|c| c.log_odds()).sum::<f64>();
-            let p = 1.0 / (1.0 + (-z).exp());
+            assert!((z - l.log_odds).abs() < 1e-9, "{text}: {}", l.label);
+            // The score is the label's calibration map applied to those log-odds.
+            let cal = &model.calibration()[model.label_index(&l.label).unwrap()];
+            let p = cal.apply(z);
             assert!(
                 (p - scores.get(&l.label).unwrap()).abs() < 1e-9,
                 "{text}: {}",
@@ -88,7 +91,11 @@ fn explanation_adds_up_to_the_score() {
 
 #[test]
 fn trainer_learns_multiple_labels_at_once() {
+    // Four rows: textbook multinomial NB with fixed thresholds (too few rows to tune).
     let mut t = TrainParams::new(["spam", "toxic"])
+        .nb(NbParams::multinomial())
+        .default_threshold(ThresholdRule::Fixed(0.5))
+        .calibration(CalibrationKind::None)
         .check()
         .unwrap()
         .trainer();

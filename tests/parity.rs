@@ -1,6 +1,6 @@
 //! Our sparse naive Bayes against linfa-bayes' dense `MultinomialNb` on the same data.
 
-use commentguard::{DatasetBase, Fit, NbParams, ParamGuard, SparseRows};
+use commentguard::{DatasetBase, Fit, NbKind, NbParams, ParamGuard, SparseRows, TermWeight};
 use linfa_bayes::{MultinomialNb, NaiveBayes};
 use ndarray::{Array1, Array2};
 
@@ -23,7 +23,7 @@ fn log_probabilities_agree_with_linfa_bayes() {
         assert_eq!(classes, [&0, &1]);
 
         let targets = y.mapv(|c| c == 1).insert_axis(ndarray::Axis(1));
-        let ours = NbParams::new()
+        let ours = NbParams::multinomial()
             .alpha(alpha)
             .check()
             .unwrap()
@@ -59,11 +59,48 @@ fn linfa_bayes_overflows_where_we_stay_finite() {
     assert!(their_lp.iter().any(|v| !v.is_finite()), "{their_lp:?}");
 
     let targets = y.mapv(|c| c == 1).insert_axis(ndarray::Axis(1));
-    let ours = NbParams::new()
+    let ours = NbParams::multinomial()
         .check()
         .unwrap()
         .fit(&DatasetBase::new(SparseRows::from_dense(x.view()), targets))
         .unwrap();
     let lp = ours.predict_log_proba(&[(3, 2000.0)]);
     assert!(lp[0].iter().all(|v| v.is_finite()), "{lp:?}");
+}
+
+#[test]
+fn bernoulli_log_probabilities_agree_with_linfa_bayes() {
+    let (x, y) = data();
+    let x = x.mapv(|v| if v > 1.0 { 1.0 } else { 0.0 });
+    for alpha in [1.0, 0.3] {
+        let theirs = linfa_bayes::BernoulliNb::params()
+            .alpha(alpha)
+            .binarize(None)
+            .fit(&linfa::Dataset::new(x.clone(), y.clone()))
+            .unwrap();
+        let (their_lp, _) = theirs.predict_log_proba(x.view());
+        let targets = y.mapv(|c| c == 1).insert_axis(ndarray::Axis(1));
+        let ours = NbParams::multinomial()
+            .kind(NbKind::Bernoulli)
+            .term_weight(TermWeight::Binary)
+            .alpha(alpha)
+            .check()
+            .unwrap()
+            .fit(&DatasetBase::new(SparseRows::from_dense(x.view()), targets))
+            .unwrap();
+        let rows = SparseRows::from_dense(x.view());
+        for i in 0..x.nrows() {
+            let [neg, pos] = ours.predict_log_proba(rows.row(i))[0];
+            assert!(
+                (neg - their_lp[(i, 0)]).abs() < 1e-9,
+                "row {i}: {neg} vs {}",
+                their_lp[(i, 0)]
+            );
+            assert!(
+                (pos - their_lp[(i, 1)]).abs() < 1e-9,
+                "row {i}: {pos} vs {}",
+                their_lp[(i, 1)]
+            );
+        }
+    }
 }

@@ -161,6 +161,7 @@ struct TrainOptionArgs {
 enum NbArg {
     Multinomial,
     Complement,
+    Bernoulli,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -213,6 +214,7 @@ impl TrainOptionArgs {
             nb = nb.kind(match kind {
                 NbArg::Multinomial => NbKind::Multinomial,
                 NbArg::Complement => NbKind::Complement,
+                NbArg::Bernoulli => NbKind::Bernoulli,
             });
         }
         if let Some(a) = self.alpha {

@@ -1,0 +1,368 @@
+//! evaluate, cv and tuned training, checked against metrics computed independently here.
+
+mod util;
+
+use std::path::{Path, PathBuf};
+
+use commentguard::Classifier;
+use util::{cg, repo, tempdir};
+
+/// The first `n` rows of the project's corpus as `text,spam` (a realistic, shipped fixture).
+fn corpus_slice(dir: &Path, name: &str, skip: usize, n: usize) -> PathBuf {
+    let mut rdr = csv::Reader::from_path(repo().join("training-data/comments.csv")).unwrap();
+    let mut w = csv::Writer::from_path(dir.join(name)).unwrap();
+    w.write_record(["text", "spam"]).unwrap();
+    for r in rdr.records().skip(skip).take(n) {
+        let r = r.unwrap();
+        w.write_record([&r[1], &r[2]]).unwrap();
+    }
+    w.flush().unwrap();
+    dir.join(name)
+}
+
+fn json(cmd: &mut assert_cmd::Command) -> serde_json::Value {
+    let out = cmd.assert().success();
+    serde_json::from_slice(&out.get_output().stdout).unwrap()
+}
+
+fn train(dir: &Path, data: &Path, extra: &[&str]) -> PathBuf {
+    let model = dir.join(format!("m{}.model", extra.len()));
+    cg().args(["train", "--label", "spam", "--out"])
+        .arg(&model)
+        .arg("--data")
+        .arg(data)
+        .args(extra)
+        .assert()
+        .success();
+    model
+}
+
+/// Every (positive, negative) pair: 1 if the positive ranks higher, 1/2 on a tie.
+fn brute_force_auc(scores: &[f64], truth: &[bool]) -> f64 {
+    let (mut wins, mut pairs) = (0.0, 0.0);
+    for (i, &a) in scores.iter().enumerate() {
+        for (j, &b) in scores.iter().enumerate() {
+            if truth[i] && !truth[j] {
+                pairs += 1.0;
+                wins += if a > b {
+                    1.0
+                } else if a == b {
+                    0.5
+                } else {
+                    0.0
+                };
+            }
+        }
+    }
+    wins / pairs
+}
+
+fn counts(probs: &[f64], truth: &[bool], t: f64) -> (f64, f64, f64) {
+    let tp = probs
+        .iter()
+        .zip(truth)
+        .filter(|(p, y)| **p >= t && **y)
+        .count() as f64;
+    let fp = probs
+        .iter()
+        .zip(truth)
+        .filter(|(p, y)| **p >= t && !**y)
+        .count() as f64;
+    let pos = truth.iter().filter(|y| **y).count() as f64;
+    (tp, fp, pos)
+}
+
+#[test]
+fn evaluate_matches_metrics_computed_by_hand() {
+    let dir = tempdir();
+    let train_data = corpus_slice(dir.path(), "train.csv", 0, 600);
+    let test_data = corpus_slice(dir.path(), "test.csv", 600, 300);
+    let model_path = train(dir.path(), &train_data, &[]);
+    let report = json(
+        cg().args([
+            "evaluate",
+            "--json",
+            "--label",
+            "spam",
+            "--target-precision",
+            "0.9",
+            "--model",
+        ])
+        .arg(&model_path)
+        .arg("--data")
+        .arg(&test_data),
+    );
+
+    // Independently: score every test row with the library and count.
+    let model = Classifier::load(&model_path).unwrap();
+    let mut rdr = csv::Reader::from_path(&test_data).unwrap();
+    let (mut probs, mut ranks, mut truth) = (Vec::new(), Vec::new(), Vec::new());
+    let mut scorer = model.scorer();
+    for r in rdr.records() {
+        let r = r.unwrap();
+        probs.push(scorer.score(&r[0])[0]);
+        ranks.push(scorer.last_log_odds()[0]);
+        truth.push(&r[1] == "1");
+    }
+    let m = &report["labels"]["spam"];
+    let (tp, fp, pos) = counts(&probs, &truth, 0.5);
+    assert_eq!(m["tp"].as_f64().unwrap(), tp);
+    assert_eq!(m["fp"].as_f64().unwrap(), fp);
+    assert!((m["precision"].as_f64().unwrap() - tp / (tp + fp)).abs() < 1e-12);
+    assert!((m["recall"].as_f64().unwrap() - tp / pos).abs() < 1e-12);
+    assert!((m["roc_auc"].as_f64().unwrap() - brute_force_auc(&ranks, &truth)).abs() < 1e-12);
+
+    // Best F1 over every possible cut, by brute force.
+    let best = probs
+        .iter()
+        .map(|&t| {
+            let (tp, fp, pos) = counts(&probs, &truth, t);
+            2.0 * tp / (tp + fp + pos)
+        })
+        .fold(0.0, f64::max);
+    assert!((m["best_f1"]["f1"].as_f64().unwrap() - best).abs() < 1e-12);
+
+    // The target-precision threshold reaches the precision, and no lower cut would.
+    let at = &m["at_precision"]["point"];
+    let t = at["threshold"].as_f64().unwrap();
+    let (tp, fp, pos) = counts(&probs, &truth, t);
+    assert!(tp / (tp + fp) >= 0.9);
+    assert!((at["recall"].as_f64().unwrap() - tp / pos).abs() < 1e-12);
+    for &lower in probs.iter().filter(|&&p| p < t) {
+        let (tp2, fp2, _) = counts(&probs, &truth, lower);
+        assert!(
+            tp2 / (tp2 + fp2) < 0.9 || tp2 == tp,
+            "a lower cut {lower} also reaches 0.9"
+        );
+    }
+
+    // The reliability bins partition the rows.
+    let bins = m["reliability"].as_array().unwrap();
+    let total: u64 = bins.iter().map(|b| b["count"].as_u64().unwrap()).sum();
+    assert_eq!(total, 300);
+}
+
+#[test]
+fn grouped_cv_equals_training_on_one_group_and_evaluating_the_other() {
+    let dir = tempdir();
+    let a = corpus_slice(dir.path(), "a.csv", 0, 400);
+    let b = corpus_slice(dir.path(), "b.csv", 400, 400);
+    let fixed = ["--tune", "none", "--calibration", "none"];
+    let cv = json(
+        cg().args([
+            "cv",
+            "--json",
+            "--label",
+            "spam",
+            "--group-by-file",
+            "--data",
+        ])
+        .arg(&a)
+        .arg("--data")
+        .arg(&b)
+        .args(fixed),
+    );
+    assert_eq!(cv["folds"], 2);
+    assert_eq!(cv["rows"], 800);
+    let mut f1s = Vec::new();
+    let mut aucs = Vec::new();
+    for (train_on, test_on) in [(&b, &a), (&a, &b)] {
+        let sub = tempfile::tempdir_in(dir.path()).unwrap();
+        let model = train(sub.path(), train_on, &fixed);
+        let r = json(
+            cg().args(["evaluate", "--json", "--label", "spam", "--model"])
+                .arg(&model)
+                .arg("--data")
+                .arg(test_on),
+        );
+        f1s.push(r["labels"]["spam"]["f1"].as_f64().unwrap());
+        aucs.push(r["labels"]["spam"]["roc_auc"].as_f64().unwrap());
+    }
+    let spam = &cv["labels"]["spam"];
+    let folds_f1: Vec<f64> = spam["f1"]["folds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    // Groups are assigned largest first; both have 400 rows, so compare as sets.
+    let mut expected = f1s.clone();
+    let mut got = folds_f1.clone();
+    expected.sort_by(f64::total_cmp);
+    got.sort_by(f64::total_cmp);
+    for (e, g) in expected.iter().zip(&got) {
+        assert!((e - g).abs() < 1e-12, "{expected:?} vs {got:?}");
+    }
+    let mean_auc = (aucs[0] + aucs[1]) / 2.0;
+    assert!((spam["roc_auc"]["mean"].as_f64().unwrap() - mean_auc).abs() < 1e-12);
+    let mean_f1 = (f1s[0] + f1s[1]) / 2.0;
+    let std = ((f1s[0] - mean_f1).powi(2) + (f1s[1] - mean_f1).powi(2)).sqrt() / 2f64.sqrt();
+    assert!((spam["f1"]["std"].as_f64().unwrap() - std).abs() < 1e-12);
+}
+
+#[test]
+fn cv_is_deterministic_for_a_seed_and_stratifies() {
+    let dir = tempdir();
+    let data = corpus_slice(dir.path(), "d.csv", 0, 500);
+    let run = |seed: &str| {
+        json(
+            cg().args([
+                "cv", "--json", "--label", "spam", "--folds", "4", "--seed", seed, "--data",
+            ])
+            .arg(&data),
+        )
+    };
+    let (a, b, c) = (run("1"), run("1"), run("2"));
+    assert_eq!(a, b);
+    assert_ne!(a, c, "another seed makes other folds");
+    for key in [
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "roc_auc",
+        "pr_auc",
+        "log_loss",
+        "ece",
+        "threshold",
+    ] {
+        assert_eq!(
+            a["labels"]["spam"][key]["folds"].as_array().unwrap().len(),
+            4,
+            "{key}"
+        );
+    }
+    let out = cg()
+        .args(["cv", "--label", "spam", "--folds", "4", "--data"])
+        .arg(&data)
+        .assert()
+        .success();
+    let table = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(table.starts_with("4 folds, 500 rows"), "{table}");
+    assert!(table.contains("roc_auc"), "{table}");
+}
+
+#[test]
+fn tuned_training_stores_thresholds_and_calibration() {
+    let dir = tempdir();
+    let data = corpus_slice(dir.path(), "d.csv", 0, 800);
+    let model_path = train(
+        dir.path(),
+        &data,
+        &[
+            "--tune",
+            "f1",
+            "--calibration",
+            "platt",
+            "--target-precision",
+            "spam=0.95",
+        ],
+    );
+    let model = Classifier::load(&model_path).unwrap();
+    let tuning = &model.summary().tuning[0];
+    assert_eq!(tuning.rule, "precision>=0.95");
+    assert!(tuning.precision >= 0.95, "{tuning:?}");
+    assert!(matches!(
+        model.calibration()[0],
+        commentguard::Calibration::Platt { .. }
+    ));
+    let out = cg()
+        .args(["inspect", "--model"])
+        .arg(&model_path)
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("calibration spam: Platt"), "{text}");
+    assert!(
+        text.contains("tuning spam: precision>=0.95 over 5 folds"),
+        "{text}"
+    );
+    // score flags by the tuned threshold, not 0.5.
+    let t = model.thresholds()[0];
+    assert!(t != 0.5);
+    let texts = [
+        "free gift cards click here now",
+        "great game last night",
+        "earn $500 a day from home",
+    ];
+    let out = cg()
+        .arg("score")
+        .args(texts)
+        .arg("--model")
+        .arg(&model_path)
+        .assert()
+        .success();
+    for (line, text) in util::jsonl(&out.get_output().stdout).iter().zip(texts) {
+        let p = model.score(text).probabilities()[0];
+        assert_eq!(
+            line["flagged"].as_array().unwrap().len(),
+            usize::from(p >= t),
+            "{text}"
+        );
+    }
+    // Tuning reads the data twice, so stdin is refused with a clear error.
+    util::fails_with(
+        cg().args([
+            "train", "--label", "spam", "--tune", "f1", "--data", "-", "--out",
+        ])
+        .arg(dir.path().join("x.model")),
+        &["cannot be standard input"],
+    );
+}
+
+#[test]
+fn hashed_features_with_every_option_train_score_and_explain() {
+    let dir = tempdir();
+    let data = corpus_slice(dir.path(), "d.csv", 0, 800);
+    let opts = [
+        "--hash-bits",
+        "12",
+        "--char-ngrams",
+        "3-4",
+        "--word-ngrams",
+        "3",
+        "--nb",
+        "multinomial",
+        "--tf",
+        "binary",
+        "--idf",
+        "false",
+        "--norm",
+        "false",
+        "--uniform-priors",
+        "true",
+        "--min-df",
+        "1",
+        "--max-df",
+        "0.5",
+        "--alpha",
+        "0.5",
+    ];
+    let model_path = train(dir.path(), &data, &opts);
+    let model = Classifier::load(&model_path).unwrap();
+    let commentguard::Vocabulary::Buckets(buckets) = model.vocabulary() else {
+        panic!("hashing stores buckets, not texts");
+    };
+    assert!(buckets.len() <= 1 << 12 && !buckets.is_empty());
+    assert!(buckets.iter().all(|&b| b < 1 << 12));
+    assert_eq!(model.naive_bayes().bias(), &[0.0], "uniform priors");
+    let p = model.naive_bayes().params();
+    assert_eq!((p.min_df(), p.max_df(), p.alpha()), (1, 0.5, 0.5));
+    // Explanations still name the features by their text.
+    let e = model.explain("free gift cards");
+    assert!(
+        e.labels[0]
+            .contributions
+            .iter()
+            .any(|c| c.feature == "#gif"),
+        "{e:?}"
+    );
+    let s = model.score("free gift cards click here to claim");
+    assert!(s.probabilities()[0].is_finite());
+    // The options round-trip through the file and score identically.
+    let again = Classifier::from_bytes(&model.to_bytes()).unwrap();
+    assert_eq!(
+        again.score("free gift cards").probabilities(),
+        model.score("free gift cards").probabilities()
+    );
+}
