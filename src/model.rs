@@ -232,12 +232,38 @@ impl Classifier {
         texts.iter().map(|t| scorer.scores(t.as_ref())).collect()
     }
 
+    /// Scores `texts` in parallel on rayon's current pool (wrap the call in
+    /// `ThreadPool::install` to choose the threads), writing each text's probabilities, in
+    /// label order, to `out[i * labels .. (i + 1) * labels]`. Each worker reuses one [`Scorer`],
+    /// so nothing is allocated per comment.
+    pub fn score_parallel<S: AsRef<str> + Sync>(&self, texts: &[S], out: &mut [f64]) {
+        use rayon::prelude::*;
+        let n = self.labels.len();
+        assert_eq!(
+            out.len(),
+            texts.len() * n,
+            "out holds one probability per text and label"
+        );
+        // Chunks large enough that per-task overhead vanishes, small enough to balance.
+        const CHUNK: usize = 256;
+        out.par_chunks_mut(CHUNK * n)
+            .zip(texts.par_chunks(CHUNK))
+            .for_each_init(
+                || self.scorer(),
+                |scorer, (out, texts)| {
+                    for (o, t) in out.chunks_mut(n).zip(texts) {
+                        o.copy_from_slice(scorer.score(t.as_ref()));
+                    }
+                },
+            );
+    }
+
     /// The sparse feature-count row of `text` over this model's vocabulary (unknown features
     /// are dropped), sorted by column: raw counts, before any weighting. Useful to feed the
     /// same features to another estimator.
     pub fn features(&self, text: &str, scratch: &mut Scratch, row: &mut Vec<(u32, f64)>) {
         row.clear();
-        self.analyzer.for_each_feature(text, scratch, |key, _| {
+        self.analyzer.for_each_key(text, scratch, |key| {
             if let Some(&f) = self.index.get(&key) {
                 row.push((f, 1.0));
             }
@@ -397,15 +423,13 @@ impl Scorer<'_> {
         if model.nb.params().is_linear() {
             // Raw counts, no normalization: each occurrence adds its weight.
             let log_odds = &mut self.log_odds;
-            model
-                .analyzer
-                .for_each_feature(text, &mut self.scratch, |key, _| {
-                    if let Some(&f) = model.index.get(&key) {
-                        for (z, w) in log_odds.iter_mut().zip(weights.feature(f)) {
-                            *z += w;
-                        }
+            model.analyzer.for_each_key(text, &mut self.scratch, |key| {
+                if let Some(&f) = model.index.get(&key) {
+                    for (z, w) in log_odds.iter_mut().zip(weights.feature(f)) {
+                        *z += w;
                     }
-                });
+                }
+            });
         } else {
             self.values(text);
             for &(key, x) in &self.row {
@@ -426,7 +450,7 @@ impl Scorer<'_> {
         keys.clear();
         self.model
             .analyzer
-            .for_each_feature(text, &mut self.scratch, |key, _| keys.push(key));
+            .for_each_key(text, &mut self.scratch, |key| keys.push(key));
         row.clear();
         row.extend(keys.iter().map(|&k| (k, 1.0)));
         sum_duplicates(row);

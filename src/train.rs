@@ -316,7 +316,11 @@ pub(crate) fn splitmix64(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// State of the second pass: one model per fold and the out-of-fold scores.
+/// Out-of-fold scores kept for tuning: every row up to this many, then a uniform sample of
+/// this many (reservoir sampling), so memory does not grow with the data.
+pub const OUT_OF_FOLD_SAMPLE: usize = 1 << 16;
+
+/// State of the second pass: one model per fold and a sample of the out-of-fold scores.
 #[derive(Debug)]
 struct SecondPass {
     models: Vec<Weights>,
@@ -324,6 +328,33 @@ struct SecondPass {
     z: Vec<Vec<f64>>,
     y: Vec<Vec<bool>>,
     log_odds: Vec<f64>,
+}
+
+impl SecondPass {
+    /// Keeps row `i`'s scores in the reservoir (Vitter's algorithm R, with a fixed generator).
+    fn keep(&mut self, i: u64, seed: u64, labels: &[bool]) {
+        let slot = if (i as usize) < OUT_OF_FOLD_SAMPLE {
+            None
+        } else {
+            let j = splitmix64(seed ^ 0xA5A5_5A5A ^ i) % (i + 1);
+            match usize::try_from(j) {
+                Ok(j) if j < OUT_OF_FOLD_SAMPLE => Some(j),
+                _ => return,
+            }
+        };
+        for (l, &y) in labels.iter().enumerate() {
+            match slot {
+                None => {
+                    self.z[l].push(self.log_odds[l]);
+                    self.y[l].push(y);
+                }
+                Some(j) => {
+                    self.z[l][j] = self.log_odds[l];
+                    self.y[l][j] = y;
+                }
+            }
+        }
+    }
 }
 
 /// Learns a [`Classifier`] from rows streamed into it.
@@ -384,29 +415,35 @@ impl Trainer {
     /// the vocabulary when `learn` is set (and skipping them otherwise). Values are weighted over
     /// all of the comment's features, as the scorer does.
     fn featurize(&mut self, text: &str, learn: bool) {
-        let (index, vocabulary, row) = (&mut self.index, &mut self.vocabulary, &mut self.row);
+        let (index, row) = (&self.index, &mut self.row);
         row.clear();
         let mut unknown = 0u32;
-        self.analyzer
-            .for_each_feature(text, &mut self.scratch, |key, feature| {
-                let next = index.len() as u32;
-                let col = if learn {
-                    *index.entry(key).or_insert_with(|| {
+        // Keys only: building feature texts is needed just for features not seen before.
+        self.analyzer.for_each_key(text, &mut self.scratch, |key| {
+            let col = index.get(&key).copied().unwrap_or_else(|| {
+                // Kept so normalization sees every feature; learned or dropped below.
+                unknown += 1;
+                u32::MAX - unknown
+            });
+            row.push((col, 1.0));
+        });
+        if learn && unknown > 0 {
+            let (index, vocabulary) = (&mut self.index, &mut self.vocabulary);
+            row.clear();
+            self.analyzer
+                .for_each_feature(text, &mut self.scratch, |key, feature| {
+                    let next = index.len() as u32;
+                    let col = *index.entry(key).or_insert_with(|| {
                         match vocabulary {
                             Vocabulary::Terms(t) => t.push(feature.to_owned()),
                             Vocabulary::Buckets(b) => b.push(key),
                         }
                         next
-                    })
-                } else if let Some(&c) = index.get(&key) {
-                    c
-                } else {
-                    // Keep the value so normalization sees every feature; dropped below.
-                    unknown += 1;
-                    u32::MAX - unknown
-                };
-                row.push((col, 1.0));
-            });
+                    });
+                    row.push((col, 1.0));
+                });
+        }
+        let (index, row) = (&self.index, &mut self.row);
         sum_duplicates(row);
         self.params.nb.transform(row);
         let known = row.partition_point(|&(c, _)| (c as usize) < index.len());
@@ -466,10 +503,7 @@ impl Trainer {
         let second = self.second.as_mut().expect("started above");
         let f = fold_of(second.rows, self.params.seed, self.params.folds);
         second.models[f].log_odds(&self.row, &mut second.log_odds);
-        for (l, &y) in labels.iter().enumerate() {
-            second.z[l].push(second.log_odds[l]);
-            second.y[l].push(y);
-        }
+        second.keep(second.rows, self.params.seed, labels);
         second.rows += 1;
         Ok(())
     }

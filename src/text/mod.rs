@@ -98,6 +98,7 @@ pub struct Scratch {
     normalized: String,
     tokens: Tokens,
     gram: String,
+    keys: Vec<u64>,
     chars: ngrams::CharScratch,
 }
 
@@ -153,10 +154,22 @@ impl Analyzer {
 
     /// Calls `f(key, feature)` for every feature occurrence in `text`: word n-grams in token
     /// order, then character n-grams. The key is what [`Analyzer::key`] gives for the text.
-    pub fn for_each_feature(
+    pub fn for_each_feature(&self, text: &str, scratch: &mut Scratch, f: impl FnMut(u64, &str)) {
+        self.features(text, scratch, true, f);
+    }
+
+    /// Calls `f(key)` for every feature occurrence in `text`, as
+    /// [`for_each_feature`](Self::for_each_feature) does but without building feature texts:
+    /// the scoring path.
+    pub fn for_each_key(&self, text: &str, scratch: &mut Scratch, mut f: impl FnMut(u64)) {
+        self.features(text, scratch, false, |key, _| f(key));
+    }
+
+    fn features(
         &self,
         text: &str,
         scratch: &mut Scratch,
+        with_text: bool,
         mut f: impl FnMut(u64, &str),
     ) {
         let mut f = |hash: u64, feature: &str| f(self.bucket(hash), feature);
@@ -164,7 +177,8 @@ impl Analyzer {
         ngrams::for_each_ngram(
             &scratch.tokens,
             usize::from(self.options.word_ngrams),
-            &mut scratch.gram,
+            &mut scratch.keys,
+            with_text.then_some(&mut scratch.gram),
             &mut f,
         );
         if let Some((min, max)) = self.options.char_ngrams {
@@ -172,6 +186,7 @@ impl Analyzer {
                 &scratch.tokens,
                 (usize::from(min), usize::from(max)),
                 &mut scratch.chars,
+                with_text,
                 f,
             );
         }

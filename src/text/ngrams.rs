@@ -1,39 +1,83 @@
-//! Stage 3: word n-grams, character n-grams inside words, and their feature hashes.
+//! Stage 3: word n-grams, character n-grams inside words, and their feature keys.
 //!
-//! A feature is identified by the xxh3 hash of its text: `word`, `word1 word2` for word n-grams,
-//! `#^gi`, `#gif`, `#ft$` for character n-grams of a word padded with `^` and `$` (no token
-//! contains `#`, `^`, `$` or a space, so the kinds cannot collide). xxh3 is a fixed, specified
-//! function, so ids are stable across platforms and releases, and a model file only has to store
+//! Feature texts are `word`, `word1 word2` for word n-grams, and `#^gi`, `#gif`, `#ft$` for
+//! character n-grams of a word padded with `^` and `$` (no token contains `#`, `^`, `$` or a
+//! space, so the kinds cannot collide). A feature's key is computed from its parts so that
+//! scoring never builds a string: a word's key is the xxh3 hash of its text, a word n-gram's
+//! combines its words' keys, and a character n-gram's is the seeded xxh3 hash of its characters.
+//! [`feature_hash`] computes the same key from a stored text. xxh3 is a fixed, specified
+//! function, so keys are stable across platforms and releases, and a model file only has to store
 //! the feature texts. Character n-grams let `g1veaway`, `giveawayy` and `giveaway` share most of
 //! their features, as in fastText.
 
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::tokenize::Tokens;
 
-/// Hash of one feature text.
-pub(crate) fn feature_hash(feature: &str) -> u64 {
-    xxh3_64(feature.as_bytes())
+/// Seed separating character n-gram keys from word keys.
+const CHAR_SEED: u64 = 0x6368_6172_6772_616d;
+
+#[inline]
+fn word_key(word: &str) -> u64 {
+    xxh3_64(word.as_bytes())
 }
 
-/// Calls `f(hash, text)` for every word n-gram of length 1 to `max_n`, in token order.
-///
-/// `gram` is scratch space reused across calls.
+/// The key of a word n-gram extended by one more word.
+#[inline]
+fn combine(prefix: u64, word: u64) -> u64 {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&prefix.to_le_bytes());
+    bytes[8..].copy_from_slice(&word.to_le_bytes());
+    xxh3_64(&bytes)
+}
+
+#[inline]
+fn char_key(gram: &str) -> u64 {
+    xxh3_64_with_seed(gram.as_bytes(), CHAR_SEED)
+}
+
+/// The key of a feature text, as analysis computes it.
+pub(crate) fn feature_hash(feature: &str) -> u64 {
+    if let Some(gram) = feature.strip_prefix('#') {
+        char_key(gram)
+    } else {
+        let mut words = feature.split(' ');
+        let first = word_key(words.next().unwrap_or(""));
+        words.fold(first, |key, w| combine(key, word_key(w)))
+    }
+}
+
+/// Calls `f(key, text)` for every word n-gram of length 1 to `max_n`, in token order. With
+/// `gram` the text is built in it; without, `f` gets an empty text and nothing is built.
 pub(crate) fn for_each_ngram(
     tokens: &Tokens,
     max_n: usize,
-    gram: &mut String,
+    keys: &mut Vec<u64>,
+    mut gram: Option<&mut String>,
     mut f: impl FnMut(u64, &str),
 ) {
+    keys.clear();
+    keys.extend(tokens.iter().map(word_key));
     for i in 0..tokens.len() {
-        let first = tokens.get(i);
-        f(feature_hash(first), first);
-        gram.clear();
-        gram.push_str(first);
+        let mut key = keys[i];
+        match gram.as_deref_mut() {
+            Some(g) => {
+                g.clear();
+                g.push_str(tokens.get(i));
+                f(key, g);
+            }
+            None => f(key, ""),
+        }
         for n in 2..=max_n.min(tokens.len() - i) {
-            gram.push(' ');
-            gram.push_str(tokens.get(i + n - 1));
-            f(feature_hash(gram), gram);
+            key = combine(key, keys[i + n - 1]);
+            match gram.as_deref_mut() {
+                Some(g) => {
+                    g.push(' ');
+                    g.push_str(tokens.get(i + n - 1));
+                    f(key, g);
+                }
+                None => f(key, ""),
+            }
         }
     }
 }
@@ -41,39 +85,49 @@ pub(crate) fn for_each_ngram(
 /// Reused buffers for character n-grams.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct CharScratch {
-    gram: String,
-    key: String,
+    padded: String,
+    text: String,
     bounds: Vec<usize>,
 }
 
-/// Calls `f(hash, text)` for every character n-gram of length `min..=max` of every word token
-/// (class tokens like `<url>`, punctuation and emoji have none).
+/// Calls `f(key, text)` for every character n-gram of length `min..=max` of every word token
+/// (class tokens like `<url>`, punctuation and emoji have none). The text (`#` and the
+/// characters) is built only when `with_text` is set.
 pub(crate) fn for_each_char_ngram(
     tokens: &Tokens,
     (min, max): (usize, usize),
     scratch: &mut CharScratch,
+    with_text: bool,
     mut f: impl FnMut(u64, &str),
 ) {
-    let CharScratch { gram, key, bounds } = scratch;
+    let CharScratch {
+        padded,
+        text,
+        bounds,
+    } = scratch;
     for token in tokens.iter() {
         if !token.starts_with(char::is_alphanumeric) {
             continue;
         }
-        // "#^token$": the n-gram window slides over "^token$", `#` marks the feature kind.
-        gram.clear();
-        gram.push_str("#^");
-        gram.push_str(token);
-        gram.push('$');
+        padded.clear();
+        padded.push('^');
+        padded.push_str(token);
+        padded.push('$');
         bounds.clear();
-        bounds.extend(gram.char_indices().skip(1).map(|(i, _)| i));
-        bounds.push(gram.len());
+        bounds.extend(padded.char_indices().map(|(i, _)| i));
+        bounds.push(padded.len());
         let chars = bounds.len() - 1;
         for n in min..=max.min(chars) {
             for start in 0..=chars - n {
-                key.clear();
-                key.push('#');
-                key.push_str(&gram[bounds[start]..bounds[start + n]]);
-                f(feature_hash(key), key);
+                let gram = &padded[bounds[start]..bounds[start + n]];
+                if with_text {
+                    text.clear();
+                    text.push('#');
+                    text.push_str(gram);
+                    f(char_key(gram), text);
+                } else {
+                    f(char_key(gram), "");
+                }
             }
         }
     }
@@ -84,15 +138,29 @@ mod tests {
     use super::*;
     use crate::text::tokenize::tokenize;
 
-    fn grams(s: &str, n: usize) -> Vec<String> {
+    fn tokens(s: &str) -> Tokens {
         let mut tokens = Tokens::default();
         let mut scratch = String::new();
         tokenize(s, 40, true, &mut tokens, &mut scratch);
+        tokens
+    }
+
+    fn grams(s: &str, n: usize) -> Vec<String> {
+        let tokens = tokens(s);
+        let (mut keys, mut gram) = (Vec::new(), String::new());
         let mut out = Vec::new();
-        for_each_ngram(&tokens, n, &mut scratch, |h, g| {
-            assert_eq!(h, feature_hash(g));
+        let mut with_text = Vec::new();
+        for_each_ngram(&tokens, n, &mut keys, Some(&mut gram), |k, g| {
+            assert_eq!(k, feature_hash(g), "{g}");
+            with_text.push(k);
             out.push(g.to_owned());
         });
+        let mut without = Vec::new();
+        for_each_ngram(&tokens, n, &mut keys, None, |k, g| {
+            assert!(g.is_empty());
+            without.push(k);
+        });
+        assert_eq!(with_text, without, "keys do not depend on building texts");
         out
     }
 
@@ -118,14 +186,18 @@ mod tests {
     }
 
     fn char_grams(s: &str, range: (usize, usize)) -> Vec<String> {
-        let mut tokens = Tokens::default();
-        let mut folded = String::new();
-        tokenize(s, 40, true, &mut tokens, &mut folded);
+        let tokens = tokens(s);
+        let mut scratch = CharScratch::default();
         let mut out = Vec::new();
-        for_each_char_ngram(&tokens, range, &mut CharScratch::default(), |h, g| {
-            assert_eq!(h, feature_hash(g));
+        let mut keys = Vec::new();
+        for_each_char_ngram(&tokens, range, &mut scratch, true, |k, g| {
+            assert_eq!(k, feature_hash(g));
+            keys.push(k);
             out.push(g.to_owned());
         });
+        let mut without = Vec::new();
+        for_each_char_ngram(&tokens, range, &mut scratch, false, |k, _| without.push(k));
+        assert_eq!(keys, without);
         out
     }
 
@@ -137,6 +209,17 @@ mod tests {
         );
         assert_eq!(char_grams("né", (3, 3)), ["#^né", "#né$"]);
         assert_eq!(char_grams("a", (3, 5)), ["#^a$"]);
+    }
+
+    #[test]
+    fn kinds_of_feature_never_share_a_key() {
+        // "gif" the word, "#gif" the character trigram, and a bigram are all different keys.
+        let keys = [
+            feature_hash("gif"),
+            feature_hash("#gif"),
+            feature_hash("g if"),
+        ];
+        assert!(keys[0] != keys[1] && keys[1] != keys[2] && keys[0] != keys[2]);
     }
 
     #[test]
