@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::{Args, ValueEnum};
-use commentguard::{read_path, InputFormat, Record, Scores};
+use commentguard::{read_path, Classifier, InputFormat, Record};
 
 use super::{report_skipped, ColumnArgs, ModelArgs};
 
@@ -22,6 +22,9 @@ pub struct ScoreArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Jsonl)]
     format: OutputFormat,
+    /// Threads that score [default: one per core].
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -44,14 +47,18 @@ enum OutputFormat {
 
 pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     let model = args.model.load()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()?;
     let stdout = io::stdout();
-    let mut out = Output::new(args.format, BufWriter::new(stdout.lock()), model.labels())?;
-    let mut scorer = model.scorer();
+    let out = Output::new(args.format, BufWriter::new(stdout.lock()), model.labels())?;
+    let mut batch = Batch::new(out, &model, &pool);
     if !args.comments.is_empty() {
         for (i, text) in args.comments.iter().enumerate() {
-            out.row(&(i + 1).to_string(), &scorer.scores(text), text)?;
+            batch.push(&(i + 1).to_string(), text);
         }
-        return out.finish();
+        batch.flush()?;
+        return batch.out.finish();
     }
     let (path, format) = match &args.input {
         Some(path) => (
@@ -72,20 +79,94 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     };
     let opts = args.columns.options(Vec::new());
     let (summary, _) = read_path(&path, format, &opts, |r: &Record| {
-        let scores = scorer.scores(&r.text);
-        out.row(&r.display_id(), &scores, &r.text)
-            .map_err(|source| commentguard::Error::Io {
+        match &r.id {
+            Some(id) => batch.push(id, &r.text),
+            None => batch.push(&r.position.to_string(), &r.text),
+        }
+        if batch.is_full() {
+            batch.flush().map_err(|source| commentguard::Error::Io {
                 file: "<stdout>".into(),
                 source,
-            })
+            })?;
+        }
+        Ok(())
     })?;
-    out.finish()?;
+    batch.flush()?;
+    batch.out.finish()?;
     report_skipped(&path, &summary);
     Ok(())
 }
 
+/// Comments waiting to be scored together: read on this thread, scored on the pool, written in
+/// input order. Buffers are reused from batch to batch.
+struct Batch<'m, W: Write> {
+    model: &'m Classifier,
+    pool: &'m rayon::ThreadPool,
+    out: Output<W>,
+    ids: Vec<String>,
+    texts: Vec<String>,
+    len: usize,
+    probs: Vec<f64>,
+}
+
+/// Comments per batch: enough to keep every thread busy, few enough to stream.
+const BATCH: usize = 8192;
+
+impl<'m, W: Write> Batch<'m, W> {
+    fn new(out: Output<W>, model: &'m Classifier, pool: &'m rayon::ThreadPool) -> Self {
+        Batch {
+            model,
+            pool,
+            out,
+            ids: Vec::new(),
+            texts: Vec::new(),
+            len: 0,
+            probs: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, id: &str, text: &str) {
+        if self.len == self.texts.len() {
+            self.ids.push(String::new());
+            self.texts.push(String::new());
+        }
+        self.ids[self.len].clear();
+        self.ids[self.len].push_str(id);
+        self.texts[self.len].clear();
+        self.texts[self.len].push_str(text);
+        self.len += 1;
+    }
+
+    fn is_full(&self) -> bool {
+        self.len >= BATCH
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let n = self.model.labels().len();
+        self.probs.resize(self.len * n, 0.0);
+        let (texts, probs) = (&self.texts[..self.len], &mut self.probs);
+        self.pool
+            .install(|| self.model.score_parallel(texts, probs));
+        for i in 0..self.len {
+            self.out.row(
+                &self.ids[i],
+                self.model.thresholds(),
+                &self.probs[i * n..(i + 1) * n],
+                &self.texts[i],
+            )?;
+        }
+        self.len = 0;
+        Ok(())
+    }
+}
+
 /// Writes scored rows in one of the output formats.
-enum Output<W: Write> {
+struct Output<W: Write> {
+    labels: Vec<String>,
+    kind: Kind<W>,
+}
+
+enum Kind<W: Write> {
     Jsonl(W),
     Csv(Box<csv::Writer<W>>),
     Table(W),
@@ -96,8 +177,8 @@ const TABLE_TEXT_CHARS: usize = 60;
 
 impl<W: Write> Output<W> {
     fn new(format: OutputFormat, mut out: W, labels: &[String]) -> anyhow::Result<Self> {
-        Ok(match format {
-            OutputFormat::Jsonl => Output::Jsonl(out),
+        let kind = match format {
+            OutputFormat::Jsonl => Kind::Jsonl(out),
             OutputFormat::Csv => {
                 let mut csv = csv::Writer::from_writer(out);
                 csv.write_field("id")?;
@@ -106,7 +187,7 @@ impl<W: Write> Output<W> {
                 }
                 csv.write_field("flagged")?;
                 csv.write_record(None::<&[u8]>)?;
-                Output::Csv(Box::new(csv))
+                Kind::Csv(Box::new(csv))
             }
             OutputFormat::Table => {
                 write!(out, "{:>8}", "id")?;
@@ -114,40 +195,56 @@ impl<W: Write> Output<W> {
                     write!(out, "  {:>8}", truncate(l, 8))?;
                 }
                 writeln!(out, "  {:<14}  text", "flagged")?;
-                Output::Table(out)
+                Kind::Table(out)
             }
+        };
+        Ok(Output {
+            labels: labels.to_vec(),
+            kind,
         })
     }
 
-    fn row(&mut self, id: &str, scores: &Scores, text: &str) -> io::Result<()> {
-        let flagged: Vec<&str> = scores.flagged().collect();
-        match self {
-            Output::Jsonl(out) => {
+    fn row(&mut self, id: &str, thresholds: &[f64], probs: &[f64], text: &str) -> io::Result<()> {
+        let labels = &self.labels;
+        let flagged = || {
+            labels
+                .iter()
+                .zip(probs.iter().zip(thresholds))
+                .filter(|(_, (p, t))| p >= t)
+                .map(|(l, _)| l.as_str())
+        };
+        match &mut self.kind {
+            Kind::Jsonl(out) => {
                 out.write_all(b"{\"id\":")?;
                 serde_json::to_writer(&mut *out, id)?;
                 out.write_all(b",\"scores\":{")?;
-                for (i, (label, p)) in scores.iter().enumerate() {
+                for (i, (label, p)) in labels.iter().zip(probs).enumerate() {
                     if i > 0 {
                         out.write_all(b",")?;
                     }
                     serde_json::to_writer(&mut *out, label)?;
                     write!(out, ":{p:.4}")?;
                 }
-                out.write_all(b"},\"flagged\":")?;
-                serde_json::to_writer(&mut *out, &flagged)?;
-                out.write_all(b"}\n")?;
+                out.write_all(b"},\"flagged\":[")?;
+                for (i, label) in flagged().enumerate() {
+                    if i > 0 {
+                        out.write_all(b",")?;
+                    }
+                    serde_json::to_writer(&mut *out, label)?;
+                }
+                out.write_all(b"]}\n")?;
             }
-            Output::Csv(csv) => {
+            Kind::Csv(csv) => {
                 csv.write_field(id)?;
-                for (_, p) in scores.iter() {
+                for p in probs {
                     csv.write_field(format!("{p:.4}"))?;
                 }
-                csv.write_field(flagged.join(";"))?;
+                csv.write_field(flagged().collect::<Vec<_>>().join(";"))?;
                 csv.write_record(None::<&[u8]>)?;
             }
-            Output::Table(out) => {
+            Kind::Table(out) => {
                 write!(out, "{:>8}", truncate(id, 8))?;
-                for (_, p) in scores.iter() {
+                for p in probs {
                     write!(out, "  {p:>8.4}")?;
                 }
                 let text: String = text
@@ -157,7 +254,7 @@ impl<W: Write> Output<W> {
                 writeln!(
                     out,
                     "  {:<14}  {}",
-                    truncate(&flagged.join(","), 14),
+                    truncate(&flagged().collect::<Vec<_>>().join(","), 14),
                     truncate(&text, TABLE_TEXT_CHARS)
                 )?;
             }
@@ -166,9 +263,9 @@ impl<W: Write> Output<W> {
     }
 
     fn finish(self) -> anyhow::Result<()> {
-        match self {
-            Output::Jsonl(mut out) | Output::Table(mut out) => out.flush()?,
-            Output::Csv(mut csv) => csv.flush()?,
+        match self.kind {
+            Kind::Jsonl(mut out) | Kind::Table(mut out) => out.flush()?,
+            Kind::Csv(mut csv) => csv.flush()?,
         }
         Ok(())
     }
