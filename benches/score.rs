@@ -125,12 +125,70 @@ fn bench_score(c: &mut Criterion) {
     });
     group.finish();
 
+    // The embedded default model (complement NB, log/IDF/normalized weights, calibrated):
+    // what a user scores with.
+    let default = Classifier::embedded().expect("the embedded model loads");
+    let mut scorer = default.scorer();
+    let default_flagged = batch
+        .iter()
+        .filter(|t| scorer.score(t)[0] >= default.thresholds()[0])
+        .count();
+    let mut group = c.benchmark_group("score_batch");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("commentguard-default-model", |b| {
+        let mut scorer = default.scorer();
+        let t = default.thresholds()[0];
+        b.iter(|| {
+            let flagged = batch
+                .iter()
+                .filter(|c| scorer.score(black_box(c))[0] >= t)
+                .count();
+            assert_eq!(flagged, default_flagged);
+        })
+    });
+    let n_labels = default.labels().len();
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
+        let mut out = vec![0.0; BATCH * n_labels];
+        group.bench_function(
+            format!("commentguard-default-model-{threads}-threads"),
+            |b| {
+                b.iter(|| {
+                    pool.install(|| default.score_parallel(black_box(batch), &mut out));
+                    let t = default.thresholds()[0];
+                    let flagged = out.chunks(n_labels).filter(|p| p[0] >= t).count();
+                    assert_eq!(flagged, default_flagged);
+                })
+            },
+        );
+    }
+    group.finish();
+
     let mut group = c.benchmark_group("score_one");
     let comment = &batch[0];
     let expected = ours.score(comment).probabilities()[0];
     group.bench_function("commentguard", |b| {
         let mut scorer = ours.scorer();
         b.iter(|| assert_eq!(scorer.score(black_box(comment))[0], expected))
+    });
+    let expected = default.score(comment).probabilities()[0];
+    group.bench_function("commentguard-default-model", |b| {
+        let mut scorer = default.scorer();
+        b.iter(|| assert_eq!(scorer.score(black_box(comment))[0], expected))
+    });
+    group.finish();
+    latency_percentiles(&default, batch);
+
+    let mut group = c.benchmark_group("load");
+    group.bench_function("embedded-default-model", |b| {
+        b.iter(|| {
+            let m = Classifier::from_bytes(black_box(commentguard::DEFAULT_MODEL))
+                .expect("the embedded model loads");
+            assert_eq!(m.labels().len(), 2);
+        })
     });
     group.finish();
 
@@ -155,6 +213,31 @@ fn bench_score(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// One comment at a time through the library, every call timed: the median and the 99th
+/// percentile over 200,000 calls (criterion reports means, not tails).
+fn latency_percentiles(model: &Classifier, comments: &[String]) {
+    let mut scorer = model.scorer();
+    for c in comments {
+        black_box(scorer.score(c));
+    }
+    let mut times = Vec::with_capacity(200_000);
+    for i in 0..200_000 {
+        let c = &comments[i % comments.len()];
+        let start = std::time::Instant::now();
+        black_box(scorer.score(black_box(c)));
+        times.push(start.elapsed().as_nanos() as u64);
+    }
+    times.sort_unstable();
+    let at = |q: f64| times[((times.len() as f64 - 1.0) * q) as usize] as f64 / 1000.0;
+    println!(
+        "score_one latency, default model, {} comments averaging {} bytes: median {:.2} µs, p99 {:.2} µs",
+        comments.len(),
+        comments.iter().map(String::len).sum::<usize>() / comments.len(),
+        at(0.5),
+        at(0.99)
+    );
 }
 
 criterion_group!(benches, bench_score);
