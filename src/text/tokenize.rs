@@ -44,6 +44,8 @@ const TLDS: &[&str] = &[
 pub struct Tokens {
     text: String,
     ends: Vec<usize>,
+    /// Scratch for a word built before it is pushed (`c.a.s.h` without its dots).
+    word: String,
 }
 
 impl Tokens {
@@ -65,8 +67,7 @@ impl Tokens {
 
     /// The `i`-th token.
     pub fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
+        &self.text[self.start(i)..self.ends[i]]
     }
 
     /// The tokens in order.
@@ -74,24 +75,54 @@ impl Tokens {
         (0..self.len()).map(|i| self.get(i))
     }
 
+    fn start(&self, i: usize) -> usize {
+        if i == 0 {
+            0
+        } else {
+            self.ends[i - 1]
+        }
+    }
+
     fn push(&mut self, token: &str) {
         self.text.push_str(token);
         self.ends.push(self.text.len());
     }
 
+    /// Pushes `<domain:HOST>`.
+    fn push_domain(&mut self, host: &str) {
+        self.text.push_str("<domain:");
+        self.text.push_str(host);
+        self.text.push('>');
+        self.ends.push(self.text.len());
+    }
+
     /// Pushes a word with runs of three or more identical characters cut to two.
     fn push_word(&mut self, word: &str, max_len: usize) {
-        if word.chars().nth(max_len).is_some() {
+        // A word of at most `max_len` bytes cannot have more than `max_len` characters.
+        if word.len() > max_len && word.chars().nth(max_len).is_some() {
             self.push(LONG);
             return;
         }
-        let mut prev = None;
-        let mut run = 0;
-        for c in word.chars() {
-            run = if Some(c) == prev { run + 1 } else { 1 };
-            prev = Some(c);
-            if run <= 2 {
-                self.text.push(c);
+        if word.is_ascii() {
+            // Copy the stretches between the 3rd, 4th, ... bytes of runs; usually all of it.
+            let bytes = word.as_bytes();
+            let mut from = 0;
+            for i in 2..bytes.len() {
+                if bytes[i] == bytes[i - 1] && bytes[i] == bytes[i - 2] {
+                    self.text.push_str(&word[from..i]);
+                    from = i + 1;
+                }
+            }
+            self.text.push_str(&word[from..]);
+        } else {
+            let mut prev = None;
+            let mut run = 0;
+            for c in word.chars() {
+                run = if Some(c) == prev { run + 1 } else { 1 };
+                prev = Some(c);
+                if run <= 2 {
+                    self.text.push(c);
+                }
             }
         }
         self.ends.push(self.text.len());
@@ -112,6 +143,29 @@ impl Tokens {
             .last_mut()
             .expect("join_last is called with n <= len") = end;
     }
+
+    /// Replaces the last two tokens, NAME and `dot`, with `<url>` and `<domain:NAME.TLD>`.
+    ///
+    /// NAME is moved within `text` rather than copied out, so nothing is allocated.
+    fn replace_written_out_domain(&mut self, tld: &str) {
+        let n = self.len();
+        let (start, end) = (self.start(n - 2), self.ends[n - 2]);
+        if &self.text[start..end] == "www" {
+            // Every host loses a leading "www.", so "www dot net" is the domain "net".
+            self.truncate(n - 2);
+            self.push(URL);
+            self.push_domain(tld);
+            return;
+        }
+        self.truncate(n - 1);
+        self.text.insert_str(start, "<domain:");
+        self.text.insert_str(start, URL);
+        self.ends[n - 2] = start + URL.len();
+        self.text.push('.');
+        self.text.push_str(tld);
+        self.text.push('>');
+        self.ends.push(self.text.len());
+    }
 }
 
 /// Tokenizer state for one comment.
@@ -120,7 +174,7 @@ pub(crate) struct Tokenizer<'a> {
     max_len: usize,
     fold_leet: bool,
     /// Numeric chunks waiting to be read as one phone number or as separate numbers.
-    numeric: Vec<&'a str>,
+    numeric: NumericRun,
     /// Consecutive single-letter tokens at the end of `out` (`f r e e`).
     single_letters: usize,
     /// Scratch for leet folding.
@@ -128,11 +182,11 @@ pub(crate) struct Tokenizer<'a> {
 }
 
 /// Tokenizes normalized `text` into `out` (cleared first).
-pub(crate) fn tokenize<'a>(
-    text: &'a str,
+pub(crate) fn tokenize(
+    text: &str,
     max_len: usize,
     fold_leet: bool,
-    out: &'a mut Tokens,
+    out: &mut Tokens,
     folded: &mut String,
 ) {
     out.clear();
@@ -140,7 +194,7 @@ pub(crate) fn tokenize<'a>(
         out,
         max_len,
         fold_leet,
-        numeric: Vec::new(),
+        numeric: NumericRun::default(),
         single_letters: 0,
         folded: std::mem::take(folded),
     };
@@ -152,8 +206,8 @@ pub(crate) fn tokenize<'a>(
     *folded = t.folded;
 }
 
-impl<'a> Tokenizer<'a> {
-    fn chunk(&mut self, chunk: &'a str) {
+impl Tokenizer<'_> {
+    fn chunk(&mut self, chunk: &str) {
         if let Some(at) = url_start(chunk) {
             let end = chunk[at..]
                 .find(['"', '\'', '<', '>'])
@@ -218,35 +272,39 @@ impl<'a> Tokenizer<'a> {
         };
         let mut bang_run = (' ', 0usize);
         for segment in text.split_word_bounds() {
-            let first = segment.chars().next().unwrap_or(' ');
-            if segment == "!" || segment == "?" {
-                if bang_run.0 == first {
-                    bang_run.1 += 1;
-                } else {
-                    self.end_bang_run(bang_run);
-                    bang_run = (first, 1);
-                }
-                continue;
-            }
-            self.end_bang_run(bang_run);
-            bang_run = (' ', 0);
-            if segment.chars().any(char::is_alphanumeric) {
-                if segment
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || c == ',' || c == '.')
-                {
-                    // A number glued to punctuation ("(2024)"): the digits do not matter.
-                    self.class(NUMBER);
-                } else {
-                    self.word(segment);
-                }
-            } else if is_emoji(first) {
-                self.class(EMOJI);
-                self.out.push(segment);
-            }
+            self.segment(segment, &mut bang_run);
         }
         self.end_bang_run(bang_run);
         self.folded = folded;
+    }
+
+    /// One word-boundary segment: a word, a number, an emoji, or part of a `!`/`?` run.
+    fn segment(&mut self, segment: &str, bang_run: &mut (char, usize)) {
+        let first = segment.chars().next().unwrap_or(' ');
+        if segment == "!" || segment == "?" {
+            if bang_run.0 == first {
+                bang_run.1 += 1;
+            } else {
+                self.end_bang_run(*bang_run);
+                *bang_run = (first, 1);
+            }
+            return;
+        }
+        self.end_bang_run(std::mem::replace(bang_run, (' ', 0)));
+        if segment.chars().any(char::is_alphanumeric) {
+            if segment
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b',' || b == b'.')
+            {
+                // A number glued to punctuation ("(2024)"): the digits do not matter.
+                self.class(NUMBER);
+            } else {
+                self.word(segment);
+            }
+        } else if is_emoji(first) {
+            self.class(EMOJI);
+            self.out.push(segment);
+        }
     }
 
     fn end_bang_run(&mut self, (c, n): (char, usize)) {
@@ -263,32 +321,31 @@ impl<'a> Tokenizer<'a> {
 
     fn word(&mut self, word: &str) {
         self.flush_numeric();
-        // Dotted-apart letters, "c.a.s.h": drop the dots.
-        let undotted;
-        let word = if word.len() >= 3 && word.contains('.') && is_dotted_letters(word) {
-            undotted = word.replace('.', "");
-            undotted.as_str()
+        if word.len() >= 3 && word.contains('.') && is_dotted_letters(word) {
+            // Dotted-apart letters, "c.a.s.h": drop the dots.
+            let mut undotted = std::mem::take(&mut self.out.word);
+            undotted.clear();
+            undotted.extend(word.split('.'));
+            self.undotted_word(&undotted);
+            self.out.word = undotted;
         } else {
-            word
-        };
-        let single = word.chars().count() == 1 && word.as_bytes()[0].is_ascii_alphabetic();
-        if single {
+            self.undotted_word(word);
+        }
+    }
+
+    fn undotted_word(&mut self, word: &str) {
+        if word.len() == 1 && word.as_bytes()[0].is_ascii_alphabetic() {
             self.single_letters += 1;
             self.out.push(word);
             return;
         }
         self.end_single_letters();
-        if let Some(tld) = TLDS.iter().find(|&&t| t == word) {
+        if let Some(tld) = tld(word) {
             // "cashnow dot net" and "cashnow (dot) net": the two tokens before are NAME, "dot".
             let n = self.out.len();
-            if n >= 2 && self.out.get(n - 1) == "dot" {
-                let name = self.out.get(n - 2).to_owned();
-                if is_domain_label(&name) {
-                    self.out.truncate(n - 2);
-                    self.out.push(URL);
-                    self.domain(&format!("{name}.{tld}"));
-                    return;
-                }
+            if n >= 2 && self.out.get(n - 1) == "dot" && is_domain_label(self.out.get(n - 2)) {
+                self.out.replace_written_out_domain(tld);
+                return;
             }
         }
         self.out.push_word(word, self.max_len);
@@ -302,21 +359,24 @@ impl<'a> Tokenizer<'a> {
 
     fn url(&mut self, url: &str) {
         self.class(URL);
-        let rest = url.find("://").map_or(url, |i| &url[i + 3..]);
+        let rest = url
+            .as_bytes()
+            .windows(3)
+            .position(|w| w == b"://")
+            .map_or(url, |i| &url[i + 3..]);
         let host = rest.split(['/', '?', '#', ':']).next().unwrap_or("");
         self.domain(host);
     }
 
     fn domain(&mut self, host: &str) {
-        let host = host.trim_start_matches("www.").trim_end_matches('.');
-        if host.is_empty() {
-            return;
+        let mut host = host;
+        while let Some(rest) = host.strip_prefix("www.") {
+            host = rest;
         }
-        let mut token = String::with_capacity(host.len() + 9);
-        token.push_str("<domain:");
-        token.push_str(host);
-        token.push('>');
-        self.out.push(&token);
+        let host = host.trim_end_matches('.');
+        if !host.is_empty() {
+            self.out.push_domain(host);
+        }
     }
 
     /// Spaced-apart letters, "f r e e": three or more single letters in a row become one word.
@@ -329,27 +389,69 @@ impl<'a> Tokenizer<'a> {
 
     /// Reads the pending numeric chunks as one phone number or as separate numbers.
     fn flush_numeric(&mut self) {
-        if self.numeric.is_empty() {
+        let run = std::mem::take(&mut self.numeric);
+        if run.chunks == 0 {
             return;
         }
-        let chunks = std::mem::take(&mut self.numeric);
-        if is_phone(&chunks) {
+        if run.is_phone() {
             self.out.push(PHONE);
         } else {
-            for _ in &chunks {
+            for _ in 0..run.chunks {
                 self.out.push(NUMBER);
             }
         }
-        self.numeric = chunks;
-        self.numeric.clear();
     }
 }
 
+/// Numeric chunks in a row (`+1`, `(555)`, `010-0199`), summed up as far as telling a phone
+/// number from other numbers needs, so that they need not be stored.
+#[derive(Debug, Default)]
+struct NumericRun {
+    chunks: usize,
+    digits: usize,
+    /// Runs of digits; a run never spans two chunks.
+    groups: usize,
+    first_group_len: usize,
+    plus_or_paren: bool,
+    has_comma: bool,
+}
+
+impl NumericRun {
+    fn push(&mut self, chunk: &str) {
+        self.chunks += 1;
+        for group in chunk.split(|c: char| !c.is_ascii_digit()) {
+            if group.is_empty() {
+                continue;
+            }
+            if self.groups == 0 {
+                self.first_group_len = group.len();
+            }
+            self.groups += 1;
+            self.digits += group.len();
+        }
+        self.plus_or_paren |= chunk.contains(['+', '(']);
+        self.has_comma |= chunk.contains(',');
+    }
+
+    /// Phone numbers: 7 to 15 digits, shaped like a number to dial rather than a count or a
+    /// year.
+    fn is_phone(&self) -> bool {
+        (7..=15).contains(&self.digits)
+            && !self.has_comma
+            && (self.plus_or_paren
+                || self.digits >= 10
+                || self.groups >= 3
+                || self.first_group_len == 3)
+    }
+}
+
+/// Where the first URL in `chunk` starts, if any.
 fn url_start(chunk: &str) -> Option<usize> {
-    ["http://", "https://", "hxxp://", "hxxps://", "www."]
-        .iter()
-        .filter_map(|p| chunk.find(p))
-        .min()
+    const STARTS: [&[u8]; 5] = [b"http://", b"https://", b"hxxp://", b"hxxps://", b"www."];
+    let bytes = chunk.as_bytes();
+    (0..bytes.len()).find(|&i| {
+        matches!(bytes[i], b'h' | b'w') && STARTS.iter().any(|s| bytes[i..].starts_with(s))
+    })
 }
 
 fn is_wrapping_punct(c: char) -> bool {
@@ -434,37 +536,57 @@ fn is_domain_label(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '-')
 }
 
+/// The entry of [`TLDS`] equal to `word`, if any.
+///
+/// Every word is looked up, so the lookup compares integers, not strings: a TLD is at most
+/// [`MAX_TLD_LEN`] bytes, packed with its length into one `u64` by [`tld_key`].
+fn tld(word: &str) -> Option<&'static str> {
+    let key = tld_key(word)?;
+    TLD_KEYS.iter().position(|&k| k == key).map(|i| TLDS[i])
+}
+
+const MAX_TLD_LEN: usize = 6;
+
+/// `TLDS[i]` packed by [`tld_key`].
+const TLD_KEYS: [u64; TLDS.len()] = {
+    let mut keys = [0; TLDS.len()];
+    let mut i = 0;
+    while i < TLDS.len() {
+        keys[i] = match tld_key(TLDS[i]) {
+            Some(key) => key,
+            None => panic!("a TLD is longer than MAX_TLD_LEN"),
+        };
+        i += 1;
+    }
+    keys
+};
+
+/// The bytes of `s` (48 bits at most) and its length (above them) in one integer, or None when
+/// `s` is too long to be a TLD.
+const fn tld_key(s: &str) -> Option<u64> {
+    let bytes = s.as_bytes();
+    if bytes.len() > MAX_TLD_LEN {
+        return None;
+    }
+    let mut key = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        key = key << 8 | bytes[i] as u64;
+        i += 1;
+    }
+    Some((bytes.len() as u64) << 56 | key)
+}
+
 /// `cashnow.net`, `bit.ly/x2f`, `shop.example.co/path`: labels and a known TLD.
 fn is_bare_domain(s: &str) -> bool {
     let host = s.split(['/', '?', '#']).next().unwrap_or("");
-    let mut labels = host.split('.');
-    let Some(tld) = host.rsplit('.').next() else {
+    // Cheapest checks first: most chunks have no dot.
+    let Some(last_dot) = host.rfind('.') else {
         return false;
     };
-    host.contains('.')
-        && labels.all(|l| is_domain_label(l) && l.is_ascii())
-        && host.split('.').next().is_some_and(|l| l.len() >= 2)
-        && TLDS.contains(&tld)
-}
-
-/// Phone numbers: 7 to 15 digits, shaped like a number to dial rather than a count or a year.
-fn is_phone(chunks: &[&str]) -> bool {
-    let digits: usize = chunks
-        .iter()
-        .map(|c| c.bytes().filter(u8::is_ascii_digit).count())
-        .sum();
-    if !(7..=15).contains(&digits) {
-        return false;
-    }
-    let groups: Vec<usize> = chunks
-        .iter()
-        .flat_map(|c| c.split(|ch: char| !ch.is_ascii_digit()))
-        .filter(|g| !g.is_empty())
-        .map(str::len)
-        .collect();
-    let plus_or_paren = chunks.iter().any(|c| c.contains(['+', '(']));
-    let has_comma = chunks.iter().any(|c| c.contains(','));
-    !has_comma && (plus_or_paren || digits >= 10 || groups.len() >= 3 || groups[0] == 3)
+    tld(&host[last_dot + 1..]).is_some()
+        && host.find('.').is_some_and(|first_dot| first_dot >= 2)
+        && host.split('.').all(|l| is_domain_label(l) && l.is_ascii())
 }
 
 fn is_dotted_letters(word: &str) -> bool {
@@ -472,55 +594,67 @@ fn is_dotted_letters(word: &str) -> bool {
         .all(|part| part.chars().count() == 1 && part.chars().all(char::is_alphabetic))
 }
 
-/// Leet substitutions seen in spam. decancer folds lookalike letters but offers leetspeak only
-/// for matching, not rewriting, so this small map is ours.
-fn leet(c: char) -> Option<char> {
-    Some(match c {
-        '0' => 'o',
-        '1' | '!' => 'i',
-        '3' => 'e',
-        '4' | '@' => 'a',
-        '5' | '$' => 's',
-        '7' => 't',
+/// Leet substitutions seen in spam, all ASCII. decancer folds lookalike letters but offers
+/// leetspeak only for matching, not rewriting, so this small map is ours.
+fn leet(b: u8) -> Option<u8> {
+    Some(match b {
+        b'0' => b'o',
+        b'1' | b'!' => b'i',
+        b'3' => b'e',
+        b'4' | b'@' => b'a',
+        b'5' | b'$' => b's',
+        b'7' => b't',
         _ => return None,
     })
+}
+
+fn is_leet(b: u8) -> bool {
+    leet(b).is_some()
 }
 
 /// Folds runs of leet characters that stand between letters (`g1ft`, `c@rds`, `m0n3y`) into
 /// `out`; returns false (leaving `out` unspecified) when there is nothing to fold. Runs at a
 /// word's edge stay as they are, so `ps5`, `mp3`, `4th` and `covid19` keep their meaning.
+///
+/// Leet characters are ASCII, so runs are found by byte and their ends are char boundaries.
 fn fold_leet(chunk: &str, out: &mut String) -> bool {
-    if !chunk.contains(|c: char| leet(c).is_some()) {
+    let bytes = chunk.as_bytes();
+    let next_run = |from: usize| {
+        bytes[from..]
+            .iter()
+            .position(|&b| is_leet(b))
+            .map(|i| from + i)
+    };
+    let Some(mut start) = next_run(0) else {
         return false;
-    }
-    let chars: Vec<char> = chunk.chars().collect();
+    };
     out.clear();
+    let mut copied = 0;
     let mut changed = false;
-    let mut i = 0;
-    while i < chars.len() {
-        if leet(chars[i]).is_none() {
-            out.push(chars[i]);
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < chars.len() && leet(chars[i]).is_some() {
-            i += 1;
-        }
-        let bounded = start > 0
-            && chars[start - 1].is_alphabetic()
-            && i < chars.len()
-            && chars[i].is_alphabetic();
-        for &c in &chars[start..i] {
-            match leet(c) {
-                Some(l) if bounded => {
-                    out.push(l);
-                    changed = true;
-                }
-                _ => out.push(c),
+    loop {
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| !is_leet(b))
+            .map_or(bytes.len(), |i| start + i);
+        let bounded = chunk[..start]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphabetic)
+            && chunk[end..].chars().next().is_some_and(char::is_alphabetic);
+        if bounded {
+            out.push_str(&chunk[copied..start]);
+            for &b in &bytes[start..end] {
+                out.push(char::from(leet(b).expect("the run is all leet bytes")));
             }
+            copied = end;
+            changed = true;
+        }
+        match next_run(end) {
+            Some(next) => start = next,
+            None => break,
         }
     }
+    out.push_str(&chunk[copied..]);
     changed
 }
 
@@ -647,5 +781,64 @@ mod tests {
     fn long_words_are_replaced() {
         let long = format!("aaa{}", "b".repeat(50));
         assert_eq!(toks(&long), ["<long>"]);
+    }
+}
+
+/// Checks of what the fast paths above rely on.
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+
+    #[test]
+    fn tld_lookup_finds_exactly_the_tlds() {
+        for &t in TLDS {
+            assert_eq!(tld(t), Some(t));
+            for other in [
+                &t[1..],
+                &format!("{t}x"),
+                &format!("x{t}"),
+                &t.to_uppercase(),
+            ] {
+                assert_eq!(tld(other), TLDS.iter().copied().find(|x| *x == other));
+            }
+        }
+        for word in ["", "a", "comm", "online1", "\0com", "net\0", "co\0"] {
+            assert_eq!(tld(word), None);
+        }
+    }
+
+    #[test]
+    fn numeric_runs_are_reset_between_comments() {
+        let mut out = Tokens::default();
+        let mut folded = String::new();
+        tokenize("call 555", 40, true, &mut out, &mut folded);
+        tokenize("0100 now", 40, true, &mut out, &mut folded);
+        assert_eq!(out.iter().collect::<Vec<_>>(), ["<number>", "now"]);
+    }
+
+    /// NAME is moved within the token text: check it with tokens before it, a dotted TLD,
+    /// and the "www" that every host loses (`w w w` joins into it).
+    #[test]
+    fn written_out_domains_after_other_tokens() {
+        let mut out = Tokens::default();
+        let mut folded = String::new();
+        tokenize(
+            "hi so cashnow dot n.e.t w w w dot com",
+            40,
+            true,
+            &mut out,
+            &mut folded,
+        );
+        assert_eq!(
+            out.iter().collect::<Vec<_>>(),
+            [
+                "hi",
+                "so",
+                "<url>",
+                "<domain:cashnow.net>",
+                "<url>",
+                "<domain:com>"
+            ]
+        );
     }
 }
