@@ -271,8 +271,16 @@ impl Tokenizer<'_> {
             chunk
         };
         let mut bang_run = (' ', 0usize);
-        for segment in text.split_word_bounds() {
-            self.segment(segment, &mut bang_run);
+        // Chunks hold no whitespace and normalized text no controls, so "graphic ASCII" is
+        // just "ASCII" here; the Unicode segmenter takes everything else.
+        if text.bytes().all(|b| b.is_ascii_graphic()) {
+            for segment in ascii_word_bounds(text) {
+                self.segment(segment, &mut bang_run);
+            }
+        } else {
+            for segment in text.split_word_bounds() {
+                self.segment(segment, &mut bang_run);
+            }
         }
         self.end_bang_run(bang_run);
         self.folded = folded;
@@ -442,6 +450,59 @@ impl NumericRun {
                 || self.digits >= 10
                 || self.groups >= 3
                 || self.first_group_len == 3)
+    }
+}
+
+/// Word boundaries of graphic ASCII text, exactly as `split_word_bounds` finds them (a property
+/// test compares the two) without Unicode tables. On ASCII, UAX #29 comes down to: letters,
+/// digits and `_` join; so does one `'`, `.` or `:` between two letters (`don't`, `node.js`)
+/// and one `'`, `.`, `,` or `;` between two digits (`1,000`, `3.5`); every other character is
+/// a segment of its own.
+struct AsciiWordBounds<'a> {
+    rest: &'a str,
+}
+
+fn ascii_word_bounds(text: &str) -> AsciiWordBounds<'_> {
+    AsciiWordBounds { rest: text }
+}
+
+impl<'a> Iterator for AsciiWordBounds<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let b = self.rest.as_bytes();
+        if b.is_empty() {
+            return None;
+        }
+        let mut end = 1;
+        if is_word_byte(b[0]) {
+            while end < b.len()
+                && (is_word_byte(b[end])
+                    || (end + 1 < b.len() && joins_word(b[end - 1], b[end], b[end + 1])))
+            {
+                end += 1;
+            }
+        }
+        let (segment, rest) = self.rest.split_at(end);
+        self.rest = rest;
+        Some(segment)
+    }
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Whether `mid` joins `before` and `after` into one word (UAX #29 rules WB6, WB7, WB11, WB12).
+fn joins_word(before: u8, mid: u8, after: u8) -> bool {
+    match mid {
+        b'\'' | b'.' => {
+            (before.is_ascii_alphabetic() && after.is_ascii_alphabetic())
+                || (before.is_ascii_digit() && after.is_ascii_digit())
+        }
+        b':' => before.is_ascii_alphabetic() && after.is_ascii_alphabetic(),
+        b',' | b';' => before.is_ascii_digit() && after.is_ascii_digit(),
+        _ => false,
     }
 }
 
@@ -787,7 +848,76 @@ mod tests {
 /// Checks of what the fast paths above rely on.
 #[cfg(test)]
 mod fast_path_tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    fn same_bounds(text: &str) -> Result<(), TestCaseError> {
+        let ours: Vec<&str> = ascii_word_bounds(text).collect();
+        let uax29: Vec<&str> = text.split_word_bounds().collect();
+        prop_assert_eq!(ours, uax29, "{:?}", text);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+
+        #[test]
+        fn ascii_word_bounds_are_uax29_word_bounds(
+            any_graphic in "[!-~]{0,30}",
+            // Letters, digits, `_` and every character that can join them, crowded together.
+            joiners in "[aZ09_.,;:'\"!-]{0,30}",
+        ) {
+            same_bounds(&any_graphic)?;
+            same_bounds(&joiners)?;
+        }
+    }
+
+    /// UAX #29 decides a boundary from the two characters on each side of it, so all strings
+    /// of up to five characters, one of each kind, cover every case with a character to spare.
+    #[test]
+    fn ascii_word_bounds_on_all_short_strings() {
+        let alphabet = b"aZ09_.,;:'\"!-";
+        let mut text = String::new();
+        for len in 0..=5u32 {
+            for mut n in 0..alphabet.len().pow(len) {
+                text.clear();
+                for _ in 0..len {
+                    text.push(char::from(alphabet[n % alphabet.len()]));
+                    n /= alphabet.len();
+                }
+                same_bounds(&text).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_word_bounds_on_examples() {
+        for text in [
+            "",
+            "a",
+            "don't",
+            "node.js",
+            "e.g.",
+            "1,000,000",
+            "3.5",
+            "1;2",
+            "a:b",
+            "1:2",
+            "a,b",
+            "a_.b",
+            "_a_",
+            "a1.b2",
+            "1a.2",
+            "a..b",
+            "a.'b",
+            "'a'",
+            "http://x.y",
+            "c.a.s.h.",
+        ] {
+            same_bounds(text).unwrap();
+        }
+    }
 
     #[test]
     fn tld_lookup_finds_exactly_the_tlds() {
