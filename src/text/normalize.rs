@@ -13,31 +13,82 @@ pub(crate) fn normalize(text: &str, fold_confusables: bool, out: &mut String) {
     out.clear();
     if text.is_ascii() {
         // The common case: no NFKC, no scripts, just lowercase and blank out controls.
-        for (i, part) in text.split(|c: char| c.is_ascii_control()).enumerate() {
-            if i > 0 {
-                out.push(' ');
-            }
-            out.push_str(part);
-        }
-        out.make_ascii_lowercase();
+        push_ascii_lowercase(text, out);
         return;
     }
     let mut scripts = ScriptCounts::default();
-    let visible = text.chars().filter(|&c| !is_invisible(c));
     // NFKC leaves text already in NFKC as it is; most non-ASCII comments are (emoji, Cyrillic,
     // curly quotes), and the quick check costs far less than the normalizing iterator.
-    if is_nfkc_quick(visible.clone()) == IsNormalized::Yes {
-        for c in visible {
-            push_lowercase(c, out, &mut scripts);
+    if is_nfkc_already(text) {
+        // Mostly ASCII still: copy ASCII runs whole, only the rest char by char.
+        for (ascii, rest) in ascii_runs(text) {
+            push_ascii_lowercase(ascii, out);
+            scripts.latin += ascii.bytes().filter(u8::is_ascii_alphabetic).count();
+            for c in rest.chars().filter(|&c| !is_invisible(c)) {
+                push_lowercase(c, out, &mut scripts);
+            }
         }
     } else {
-        for c in visible.nfkc() {
+        for c in text.chars().filter(|&c| !is_invisible(c)).nfkc() {
             push_lowercase(c, out, &mut scripts);
         }
     }
     if fold_confusables && scripts.lookalike > 0 {
         fold_lookalikes(out, scripts.latin >= scripts.lookalike);
     }
+}
+
+/// Appends ASCII `text` lowercased, with controls blanked.
+fn push_ascii_lowercase(text: &str, out: &mut String) {
+    let start = out.len();
+    // A fold rather than `any`: without an early exit the loop is vectorized.
+    let has_control = text
+        .bytes()
+        .fold(false, |seen, b| seen | b.is_ascii_control());
+    if has_control {
+        for (i, part) in text.split(|c: char| c.is_ascii_control()).enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(part);
+        }
+    } else {
+        out.push_str(text);
+    }
+    out[start..].make_ascii_lowercase();
+}
+
+/// Whether NFKC leaves `text`, without its invisible characters, as it is.
+///
+/// The quick check passes ASCII and starts afresh after it, so checking each non-ASCII run on
+/// its own gives the same answer as checking the whole text.
+fn is_nfkc_already(text: &str) -> bool {
+    ascii_runs(text).all(|(_, rest)| {
+        is_nfkc_quick(rest.chars().filter(|&c| !is_invisible(c))) == IsNormalized::Yes
+    })
+}
+
+/// Splits `text` into pairs of an ASCII run and the non-ASCII run after it (either empty).
+fn ascii_runs(text: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        // Both ends are char boundaries: ASCII bytes are whole characters.
+        let ascii_end = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        let (ascii, tail) = rest.split_at(ascii_end);
+        let other_end = tail
+            .bytes()
+            .position(|b| b.is_ascii())
+            .unwrap_or(tail.len());
+        let (other, tail) = tail.split_at(other_end);
+        rest = tail;
+        Some((ascii, other))
+    })
 }
 
 /// Letters seen per script family, to decide how much lookalike folding a text gets.
@@ -162,7 +213,9 @@ fn split_keep_whitespace(text: &str) -> impl Iterator<Item = (bool, &str)> {
 
 /// Default-ignorable code points: invisible, and used to split words so filters miss them.
 fn is_invisible(c: char) -> bool {
-    matches!(c,
+    // The first is U+00AD: one comparison settles ASCII and Latin-1 letters.
+    c >= '\u{00AD}'
+        && matches!(c,
         '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
         | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
         | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
