@@ -56,6 +56,7 @@ impl Tokens {
     }
 
     /// Number of tokens.
+    #[inline]
     pub fn len(&self) -> usize {
         self.ends.len()
     }
@@ -66,6 +67,7 @@ impl Tokens {
     }
 
     /// The `i`-th token.
+    #[inline]
     pub fn get(&self, i: usize) -> &str {
         &self.text[self.start(i)..self.ends[i]]
     }
@@ -81,6 +83,13 @@ impl Tokens {
         } else {
             self.ends[i - 1]
         }
+    }
+
+    /// Whether the last token is `token` (without slicing: this runs for every word).
+    fn last_is(&self, token: &str) -> bool {
+        self.ends.len().checked_sub(1).is_some_and(|last| {
+            self.ends[last] - self.start(last) == token.len() && self.text.ends_with(token)
+        })
     }
 
     fn push(&mut self, token: &str) {
@@ -198,8 +207,17 @@ pub(crate) fn tokenize(
         single_letters: 0,
         folded: std::mem::take(folded),
     };
-    for chunk in text.split_whitespace() {
-        t.chunk(chunk);
+    for (chunk, shape) in chunks(text) {
+        match shape {
+            // Most chunks are plain words: none of the checks in `chunk` can match ASCII
+            // letters alone (they need digits, '@', '.', ':', '%', symbols or punctuation),
+            // and the only word-boundary segment of such a chunk is the chunk itself.
+            Shape::Letters { plain } => {
+                t.flush_numeric();
+                t.undotted_word(chunk, plain);
+            }
+            Shape::Other => t.chunk(chunk),
+        }
     }
     t.flush_numeric();
     t.end_single_letters();
@@ -208,72 +226,80 @@ pub(crate) fn tokenize(
 
 impl Tokenizer<'_> {
     fn chunk(&mut self, chunk: &str) {
-        if let Some(at) = url_start(chunk) {
-            let end = chunk[at..]
-                .find(['"', '\'', '<', '>'])
-                .map_or(chunk.len(), |e| at + e);
-            self.chunk_text(&chunk[..at]);
-            let url = chunk[at..end].trim_end_matches(is_trailing_punct);
-            self.url(url);
-            self.chunk_text(&chunk[at + url.len()..]);
-            return;
+        let kinds = Kinds::of(chunk);
+        // A URL starts with "://" or "www." in it.
+        if kinds.has(Kinds::COLON | Kinds::DOT) {
+            if let Some(at) = url_start(chunk) {
+                let end = chunk[at..]
+                    .find(['"', '\'', '<', '>'])
+                    .map_or(chunk.len(), |e| at + e);
+                self.chunk_text(&chunk[..at], kinds);
+                let url = chunk[at..end].trim_end_matches(is_trailing_punct);
+                self.url(url);
+                self.chunk_text(&chunk[at + url.len()..], kinds);
+                return;
+            }
         }
-        let core = chunk.trim_matches(is_wrapping_punct);
+        let (before, core, after) = if kinds.has(Kinds::WRAPPING) {
+            split_wrapping(chunk)
+        } else {
+            ("", chunk, "")
+        };
         if core.is_empty() {
-            self.chunk_text(chunk);
+            self.chunk_text(chunk, kinds);
             return;
         }
-        let start = chunk.len() - chunk.trim_start_matches(is_wrapping_punct).len();
-        let (before, after) = (&chunk[..start], &chunk[start + core.len()..]);
-        if is_numeric(core) {
+        if kinds.has(Kinds::DIGIT) && is_numeric(core) {
             self.end_single_letters();
             self.numeric.push(core);
-            self.chunk_text(after);
+            self.chunk_text(after, kinds);
             return;
         }
-        let class = if is_email(core) {
+        let class = if kinds.has(Kinds::AT) && is_email(core) {
             Some(EMAIL)
-        } else if is_mention(core) {
+        } else if kinds.has(Kinds::AT) && is_mention(core) {
             Some(MENTION)
-        } else if is_money(core) {
+        } else if kinds.has(Kinds::CURRENCY) && is_money(core) {
             Some(MONEY)
-        } else if is_percent(core) {
+        } else if kinds.has(Kinds::PERCENT) && is_percent(core) {
             Some(PERCENT)
         } else {
             None
         };
         if let Some(class) = class {
-            self.chunk_text(before);
+            self.chunk_text(before, kinds);
             self.class(class);
             if class == EMAIL {
                 let domain = &core[core.rfind('@').map_or(0, |i| i + 1)..];
                 self.domain(domain);
             }
-            self.chunk_text(after);
-        } else if is_bare_domain(core) {
-            self.chunk_text(before);
+            self.chunk_text(after, kinds);
+        } else if kinds.has(Kinds::DOT) && is_bare_domain(core) {
+            self.chunk_text(before, kinds);
             self.url(core);
-            self.chunk_text(after);
+            self.chunk_text(after, kinds);
         } else {
-            self.chunk_text(chunk);
+            self.chunk_text(chunk, kinds);
         }
     }
 
-    /// Ordinary text: Unicode words, emoji, and `!`/`?` runs.
-    fn chunk_text(&mut self, chunk: &str) {
+    /// Ordinary text: Unicode words, emoji, and `!`/`?` runs. `kinds` are those of the chunk
+    /// `chunk` is part of.
+    fn chunk_text(&mut self, chunk: &str, kinds: Kinds) {
         if chunk.is_empty() {
             return;
         }
         let mut folded = std::mem::take(&mut self.folded);
-        let text = if self.fold_leet && fold_leet(chunk, &mut folded) {
+        let text = if self.fold_leet && kinds.has(Kinds::LEET) && fold_leet(chunk, &mut folded) {
             folded.as_str()
         } else {
             chunk
         };
         let mut bang_run = (' ', 0usize);
         // Chunks hold no whitespace and normalized text no controls, so "graphic ASCII" is
-        // just "ASCII" here; the Unicode segmenter takes everything else.
-        if text.bytes().all(|b| b.is_ascii_graphic()) {
+        // just "ASCII" here; the Unicode segmenter takes everything else. (Leet folding
+        // replaces graphic ASCII with graphic ASCII, so `kinds` still tell.)
+        if !kinds.has(Kinds::NOT_GRAPHIC) {
             for segment in ascii_word_bounds(text) {
                 self.segment(segment, &mut bang_run);
             }
@@ -329,34 +355,41 @@ impl Tokenizer<'_> {
 
     fn word(&mut self, word: &str) {
         self.flush_numeric();
-        if word.len() >= 3 && word.contains('.') && is_dotted_letters(word) {
+        // (A byte loop: `contains('.')` calls memchr, slow on words this short.)
+        if word.len() >= 3 && word.bytes().any(|b| b == b'.') && is_dotted_letters(word) {
             // Dotted-apart letters, "c.a.s.h": drop the dots.
             let mut undotted = std::mem::take(&mut self.out.word);
             undotted.clear();
             undotted.extend(word.split('.'));
-            self.undotted_word(&undotted);
+            self.undotted_word(&undotted, false);
             self.out.word = undotted;
         } else {
-            self.undotted_word(word);
+            self.undotted_word(word, false);
         }
     }
 
-    fn undotted_word(&mut self, word: &str) {
+    /// A word without dots. `plain`: it is known to be ASCII letters without a run of three,
+    /// so that only its length can keep it from being pushed as it is.
+    fn undotted_word(&mut self, word: &str, plain: bool) {
         if word.len() == 1 && word.as_bytes()[0].is_ascii_alphabetic() {
             self.single_letters += 1;
             self.out.push(word);
             return;
         }
         self.end_single_letters();
-        if let Some(tld) = tld(word) {
-            // "cashnow dot net" and "cashnow (dot) net": the two tokens before are NAME, "dot".
-            let n = self.out.len();
-            if n >= 2 && self.out.get(n - 1) == "dot" && is_domain_label(self.out.get(n - 2)) {
+        // "cashnow dot net" and "cashnow (dot) net": the two tokens before are NAME, "dot".
+        let n = self.out.len();
+        if n >= 2 && self.out.last_is("dot") {
+            if let Some(tld) = tld(word).filter(|_| is_domain_label(self.out.get(n - 2))) {
                 self.out.replace_written_out_domain(tld);
                 return;
             }
         }
-        self.out.push_word(word, self.max_len);
+        if plain && word.len() <= self.max_len {
+            self.out.push(word);
+        } else {
+            self.out.push_word(word, self.max_len);
+        }
     }
 
     fn class(&mut self, class: &str) {
@@ -397,10 +430,15 @@ impl Tokenizer<'_> {
 
     /// Reads the pending numeric chunks as one phone number or as separate numbers.
     fn flush_numeric(&mut self) {
-        let run = std::mem::take(&mut self.numeric);
-        if run.chunks == 0 {
-            return;
+        if self.numeric.chunks > 0 {
+            self.flush_numeric_run();
         }
+    }
+
+    /// The rare part of `flush_numeric`, kept out of line so that every word's check is cheap.
+    #[inline(never)]
+    fn flush_numeric_run(&mut self) {
+        let run = std::mem::take(&mut self.numeric);
         if run.is_phone() {
             self.out.push(PHONE);
         } else {
@@ -408,6 +446,236 @@ impl Tokenizer<'_> {
                 self.out.push(NUMBER);
             }
         }
+    }
+}
+
+/// Splits `text` at whitespace exactly as `str::split_whitespace` does, telling the [`Shape`]
+/// of each chunk, in one pass over the bytes.
+struct Chunks<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+fn chunks(text: &str) -> Chunks<'_> {
+    Chunks { text, at: 0 }
+}
+
+/// What the pass that finds a chunk learns about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// ASCII letters only; `plain` when also known to have no letter three times in a row.
+    Letters {
+        plain: bool,
+    },
+    Other,
+}
+
+impl Shape {
+    fn new(letters_only: bool, plain: bool) -> Shape {
+        if letters_only {
+            Shape::Letters { plain }
+        } else {
+            Shape::Other
+        }
+    }
+}
+
+impl<'a> Iterator for Chunks<'a> {
+    type Item = (&'a str, Shape);
+
+    #[inline]
+    fn next(&mut self) -> Option<(&'a str, Shape)> {
+        let bytes = self.text.as_bytes();
+        let mut i = self.at;
+        while i < bytes.len() {
+            match bytes[i] {
+                b if is_ascii_space(b) => i += 1,
+                b if b.is_ascii() => break,
+                _ => match non_ascii_space_at(self.text, i) {
+                    Some(len) => i += len,
+                    None => break,
+                },
+            }
+        }
+        if i == bytes.len() {
+            self.at = i;
+            return None;
+        }
+        let start = i;
+        let mut letters_only = true;
+        // Eight ASCII bytes at a time: a word usually ends within the first eight, so this
+        // branch is predictable where a byte loop's exit is not.
+        while let Some(block) = bytes.get(i..i + 8) {
+            let block = u64::from_le_bytes(block.try_into().expect("a slice of 8 bytes"));
+            if block & swar::HIGH != 0 {
+                break; // Not all ASCII: the byte loop below takes over.
+            }
+            let spaces = swar::spaces(block);
+            let non_letters = swar::non_letters(block);
+            if spaces != 0 {
+                // The chunk ends at the first space, byte `n` of the block.
+                let n = spaces.trailing_zeros() as usize / 8;
+                letters_only &= non_letters & ((1 << (8 * n)) - 1) == 0;
+                // When the whole chunk is in this block, runs of three are cheap to rule out.
+                let plain = i == start && !swar::has_run_of_three(block, n);
+                self.at = i + n;
+                return Some((&self.text[start..i + n], Shape::new(letters_only, plain)));
+            }
+            letters_only &= non_letters == 0;
+            i += 8;
+        }
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b.is_ascii() {
+                if is_ascii_space(b) {
+                    break;
+                }
+                letters_only &= b.is_ascii_alphabetic();
+                i += 1;
+            } else {
+                if non_ascii_space_at(self.text, i).is_some() {
+                    break;
+                }
+                letters_only = false;
+                // Step to the next char boundary: past the continuation bytes.
+                i += 1;
+                while i < bytes.len() && (bytes[i] & 0xC0) == 0x80 {
+                    i += 1;
+                }
+            }
+        }
+        self.at = i;
+        Some((&self.text[start..i], Shape::new(letters_only, false)))
+    }
+}
+
+/// Byte tests on eight ASCII bytes at once, packed little-endian in a `u64` ("SIMD within a
+/// register"). Each returns the high bit of every byte that passes, so the first passing byte
+/// is `trailing_zeros() / 8`.
+mod swar {
+    /// The high bit of every byte; a block without any is all ASCII.
+    pub(super) const HIGH: u64 = 0x8080_8080_8080_8080;
+
+    const fn each_byte(b: u8) -> u64 {
+        0x0101_0101_0101_0101 * b as u64
+    }
+
+    /// Bytes `>= lo`. For an ASCII byte `x`, `x + 0x80 - lo` stays below 0x100 (no carry into
+    /// the next byte) and reaches 0x80 exactly when `x >= lo`.
+    fn at_least(block: u64, lo: u8) -> u64 {
+        block.wrapping_add(each_byte(0x80 - lo)) & HIGH
+    }
+
+    /// Bytes in `lo..=hi`.
+    fn between(block: u64, lo: u8, hi: u8) -> u64 {
+        at_least(block, lo) & !at_least(block, hi + 1)
+    }
+
+    /// Whitespace bytes, as [`super::is_ascii_space`].
+    pub(super) fn spaces(block: u64) -> u64 {
+        between(block, b'\t', b'\r') | between(block, b' ', b' ')
+    }
+
+    /// Bytes that are not ASCII letters. Setting bit 5 lowercases letters and moves nothing
+    /// else into `a..=z`.
+    pub(super) fn non_letters(block: u64) -> u64 {
+        !between(block | each_byte(0x20), b'a', b'z') & HIGH
+    }
+
+    /// Whether three equal bytes in a row stand among the first `len` bytes.
+    pub(super) fn has_run_of_three(block: u64, len: usize) -> bool {
+        if len < 3 {
+            return false;
+        }
+        // Byte k of `diff` is zero exactly when bytes k, k + 1 and k + 2 are equal; it is
+        // below 0x80, so adding 0x7F sets its high bit unless it is zero, with no carry.
+        let diff = (block ^ (block >> 8)) | (block ^ (block >> 16));
+        let zero = !diff.wrapping_add(each_byte(0x7F)) & HIGH;
+        let run_starts = (1u64 << (8 * (len - 2))) - 1;
+        zero & run_starts != 0
+    }
+}
+
+/// `char::is_whitespace` on ASCII: '\t', '\n', '\x0b', '\x0c', '\r' and ' '.
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | b' ')
+}
+
+/// The length of the character at byte `i` of `text` (a char boundary) if it is whitespace.
+#[cold]
+fn non_ascii_space_at(text: &str, i: usize) -> Option<usize> {
+    let c = text[i..].chars().next().expect("i is a char boundary");
+    c.is_whitespace().then_some(c.len_utf8())
+}
+
+/// The kinds of bytes in a chunk, found in one pass so that checks needing a kind the chunk
+/// lacks are skipped: most chunks have no digit, '@', '.', ':', '$' or '%'. For a part of the
+/// chunk they may say too much, never too little.
+#[derive(Debug, Clone, Copy)]
+struct Kinds(u16);
+
+impl Kinds {
+    const DIGIT: u16 = 1;
+    const DOT: u16 = 1 << 1;
+    const COLON: u16 = 1 << 2;
+    const AT: u16 = 1 << 3;
+    /// '$' and every non-ASCII byte, for the other currency signs.
+    const CURRENCY: u16 = 1 << 4;
+    const PERCENT: u16 = 1 << 5;
+    /// Characters [`leet`] folds.
+    const LEET: u16 = 1 << 6;
+    /// Characters [`is_wrapping_punct`] trims.
+    const WRAPPING: u16 = 1 << 7;
+    /// Bytes other than graphic ASCII.
+    const NOT_GRAPHIC: u16 = 1 << 8;
+
+    /// The kinds of each byte value.
+    const OF_BYTE: [u16; 256] = {
+        let mut table = [0; 256];
+        let mut b = 0;
+        while b < 256 {
+            let byte = b as u8;
+            let mut kinds = 0;
+            if byte.is_ascii_digit() {
+                kinds |= Kinds::DIGIT;
+            }
+            kinds |= match byte {
+                b'.' => Kinds::DOT,
+                b':' => Kinds::COLON,
+                b'@' => Kinds::AT,
+                b'$' => Kinds::CURRENCY,
+                b'%' => Kinds::PERCENT,
+                _ => 0,
+            };
+            if !byte.is_ascii() {
+                kinds |= Kinds::CURRENCY;
+            }
+            if leet(byte).is_some() {
+                kinds |= Kinds::LEET;
+            }
+            if is_wrapping_punct(byte as char) {
+                kinds |= Kinds::WRAPPING;
+            }
+            if !byte.is_ascii_graphic() {
+                kinds |= Kinds::NOT_GRAPHIC;
+            }
+            table[b] = kinds;
+            b += 1;
+        }
+        table
+    };
+
+    fn of(chunk: &str) -> Kinds {
+        Kinds(
+            chunk
+                .bytes()
+                .fold(0, |kinds, b| kinds | Kinds::OF_BYTE[usize::from(b)]),
+        )
+    }
+
+    /// Whether any of `kinds` is present.
+    fn has(self, kinds: u16) -> bool {
+        self.0 & kinds != 0
     }
 }
 
@@ -515,7 +783,15 @@ fn url_start(chunk: &str) -> Option<usize> {
     })
 }
 
-fn is_wrapping_punct(c: char) -> bool {
+/// `chunk` as (leading punctuation, core, trailing punctuation).
+fn split_wrapping(chunk: &str) -> (&str, &str, &str) {
+    let core = chunk.trim_start_matches(is_wrapping_punct);
+    let start = chunk.len() - core.len();
+    let core = core.trim_end_matches(is_wrapping_punct);
+    (&chunk[..start], core, &chunk[start + core.len()..])
+}
+
+const fn is_wrapping_punct(c: char) -> bool {
     matches!(
         c,
         '(' | ')'
@@ -642,7 +918,7 @@ const fn tld_key(s: &str) -> Option<u64> {
 fn is_bare_domain(s: &str) -> bool {
     let host = s.split(['/', '?', '#']).next().unwrap_or("");
     // Cheapest checks first: most chunks have no dot.
-    let Some(last_dot) = host.rfind('.') else {
+    let Some(last_dot) = host.bytes().rposition(|b| b == b'.') else {
         return false;
     };
     tld(&host[last_dot + 1..]).is_some()
@@ -657,7 +933,7 @@ fn is_dotted_letters(word: &str) -> bool {
 
 /// Leet substitutions seen in spam, all ASCII. decancer folds lookalike letters but offers
 /// leetspeak only for matching, not rewriting, so this small map is ours.
-fn leet(b: u8) -> Option<u8> {
+const fn leet(b: u8) -> Option<u8> {
     Some(match b {
         b'0' => b'o',
         b'1' | b'!' => b'i',
@@ -916,6 +1192,87 @@ mod fast_path_tests {
             "c.a.s.h.",
         ] {
             same_bounds(text).unwrap();
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn chunks_are_split_whitespace(
+            any_text in "\\PC{0,40}",
+            // ASCII and Unicode whitespace, and characters that are not whitespace.
+            spaced in "[a-zA-Z.1 \t\n\u{b}\u{c}\r\u{1c}\u{85}\u{a0}\u{2003}\u{2028}\u{3000}\
+                       \u{200b}é\u{1f525}]{0,40}",
+            // Mostly ASCII words of all lengths, read eight bytes at a time.
+            words in "([a-zA-Z]{0,12}[.,!1\u{7f}é]?[a-z]{0,9}[ \t\n\u{b}\u{c}\r\u{a0}]{1,2})\
+                      {0,8}",
+        ) {
+            for text in [&any_text, &spaced, &words] {
+                let (ours, shapes): (Vec<&str>, Vec<Shape>) = chunks(text).unzip();
+                let std: Vec<&str> = text.split_whitespace().collect();
+                prop_assert_eq!(&ours, &std, "{:?}", text);
+                for (chunk, shape) in ours.into_iter().zip(shapes) {
+                    let letters = chunk.bytes().all(|b| b.is_ascii_alphabetic());
+                    match shape {
+                        Shape::Other => prop_assert!(!letters, "{:?}", chunk),
+                        Shape::Letters { plain } => {
+                            prop_assert!(letters, "{:?}", chunk);
+                            prop_assert!(!plain || !has_run_of_three(chunk), "{:?}", chunk);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn has_run_of_three(word: &str) -> bool {
+        word.as_bytes()
+            .windows(3)
+            .any(|w| w[0] == w[1] && w[1] == w[2])
+    }
+
+    /// Every string of up to eight bytes over three letters, at every length.
+    #[test]
+    fn swar_runs_of_three_agree_with_a_byte_loop() {
+        for n in 0..3usize.pow(8) {
+            let bytes: [u8; 8] = std::array::from_fn(|k| b"aab"[n / 3usize.pow(k as u32) % 3]);
+            let block = u64::from_le_bytes(bytes);
+            for len in 0..8 {
+                let word = std::str::from_utf8(&bytes[..len]).expect("ASCII");
+                assert_eq!(
+                    swar::has_run_of_three(block, len),
+                    has_run_of_three(word),
+                    "{word:?} in {bytes:?}"
+                );
+            }
+        }
+    }
+
+    /// Every ASCII byte in every lane, among neighbours of every kind.
+    #[test]
+    fn swar_tests_agree_with_byte_tests() {
+        for lane in 0..8 {
+            for b in 0u8..0x80 {
+                for filler in [0u8, b'\t', b' ', b'a', b'Z', b'{', 0x7f] {
+                    let mut bytes = [filler; 8];
+                    bytes[lane] = b;
+                    let block = u64::from_le_bytes(bytes);
+                    let expected = |test: fn(u8) -> bool| {
+                        bytes
+                            .iter()
+                            .enumerate()
+                            .filter(|&(_, &x)| test(x))
+                            .fold(0u64, |mask, (i, _)| mask | 0x80 << (8 * i))
+                    };
+                    assert_eq!(swar::spaces(block), expected(is_ascii_space), "{bytes:?}");
+                    assert_eq!(
+                        swar::non_letters(block),
+                        expected(|x| !x.is_ascii_alphabetic()),
+                        "{bytes:?}"
+                    );
+                }
+            }
         }
     }
 
