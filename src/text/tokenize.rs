@@ -216,6 +216,17 @@ pub(crate) fn tokenize(
                 t.flush_numeric();
                 t.undotted_word(chunk, plain);
             }
+            // The same for a word ending a clause: the mark is a segment of its own, and only
+            // '!' and '?' make a token.
+            Shape::LettersThen { plain, mark } => {
+                t.flush_numeric();
+                t.undotted_word(&chunk[..chunk.len() - 1], plain);
+                match mark {
+                    b'!' => t.class("!"),
+                    b'?' => t.class("?"),
+                    _ => {}
+                }
+            }
             Shape::Other => t.chunk(chunk),
         }
     }
@@ -467,7 +478,23 @@ enum Shape {
     Letters {
         plain: bool,
     },
+    /// ASCII letters (`plain` as above) and one of `, . ; : ! ? ) " '` (see [`ends_clause`]).
+    LettersThen {
+        plain: bool,
+        mark: u8,
+    },
     Other,
+}
+
+/// Whether `mark` after the ASCII letters `word` is only punctuation: it cannot make the
+/// chunk a class (URL, number, email, ...), is trimmed as wrapping punctuation, and is a
+/// word-boundary segment of its own. The one exception is "www.", which starts a URL.
+fn ends_clause(word: &[u8], mark: u8) -> bool {
+    match mark {
+        b',' | b';' | b':' | b'!' | b'?' | b')' | b'"' | b'\'' => true,
+        b'.' => word.last() != Some(&b'w'),
+        _ => false,
+    }
 }
 
 impl Shape {
@@ -515,11 +542,22 @@ impl<'a> Iterator for Chunks<'a> {
             if spaces != 0 {
                 // The chunk ends at the first space, byte `n` of the block.
                 let n = spaces.trailing_zeros() as usize / 8;
-                letters_only &= non_letters & ((1 << (8 * n)) - 1) == 0;
-                // When the whole chunk is in this block, runs of three are cheap to rule out.
-                let plain = i == start && !swar::has_run_of_three(block, n);
+                let non_letters = non_letters & ((1 << (8 * n)) - 1);
+                let chunk = &self.text[start..i + n];
                 self.at = i + n;
-                return Some((&self.text[start..i + n], Shape::new(letters_only, plain)));
+                if i > start || n < 2 || non_letters != 0x80 << (8 * (n - 1)) {
+                    letters_only &= non_letters == 0;
+                    // When the whole chunk is in this block, runs of three are cheap to rule out.
+                    let plain = i == start && !swar::has_run_of_three(block, n);
+                    return Some((chunk, Shape::new(letters_only, plain)));
+                }
+                // Letters and one other byte at the end.
+                let (word, mark) = (&chunk.as_bytes()[..n - 1], chunk.as_bytes()[n - 1]);
+                if !ends_clause(word, mark) {
+                    return Some((chunk, Shape::Other));
+                }
+                let plain = !swar::has_run_of_three(block, n - 1);
+                return Some((chunk, Shape::LettersThen { plain, mark }));
             }
             letters_only &= non_letters == 0;
             i += 8;
@@ -1205,20 +1243,27 @@ mod fast_path_tests {
             spaced in "[a-zA-Z.1 \t\n\u{b}\u{c}\r\u{1c}\u{85}\u{a0}\u{2003}\u{2028}\u{3000}\
                        \u{200b}é\u{1f525}]{0,40}",
             // Mostly ASCII words of all lengths, read eight bytes at a time.
-            words in "([a-zA-Z]{0,12}[.,!1\u{7f}é]?[a-z]{0,9}[ \t\n\u{b}\u{c}\r\u{a0}]{1,2})\
-                      {0,8}",
+            words in "([a-zA-Z]{0,12}[.,!?:;)\"'1\u{7f}é]?[a-z]{0,9}[.,!?w]?\
+                      [ \t\n\u{b}\u{c}\r\u{a0}]{1,2}){0,8}",
         ) {
             for text in [&any_text, &spaced, &words] {
                 let (ours, shapes): (Vec<&str>, Vec<Shape>) = chunks(text).unzip();
                 let std: Vec<&str> = text.split_whitespace().collect();
                 prop_assert_eq!(&ours, &std, "{:?}", text);
                 for (chunk, shape) in ours.into_iter().zip(shapes) {
-                    let letters = chunk.bytes().all(|b| b.is_ascii_alphabetic());
+                    let letters = |s: &str| s.bytes().all(|b| b.is_ascii_alphabetic());
                     match shape {
-                        Shape::Other => prop_assert!(!letters, "{:?}", chunk),
+                        Shape::Other => prop_assert!(!letters(chunk), "{:?}", chunk),
                         Shape::Letters { plain } => {
-                            prop_assert!(letters, "{:?}", chunk);
+                            prop_assert!(letters(chunk), "{:?}", chunk);
                             prop_assert!(!plain || !has_run_of_three(chunk), "{:?}", chunk);
+                        }
+                        Shape::LettersThen { plain, mark } => {
+                            let word = &chunk[..chunk.len() - 1];
+                            prop_assert!(letters(word), "{:?}", chunk);
+                            prop_assert_eq!(chunk.as_bytes()[word.len()], mark);
+                            prop_assert!(ends_clause(word.as_bytes(), mark), "{:?}", chunk);
+                            prop_assert!(!plain || !has_run_of_three(word), "{:?}", chunk);
                         }
                     }
                 }
