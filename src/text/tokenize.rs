@@ -6,6 +6,13 @@
 //! because "follow this link" spam is about their presence, not their digits. Spellings used to
 //! dodge filters are folded: digits and symbols inside words (`g1ft c@rds`), letter runs
 //! (`freeeee`), letters spaced or dotted apart (`f r e e`, `c.a.s.h`), `site dot com`.
+//!
+//! Most comments are ASCII and most chunks plain words, so the common cases take fast paths
+//! that give exactly what the general path gives (`fast_path_tests` below and
+//! `tests/golden_tokens.rs` hold them to it): the whitespace splitter reads eight bytes at a
+//! time and sends words straight to the word path ([`Shape`]); other chunks skip the checks
+//! their bytes rule out ([`Kinds`]); ASCII is segmented without Unicode tables
+//! ([`AsciiWordBounds`]); and nothing is allocated once the buffers have grown.
 
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -160,7 +167,7 @@ impl Tokens {
         let n = self.len();
         let (start, end) = (self.start(n - 2), self.ends[n - 2]);
         if &self.text[start..end] == "www" {
-            // Every host loses a leading "www.", so "www dot net" is the domain "net".
+            // Every host loses a leading "www.": "w w w dot net" is the domain "net".
             self.truncate(n - 2);
             self.push(URL);
             self.push_domain(tld);
