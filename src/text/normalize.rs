@@ -5,7 +5,7 @@
 //! dropped so they cannot split a word; and letters from other scripts that look Latin
 //! (Cyrillic а, Greek ο) are folded with decancer where they stand in Latin text.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 use unicode_script::{Script, UnicodeScript};
 
 /// Writes the normalized form of `text` into `out` (cleared first).
@@ -13,75 +13,180 @@ pub(crate) fn normalize(text: &str, fold_confusables: bool, out: &mut String) {
     out.clear();
     if text.is_ascii() {
         // The common case: no NFKC, no scripts, just lowercase and blank out controls.
-        out.extend(text.bytes().map(|b| {
-            if b.is_ascii_control() {
-                ' '
-            } else {
-                b.to_ascii_lowercase() as char
-            }
-        }));
+        push_ascii_lowercase(text, out);
         return;
     }
-    let mut latin = 0usize;
-    let mut lookalike = 0usize;
-    for c in text.chars().filter(|&c| !is_invisible(c)).nfkc() {
-        let c = match c {
-            '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{02BC}' | '\u{2032}' => '\'',
-            '\u{201C}' | '\u{201D}' | '\u{201F}' | '\u{2033}' => '"',
-            c if c.is_control() => ' ',
-            c => c,
-        };
-        for l in c.to_lowercase() {
-            match l.script() {
-                Script::Latin => latin += 1,
-                s if is_lookalike_script(s) => lookalike += 1,
-                _ => {}
+    let mut scripts = ScriptCounts::default();
+    // NFKC leaves text already in NFKC as it is; most non-ASCII comments are (emoji, Cyrillic,
+    // curly quotes), and the quick check costs far less than the normalizing iterator.
+    if is_nfkc_already(text) {
+        // Mostly ASCII still: copy ASCII runs whole, only the rest char by char.
+        for (ascii, rest) in ascii_runs(text) {
+            push_ascii_lowercase(ascii, out);
+            scripts.latin += ascii.bytes().filter(u8::is_ascii_alphabetic).count();
+            for c in rest.chars().filter(|&c| !is_invisible(c)) {
+                push_lowercase(c, out, &mut scripts);
             }
-            out.push(l);
+        }
+    } else {
+        for c in text.chars().filter(|&c| !is_invisible(c)).nfkc() {
+            push_lowercase(c, out, &mut scripts);
         }
     }
-    if fold_confusables && lookalike > 0 {
-        fold_lookalikes(out, latin >= lookalike);
+    if fold_confusables && scripts.lookalike > 0 {
+        fold_lookalikes(out, scripts.latin >= scripts.lookalike);
+    }
+}
+
+/// Appends ASCII `text` lowercased, with controls blanked.
+fn push_ascii_lowercase(text: &str, out: &mut String) {
+    let start = out.len();
+    // A fold rather than `any`: without an early exit the loop is vectorized.
+    let has_control = text
+        .bytes()
+        .fold(false, |seen, b| seen | b.is_ascii_control());
+    if has_control {
+        for (i, part) in text.split(|c: char| c.is_ascii_control()).enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(part);
+        }
+    } else {
+        out.push_str(text);
+    }
+    out[start..].make_ascii_lowercase();
+}
+
+/// Whether NFKC leaves `text`, without its invisible characters, as it is.
+///
+/// The quick check passes ASCII and starts afresh after it, so checking each non-ASCII run on
+/// its own gives the same answer as checking the whole text.
+fn is_nfkc_already(text: &str) -> bool {
+    ascii_runs(text).all(|(_, rest)| {
+        is_nfkc_quick(rest.chars().filter(|&c| !is_invisible(c))) == IsNormalized::Yes
+    })
+}
+
+/// Splits `text` into pairs of an ASCII run and the non-ASCII run after it (either empty).
+fn ascii_runs(text: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        // Both ends are char boundaries: ASCII bytes are whole characters.
+        let ascii_end = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        let (ascii, tail) = rest.split_at(ascii_end);
+        let other_end = tail
+            .bytes()
+            .position(|b| b.is_ascii())
+            .unwrap_or(tail.len());
+        let (other, tail) = tail.split_at(other_end);
+        rest = tail;
+        Some((ascii, other))
+    })
+}
+
+/// Letters seen per script family, to decide how much lookalike folding a text gets.
+#[derive(Default)]
+struct ScriptCounts {
+    latin: usize,
+    lookalike: usize,
+}
+
+/// Pushes the lowercase form of one NFKC character, with typographic quotes made ASCII and
+/// controls blanked, counting the scripts of what it pushes.
+fn push_lowercase(c: char, out: &mut String, scripts: &mut ScriptCounts) {
+    if c.is_ascii() {
+        // ASCII letters are Latin, all other ASCII is Common (checked by a test).
+        if c.is_ascii_alphabetic() {
+            scripts.latin += 1;
+        }
+        out.push(if c.is_ascii_control() {
+            ' '
+        } else {
+            c.to_ascii_lowercase()
+        });
+        return;
+    }
+    let c = match c {
+        '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{02BC}' | '\u{2032}' => '\'',
+        '\u{201C}' | '\u{201D}' | '\u{201F}' | '\u{2033}' => '"',
+        c if c.is_control() => ' ',
+        c => c,
+    };
+    for l in c.to_lowercase() {
+        match l.script() {
+            Script::Latin => scripts.latin += 1,
+            s if is_lookalike_script(s) => scripts.lookalike += 1,
+            _ => {}
+        }
+        out.push(l);
     }
 }
 
 /// Folds lookalike letters to Latin: everywhere when the text is mostly Latin, else only in
 /// words that mix Latin with a lookalike script (a genuine Russian comment stays Russian).
+///
+/// The folded text is appended after the original, which is then drained from the front: the
+/// buffer's capacity is reused instead of allocating a second string.
 fn fold_lookalikes(text: &mut String, latin_majority: bool) {
-    let mut folded = String::with_capacity(text.len());
-    for (is_space, chunk) in split_keep_whitespace(text) {
-        let mixed = !is_space && {
-            let (mut has_latin, mut has_lookalike) = (false, false);
-            for c in chunk.chars() {
-                match c.script() {
-                    Script::Latin => has_latin = true,
-                    s if is_lookalike_script(s) => has_lookalike = true,
-                    _ => {}
-                }
-            }
-            has_latin && has_lookalike
+    let len = text.len();
+    let mut at = 0;
+    while at < len {
+        let (end, fold) = {
+            let (is_space, chunk) = split_keep_whitespace(&text[at..len])
+                .next()
+                .expect("at < len, so a chunk remains");
+            let fold = !is_space && (latin_majority || mixes_latin_and_lookalike(chunk));
+            (at + chunk.len(), fold)
         };
-        if is_space || !(latin_majority || mixed) {
-            folded.push_str(chunk);
-            continue;
-        }
-        for c in chunk.chars() {
-            if !is_lookalike_script(c.script()) {
-                folded.push(c);
-                continue;
-            }
-            match decancer::cure_char(c, decancer::Options::default()) {
-                decancer::Translation::Character(l) if l.is_ascii_alphanumeric() => folded.push(l),
-                decancer::Translation::String(s)
-                    if s.bytes().all(|b| b.is_ascii_alphanumeric()) =>
-                {
-                    folded.push_str(&s)
-                }
-                _ => folded.push(c),
+        // Indexing rather than iterating `chunk`, which would borrow `text` while it grows.
+        while at < end {
+            let c = text[at..]
+                .chars()
+                .next()
+                .expect("at < end is a char boundary");
+            at += c.len_utf8();
+            if fold {
+                push_folded(c, text);
+            } else {
+                text.push(c);
             }
         }
     }
-    *text = folded;
+    text.drain(..len);
+}
+
+fn mixes_latin_and_lookalike(word: &str) -> bool {
+    let (mut has_latin, mut has_lookalike) = (false, false);
+    for c in word.chars() {
+        match c.script() {
+            Script::Latin => has_latin = true,
+            s if is_lookalike_script(s) => has_lookalike = true,
+            _ => {}
+        }
+    }
+    has_latin && has_lookalike
+}
+
+/// Pushes `c`, or the ASCII letters or digits decancer reads it as if it is a lookalike.
+fn push_folded(c: char, out: &mut String) {
+    if !is_lookalike_script(c.script()) {
+        out.push(c);
+        return;
+    }
+    match decancer::cure_char(c, decancer::Options::default()) {
+        decancer::Translation::Character(l) if l.is_ascii_alphanumeric() => out.push(l),
+        decancer::Translation::String(s) if s.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+            out.push_str(&s)
+        }
+        _ => out.push(c),
+    }
 }
 
 fn is_lookalike_script(s: Script) -> bool {
@@ -108,7 +213,9 @@ fn split_keep_whitespace(text: &str) -> impl Iterator<Item = (bool, &str)> {
 
 /// Default-ignorable code points: invisible, and used to split words so filters miss them.
 fn is_invisible(c: char) -> bool {
-    matches!(c,
+    // The first is U+00AD: one comparison settles ASCII and Latin-1 letters.
+    c >= '\u{00AD}'
+        && matches!(c,
         '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
         | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
         | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
@@ -173,5 +280,84 @@ mod tests {
         let mut out = String::new();
         normalize("fr\u{0435}e", false, &mut out);
         assert_eq!(out, "fr\u{0435}e");
+    }
+}
+
+/// The fast paths above (ASCII, NFKC quick check, folding in place) checked against the plain
+/// pipeline they stand for.
+#[cfg(test)]
+mod fast_path_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The normalizer without fast paths: drop invisibles, NFKC, map quotes and controls,
+    /// lowercase, count scripts, then fold into a new string.
+    fn reference(text: &str, fold_confusables: bool) -> String {
+        let mut out = String::new();
+        let mut scripts = ScriptCounts::default();
+        for c in text.chars().filter(|&c| !is_invisible(c)).nfkc() {
+            let c = match c {
+                '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{02BC}' | '\u{2032}' => '\'',
+                '\u{201C}' | '\u{201D}' | '\u{201F}' | '\u{2033}' => '"',
+                c if c.is_control() => ' ',
+                c => c,
+            };
+            for l in c.to_lowercase() {
+                match l.script() {
+                    Script::Latin => scripts.latin += 1,
+                    s if is_lookalike_script(s) => scripts.lookalike += 1,
+                    _ => {}
+                }
+                out.push(l);
+            }
+        }
+        if !(fold_confusables && scripts.lookalike > 0) {
+            return out;
+        }
+        let latin_majority = scripts.latin >= scripts.lookalike;
+        let mut folded = String::new();
+        for (is_space, chunk) in split_keep_whitespace(&out) {
+            if is_space || !(latin_majority || mixes_latin_and_lookalike(chunk)) {
+                folded.push_str(chunk);
+            } else {
+                chunk.chars().for_each(|c| push_folded(c, &mut folded));
+            }
+        }
+        folded
+    }
+
+    #[test]
+    fn ascii_letters_are_latin_and_other_ascii_is_common() {
+        for c in (0u8..=127).map(char::from) {
+            let expected = if c.is_ascii_alphabetic() {
+                Script::Latin
+            } else {
+                Script::Common
+            };
+            assert_eq!(c.script(), expected, "{c:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn same_as_the_plain_pipeline(
+            any_text in "\\PC{0,40}",
+            // Latin, lookalikes, fullwidth, math letters, combining marks, invisibles,
+            // controls, quotes, emoji and spaces, so that every path is taken often.
+            mixed in "[a-zA-Z0-9 .'\u{0}\t\u{7f}\u{430}\u{435}\u{441}\u{3bf}\u{391}\u{13aa}\
+                      \u{ff41}\u{ff21}\u{1d41a}\u{301}\u{308}\u{200b}\u{ad}\u{feff}\u{2019}\
+                      \u{201c}\u{85}\u{a0}\u{2028}\u{3000}\u{130}\u{1f525}\u{4e16}]{0,40}",
+        ) {
+            for text in [&any_text, &mixed] {
+                for fold in [true, false] {
+                    let mut out = String::from("stale");
+                    normalize(text, fold, &mut out);
+                    prop_assert_eq!(&out, &reference(text, fold), "{:?}", text);
+                }
+            }
+        }
     }
 }
