@@ -130,10 +130,15 @@ fn tricky() -> Vec<String> {
     v
 }
 
-/// The `text` column of `training-data/comments.csv`.
+/// The first-round comments of `training-data/comments.csv` (rows c0001 to c3132): the corpus
+/// grows by appending, so these rows stay as they were when the digest was taken.
 fn corpus() -> Vec<String> {
-    read_column(&util::repo().join("training-data/comments.csv"), "text")
+    let mut texts = read_column(&util::repo().join("training-data/comments.csv"), "text");
+    texts.truncate(FIRST_ROUND_ROWS);
+    texts
 }
+
+const FIRST_ROUND_ROWS: usize = 3132;
 
 /// One column of a CSV file, bytes that are not UTF-8 replaced.
 fn read_column(path: &Path, column: &str) -> Vec<String> {
@@ -200,7 +205,11 @@ fn tokens(text: &str) -> Vec<String> {
 #[test]
 fn corpus_and_tricky_strings_tokenize_as_pinned() {
     let mut texts = corpus();
-    assert_eq!(texts.len(), 3132, "training-data/comments.csv changed");
+    assert_eq!(
+        texts.len(),
+        FIRST_ROUND_ROWS,
+        "training-data/comments.csv lost rows"
+    );
     texts.extend(tricky());
     assert_eq!(
         digest("corpus_and_tricky", &texts),
