@@ -33,26 +33,43 @@ impl InputFormat {
     }
 }
 
-/// Reads `path` (`-` for standard input) in `format`, calling `f` for each row; returns the
-/// summary and a [`Source`] naming the file with the SHA-256 of its bytes.
+/// Reads `path` (`-` for standard input) in `format`, calling `f` for each row.
 pub fn read_path(
     path: &Path,
     format: InputFormat,
     opts: &InputOptions,
     f: impl FnMut(&Record) -> Result<()>,
-) -> Result<(ReadSummary, Source)> {
-    let stdin = path.as_os_str() == "-";
-    let name = if stdin {
+) -> Result<ReadSummary> {
+    let name = display_name(path);
+    read_format(open(path, &name)?, &name, format, opts, f)
+}
+
+fn display_name(path: &Path) -> String {
+    if path.as_os_str() == "-" {
         "<stdin>".to_owned()
     } else {
         path.display().to_string()
-    };
-    let reader: Box<dyn Read> = if stdin {
+    }
+}
+
+fn open(path: &Path, name: &str) -> Result<Box<dyn Read>> {
+    Ok(if path.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
-        Box::new(File::open(path).map_err(|e| Error::io(&name, e))?)
-    };
-    let mut hashing = HashingReader::new(reader);
+        Box::new(File::open(path).map_err(|e| Error::io(name, e))?)
+    })
+}
+
+/// As [`read_path`], also returning a [`Source`] naming the file with the SHA-256 of its
+/// bytes, for a model's training summary.
+pub fn read_path_with_source(
+    path: &Path,
+    format: InputFormat,
+    opts: &InputOptions,
+    f: impl FnMut(&Record) -> Result<()>,
+) -> Result<(ReadSummary, Source)> {
+    let name = display_name(path);
+    let mut hashing = HashingReader::new(open(path, &name)?);
     let summary = read_format(&mut hashing, &name, format, opts, f)?;
     // Hash any bytes the parser did not need (a trailing newline, say) so the digest covers the file.
     std::io::copy(&mut hashing, &mut std::io::sink()).map_err(|e| Error::io(&name, e))?;

@@ -431,13 +431,29 @@ impl Scorer<'_> {
                 }
             });
         } else {
-            self.values(text);
-            for &(key, x) in &self.row {
-                if let Some(&f) = model.index.get(&key) {
-                    for (z, w) in self.log_odds.iter_mut().zip(weights.feature(f)) {
-                        *z += x * w;
+            // One pass over the sorted keys: each run is a feature and its count. Normalizing
+            // divides every value by one number, so the sum is divided once at the end.
+            let (keys, acc) = (&mut self.keys, &mut self.probs);
+            keys.clear();
+            model
+                .analyzer
+                .for_each_key(text, &mut self.scratch, |key| keys.push(key));
+            keys.sort_unstable();
+            let params = model.nb.params();
+            acc.fill(0.0);
+            let mut sum_of_squares = 0.0;
+            for run in keys.chunk_by(|a, b| a == b) {
+                let x = params.term_value(run.len() as f64);
+                sum_of_squares += x * x;
+                if let Some(&f) = model.index.get(&run[0]) {
+                    for (a, w) in acc.iter_mut().zip(weights.feature(f)) {
+                        *a += x * w;
                     }
                 }
+            }
+            let norm = params.norm(sum_of_squares);
+            for (z, a) in self.log_odds.iter_mut().zip(acc.iter()) {
+                *z += a / norm;
             }
         }
         &self.log_odds
@@ -451,9 +467,13 @@ impl Scorer<'_> {
         self.model
             .analyzer
             .for_each_key(text, &mut self.scratch, |key| keys.push(key));
+        // Sorted keys, then one (key, count) pair per run.
+        keys.sort_unstable();
         row.clear();
-        row.extend(keys.iter().map(|&k| (k, 1.0)));
-        sum_duplicates(row);
+        row.extend(
+            keys.chunk_by(|a, b| a == b)
+                .map(|run| (run[0], run.len() as f64)),
+        );
         self.model.nb.params().transform(row);
         row
     }

@@ -211,18 +211,36 @@ impl NbValidParams {
         self.term_weight == TermWeight::Raw && !self.normalize
     }
 
+    /// A feature's value for a count, before normalization.
+    #[inline]
+    pub(crate) fn term_value(&self, count: f64) -> f64 {
+        match self.term_weight {
+            TermWeight::Raw => count,
+            TermWeight::Binary => 1.0,
+            TermWeight::Log => log_1p_count(count),
+        }
+    }
+
+    /// What a comment's summed `value × weight` is divided by: its L2 norm when normalizing.
+    #[inline]
+    pub(crate) fn norm(&self, sum_of_squares: f64) -> f64 {
+        if self.normalize && sum_of_squares > 0.0 {
+            sum_of_squares.sqrt()
+        } else {
+            1.0
+        }
+    }
+
     /// Turns `(feature, count)` pairs of one comment into feature values, in place.
     pub(crate) fn transform<K>(&self, row: &mut [(K, f64)]) {
-        match self.term_weight {
-            TermWeight::Raw => {}
-            TermWeight::Binary => row.iter_mut().for_each(|(_, x)| *x = 1.0),
-            TermWeight::Log => row.iter_mut().for_each(|(_, x)| *x = x.ln_1p()),
+        let mut sum_of_squares = 0.0;
+        for (_, x) in row.iter_mut() {
+            *x = self.term_value(*x);
+            sum_of_squares += *x * *x;
         }
-        if self.normalize {
-            let norm = row.iter().map(|(_, x)| x * x).sum::<f64>().sqrt();
-            if norm > 0.0 {
-                row.iter_mut().for_each(|(_, x)| *x /= norm);
-            }
+        let norm = self.norm(sum_of_squares);
+        if norm != 1.0 {
+            row.iter_mut().for_each(|(_, x)| *x /= norm);
         }
     }
 }
@@ -705,6 +723,21 @@ impl Fit<SparseRows, Array2<bool>, Error> for NbValidParams {
     }
 }
 
+/// `ln(1 + x)`, from a table for the small whole counts nearly every feature has: the logarithm
+/// was a tenth of the scoring time.
+#[inline]
+fn log_1p_count(x: f64) -> f64 {
+    const TABLE_LEN: usize = 64;
+    static TABLE: std::sync::LazyLock<[f64; TABLE_LEN]> =
+        std::sync::LazyLock::new(|| std::array::from_fn(|i| (i as f64).ln_1p()));
+    let i = x as usize;
+    if i < TABLE_LEN && i as f64 == x {
+        TABLE[i]
+    } else {
+        x.ln_1p()
+    }
+}
+
 /// `log σ(z)` without overflow for any finite or infinite `z`.
 pub(crate) fn log_sigmoid(z: f64) -> f64 {
     if z >= 0.0 {
@@ -797,6 +830,13 @@ mod tests {
         let mut row = vec![(0u32, 3.0)];
         p.transform(&mut row);
         assert_eq!(row[0].1, 1.0);
+    }
+
+    #[test]
+    fn log_table_matches_ln_1p() {
+        for x in [0.0, 1.0, 2.0, 7.0, 63.0, 64.0, 1000.0, 0.5, 2.25] {
+            assert_eq!(log_1p_count(x), f64::ln_1p(x), "{x}");
+        }
     }
 
     #[test]

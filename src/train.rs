@@ -14,7 +14,7 @@ use crate::calibrate::{Calibration, CalibrationKind};
 use crate::error::{Error, Result};
 use crate::format::{LabelTuning, ModelData, Source, TrainingSummary, Vocabulary};
 use crate::metrics::{best_f1_threshold, threshold_for_precision, threshold_point};
-use crate::model::{sum_duplicates, Classifier, FeatureIndex};
+use crate::model::{Classifier, FeatureIndex};
 use crate::nb::{Counts, NbParams, NbValidParams, Weights};
 use crate::text::{Analyzer, AnalyzerOptions, Scratch};
 
@@ -256,6 +256,7 @@ impl ValidTrainParams {
             counts: Counts::new(n_labels),
             folds,
             scratch: Scratch::default(),
+            keys: Vec::new(),
             row: Vec::new(),
             summary: TrainingSummary {
                 positives: vec![0; n_labels],
@@ -301,6 +302,32 @@ impl ValidTrainParams {
         }
         (calibration, thresholds, tuning)
     }
+}
+
+/// A comment's `(column, value)` pairs from its sorted feature keys: each run of equal keys is
+/// one feature and its count; values are weighted and normalized over every feature, known or
+/// not, as the scorer does; only known features are kept. Returns whether all were known.
+fn weigh(
+    nb: &NbValidParams,
+    index: &FeatureIndex,
+    sorted_keys: &[u64],
+    row: &mut Vec<(u32, f64)>,
+) -> bool {
+    row.clear();
+    let (mut sum_of_squares, mut complete) = (0.0, true);
+    for run in sorted_keys.chunk_by(|a, b| a == b) {
+        let x = nb.term_value(run.len() as f64);
+        sum_of_squares += x * x;
+        match index.get(&run[0]) {
+            Some(&col) => row.push((col, x)),
+            None => complete = false,
+        }
+    }
+    let norm = nb.norm(sum_of_squares);
+    if norm != 1.0 {
+        row.iter_mut().for_each(|(_, x)| *x /= norm);
+    }
+    complete
 }
 
 /// The fold of row `i`: a hash of its position, so both passes agree without keeping rows.
@@ -367,6 +394,7 @@ pub struct Trainer {
     counts: Counts,
     folds: Vec<Counts>,
     scratch: Scratch,
+    keys: Vec<u64>,
     row: Vec<(u32, f64)>,
     summary: TrainingSummary,
     second: Option<SecondPass>,
@@ -375,6 +403,21 @@ pub struct Trainer {
 impl Trainer {
     /// Learns one comment with its label values (in label order).
     pub fn add(&mut self, text: &str, labels: &[bool]) -> Result<()> {
+        self.with_keys(text, |t, keys| t.add_keys(text, keys, labels))
+    }
+
+    /// Runs `f` with `text`'s feature keys, extracted into a reused buffer.
+    fn with_keys<R>(&mut self, text: &str, f: impl FnOnce(&mut Self, &mut [u64]) -> R) -> R {
+        let mut keys = std::mem::take(&mut self.keys);
+        keys.clear();
+        self.analyzer
+            .for_each_key(text, &mut self.scratch, |key| keys.push(key));
+        let result = f(self, &mut keys);
+        self.keys = keys;
+        result
+    }
+
+    fn add_keys(&mut self, text: &str, keys: &mut [u64], labels: &[bool]) -> Result<()> {
         self.check_labels(labels)?;
         if self.second.is_some() {
             return Err(Error::InvalidParam {
@@ -383,20 +426,27 @@ impl Trainer {
                 reason: "all rows must be added before start_second_pass",
             });
         }
-        self.featurize(text, true);
+        self.featurize_keys(text, keys, true);
+        let row = std::mem::take(&mut self.row);
+        self.learn(&row, labels);
+        self.row = row;
+        Ok(())
+    }
+
+    /// Adds one featurized row to the counts (and its fold's).
+    fn learn(&mut self, row: &[(u32, f64)], labels: &[bool]) {
         let i = self.summary.rows;
         self.counts.grow_features(self.index.len());
-        self.counts.update(&self.row, labels, 1.0);
+        self.counts.update(row, labels, 1.0);
         if !self.folds.is_empty() {
             let f = fold_of(i, self.params.seed, self.params.folds);
             self.folds[f].grow_features(self.index.len());
-            self.folds[f].update(&self.row, labels, 1.0);
+            self.folds[f].update(row, labels, 1.0);
         }
         self.summary.rows += 1;
         for (p, &positive) in self.summary.positives.iter_mut().zip(labels) {
             *p += u64::from(positive);
         }
-        Ok(())
     }
 
     fn check_labels(&self, labels: &[bool]) -> Result<()> {
@@ -415,39 +465,126 @@ impl Trainer {
     /// the vocabulary when `learn` is set (and skipping them otherwise). Values are weighted over
     /// all of the comment's features, as the scorer does.
     fn featurize(&mut self, text: &str, learn: bool) {
-        let (index, row) = (&self.index, &mut self.row);
-        row.clear();
-        let mut unknown = 0u32;
-        // Keys only: building feature texts is needed just for features not seen before.
-        self.analyzer.for_each_key(text, &mut self.scratch, |key| {
-            let col = index.get(&key).copied().unwrap_or_else(|| {
-                // Kept so normalization sees every feature; learned or dropped below.
-                unknown += 1;
-                u32::MAX - unknown
-            });
-            row.push((col, 1.0));
-        });
-        if learn && unknown > 0 {
+        self.with_keys(text, |t, keys| t.featurize_keys(text, keys, learn));
+    }
+
+    /// As [`featurize`](Self::featurize), from the comment's feature keys already extracted
+    /// (in parallel, by [`add_batch`](Self::add_batch)).
+    fn featurize_keys(&mut self, text: &str, keys: &mut [u64], learn: bool) {
+        keys.sort_unstable();
+        let complete = weigh(&self.params.nb, &self.index, keys, &mut self.row);
+        if learn && !complete {
+            // Building feature texts is needed just for features not seen before.
             let (index, vocabulary) = (&mut self.index, &mut self.vocabulary);
-            row.clear();
             self.analyzer
                 .for_each_feature(text, &mut self.scratch, |key, feature| {
                     let next = index.len() as u32;
-                    let col = *index.entry(key).or_insert_with(|| {
+                    index.entry(key).or_insert_with(|| {
                         match vocabulary {
                             Vocabulary::Terms(t) => t.push(feature.to_owned()),
                             Vocabulary::Buckets(b) => b.push(key),
                         }
                         next
                     });
-                    row.push((col, 1.0));
                 });
+            weigh(&self.params.nb, &self.index, keys, &mut self.row);
         }
-        let (index, row) = (&self.index, &mut self.row);
-        sum_duplicates(row);
-        self.params.nb.transform(row);
-        let known = row.partition_point(|&(c, _)| (c as usize) < index.len());
-        row.truncate(known);
+    }
+
+    /// Learns a batch of comments: `labels` holds each comment's label values in turn. Feature
+    /// extraction runs in parallel on rayon's current pool; the rows are then learned in order,
+    /// so the model is exactly the one [`add`](Self::add) would build row by row.
+    pub fn add_batch<S: AsRef<str> + Sync>(&mut self, texts: &[S], labels: &[bool]) -> Result<()> {
+        let n = self.params.labels.len();
+        self.check_batch(texts.len(), labels.len())?;
+        if self.second.is_some() {
+            return Err(Error::InvalidParam {
+                name: "training row",
+                value: "after the second pass began".into(),
+                reason: "all rows must be added before start_second_pass",
+            });
+        }
+        for (i, (row, complete)) in self.batch_rows(texts).into_iter().enumerate() {
+            let labels = &labels[i * n..(i + 1) * n];
+            if complete {
+                self.learn(&row, labels);
+            } else {
+                // A feature new at the batch's start (perhaps learned since by an earlier row
+                // of the batch): the sequential path learns it.
+                self.add(texts[i].as_ref(), labels)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// As [`add_second_pass`](Self::add_second_pass), for a batch (see [`add_batch`](Self::add_batch)).
+    pub fn add_second_pass_batch<S: AsRef<str> + Sync>(
+        &mut self,
+        texts: &[S],
+        labels: &[bool],
+    ) -> Result<()> {
+        use rayon::prelude::*;
+        let n = self.params.labels.len();
+        self.check_batch(texts.len(), labels.len())?;
+        if self.second.is_none() {
+            self.start_second_pass()?;
+        }
+        let rows = self.batch_rows(texts);
+        let second = self.second.as_ref().expect("started above");
+        let (seed, folds, first) = (self.params.seed, self.params.folds, second.rows);
+        // Each row's log-odds under the model of its fold, in parallel (the models are read-only).
+        let z: Vec<f64> = rows
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(i, (row, _))| {
+                let mut out = vec![0.0; n];
+                second.models[fold_of(first + i as u64, seed, folds)].log_odds(row, &mut out);
+                out
+            })
+            .collect();
+        let second = self.second.as_mut().expect("started above");
+        for i in 0..texts.len() {
+            second.log_odds.copy_from_slice(&z[i * n..(i + 1) * n]);
+            second.keep(second.rows, seed, &labels[i * n..(i + 1) * n]);
+            second.rows += 1;
+        }
+        Ok(())
+    }
+
+    fn check_batch(&self, texts: usize, labels: usize) -> Result<()> {
+        if labels == texts * self.params.labels.len() {
+            Ok(())
+        } else {
+            Err(Error::InvalidParam {
+                name: "label values",
+                value: labels.to_string(),
+                reason: "one value per label per comment is needed",
+            })
+        }
+    }
+
+    /// Each comment featurized against the vocabulary as it stands, in parallel: its
+    /// `(column, value)` pairs, and whether every feature was known (else the row is redone in
+    /// order by the caller, or, in the second pass, its unknown features are dropped as
+    /// [`featurize`](Self::featurize) drops them).
+    fn batch_rows<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<(Vec<(u32, f64)>, bool)> {
+        use rayon::prelude::*;
+        let index = &self.index;
+        texts
+            .par_iter()
+            .map_init(
+                || (Scratch::default(), Vec::new()),
+                |(scratch, keys), t| {
+                    keys.clear();
+                    self.analyzer
+                        .for_each_key(t.as_ref(), scratch, |k| keys.push(k));
+                    keys.sort_unstable();
+                    let mut row = Vec::with_capacity(keys.len());
+                    let complete = weigh(&self.params.nb, index, keys, &mut row);
+                    (row, complete)
+                },
+            )
+            .collect()
     }
 
     /// Records an input file in the model's training summary.
@@ -495,11 +632,15 @@ impl Trainer {
 
     /// Scores one row of the second pass (the same rows, in the same order, as the first).
     pub fn add_second_pass(&mut self, text: &str, labels: &[bool]) -> Result<()> {
+        self.with_keys(text, |t, keys| t.second_pass_keys(text, keys, labels))
+    }
+
+    fn second_pass_keys(&mut self, text: &str, keys: &mut [u64], labels: &[bool]) -> Result<()> {
         self.check_labels(labels)?;
         if self.second.is_none() {
             self.start_second_pass()?;
         }
-        self.featurize(text, false);
+        self.featurize_keys(text, keys, false);
         let second = self.second.as_mut().expect("started above");
         let f = fold_of(second.rows, self.params.seed, self.params.folds);
         second.models[f].log_odds(&self.row, &mut second.log_odds);
@@ -673,6 +814,40 @@ mod tests {
             .threshold("b", ThresholdRule::F1)
             .check()
             .is_err());
+    }
+
+    #[test]
+    fn batches_learn_exactly_what_rows_learn() {
+        let rows: Vec<(String, bool)> = (0..300)
+            .map(|i| {
+                (
+                    format!("w{} x{} w{} common {}", i % 13, i % 7, i % 29, i % 5),
+                    i % 3 == 0,
+                )
+            })
+            .collect();
+        let params = TrainParams::new(["spam"]).seed(3).check().unwrap();
+        let mut one = params.trainer();
+        for (t, y) in &rows {
+            one.add(t, &[*y]).unwrap();
+        }
+        for (t, y) in &rows {
+            one.add_second_pass(t, &[*y]).unwrap();
+        }
+        let mut batched = params.trainer();
+        let texts: Vec<&str> = rows.iter().map(|(t, _)| t.as_str()).collect();
+        let labels: Vec<bool> = rows.iter().map(|(_, y)| *y).collect();
+        // Uneven batches, so new features also arrive mid-batch.
+        for (t, l) in texts.chunks(77).zip(labels.chunks(77)) {
+            batched.add_batch(t, l).unwrap();
+        }
+        for (t, l) in texts.chunks(50).zip(labels.chunks(50)) {
+            batched.add_second_pass_batch(t, l).unwrap();
+        }
+        assert_eq!(
+            one.finish().unwrap().to_bytes(),
+            batched.finish().unwrap().to_bytes()
+        );
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub fn run(args: CvArgs) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for path in &args.data {
         let file_group = args.group_by_file.then(|| path.display().to_string());
-        let (summary, _) = read_path(path, InputFormat::from_path(path), &opts, |r| {
+        let summary = read_path(path, InputFormat::from_path(path), &opts, |r| {
             rows.push(CvRow {
                 text: r.text.clone(),
                 labels: r.labels.clone(),

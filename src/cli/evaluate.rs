@@ -61,7 +61,7 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
     let mut scorer = model.scorer();
     let (mut z, mut p) = (Vec::new(), Vec::new());
     for path in &args.data {
-        let (summary, _) = read_path(path, InputFormat::from_path(path), &opts, |r| {
+        let summary = read_path(path, InputFormat::from_path(path), &opts, |r| {
             let probs = scorer.score(&r.text);
             p.clear();
             p.extend(indices.iter().map(|&i| probs[i]));

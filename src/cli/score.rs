@@ -78,7 +78,7 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
         }
     };
     let opts = args.columns.options(Vec::new());
-    let (summary, _) = read_path(&path, format, &opts, |r: &Record| {
+    let summary = read_path(&path, format, &opts, |r: &Record| {
         match &r.id {
             Some(id) => batch.push(id, &r.text),
             None => batch.push(&r.position.to_string(), &r.text),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use commentguard::{read_path, InputFormat, LabelSpec};
+use commentguard::{read_path, read_path_with_source, InputFormat, LabelSpec};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{report_skipped, ColumnArgs, TrainOptionArgs};
@@ -22,6 +22,9 @@ pub struct TrainArgs {
     /// Where to write the model.
     #[arg(long, value_name = "PATH")]
     out: PathBuf,
+    /// Threads that extract features [default: one per core].
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
     #[command(flatten)]
     options: TrainOptionArgs,
     #[command(flatten)]
@@ -47,12 +50,26 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             .expect("the template is valid"),
     );
     progress.enable_steady_tick(Duration::from_millis(120));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()?;
+    // Rows are read in batches whose features are extracted in parallel; only the batch is
+    // held, never the file.
+    let mut batch = Batch::default();
     for path in &args.data {
         progress.set_message(path.display().to_string());
-        let (summary, source) = read_path(path, InputFormat::from_path(path), &opts, |r| {
-            progress.inc(1);
-            trainer.add(&r.text, &r.labels)
-        })?;
+        let (summary, source) =
+            read_path_with_source(path, InputFormat::from_path(path), &opts, |r| {
+                progress.inc(1);
+                batch.push(&r.text, &r.labels);
+                if batch.is_full() {
+                    pool.install(|| trainer.add_batch(batch.texts(), &batch.labels))?;
+                    batch.clear();
+                }
+                Ok(())
+            })?;
+        pool.install(|| trainer.add_batch(batch.texts(), &batch.labels))?;
+        batch.clear();
         report_skipped(path, &summary);
         trainer.add_source(source);
     }
@@ -65,8 +82,15 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             progress.set_message(format!("{} (tuning pass)", path.display()));
             read_path(path, InputFormat::from_path(path), &opts, |r| {
                 progress.inc(1);
-                trainer.add_second_pass(&r.text, &r.labels)
+                batch.push(&r.text, &r.labels);
+                if batch.is_full() {
+                    pool.install(|| trainer.add_second_pass_batch(batch.texts(), &batch.labels))?;
+                    batch.clear();
+                }
+                Ok(())
             })?;
+            pool.install(|| trainer.add_second_pass_batch(batch.texts(), &batch.labels))?;
+            batch.clear();
         }
     }
     progress.finish_and_clear();
@@ -98,4 +122,40 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Rows waiting for [`commentguard::Trainer::add_batch`], buffers reused between batches.
+#[derive(Default)]
+struct Batch {
+    texts: Vec<String>,
+    len: usize,
+    labels: Vec<bool>,
+}
+
+/// Rows per batch: enough to keep every thread busy, few enough to stream.
+const BATCH: usize = 8192;
+
+impl Batch {
+    fn push(&mut self, text: &str, labels: &[bool]) {
+        if self.len == self.texts.len() {
+            self.texts.push(String::new());
+        }
+        self.texts[self.len].clear();
+        self.texts[self.len].push_str(text);
+        self.len += 1;
+        self.labels.extend_from_slice(labels);
+    }
+
+    fn texts(&self) -> &[String] {
+        &self.texts[..self.len]
+    }
+
+    fn is_full(&self) -> bool {
+        self.len >= BATCH
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+        self.labels.clear();
+    }
 }
