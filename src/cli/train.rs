@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use commentguard::{read_path, read_path_with_source, InputFormat, LabelSpec};
+use commentguard::{read_path, read_path_with_source, InputFormat, LabelSpec, Record, Trainer};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{report_skipped, ColumnArgs, TrainOptionArgs};
@@ -61,18 +61,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         let (summary, source) =
             read_path_with_source(path, InputFormat::from_path(path), &opts, |r| {
                 progress.inc(1);
-                batch.push(&r.text, &r.labels);
-                if batch.is_full() {
-                    pool.install(|| trainer.add_batch(batch.texts(), &batch.labels))?;
-                    batch.clear();
-                }
-                Ok(())
+                batch.add(r, Pass::Learn, &mut trainer, &pool)
             })?;
-        pool.install(|| trainer.add_batch(batch.texts(), &batch.labels))?;
-        batch.clear();
         report_skipped(path, &summary);
         trainer.add_source(source);
     }
+    batch.feed(Pass::Learn, &mut trainer, &pool)?;
     if two_passes {
         // Out-of-fold scores for thresholds and calibration: read the files again rather than
         // keep the rows.
@@ -82,16 +76,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             progress.set_message(format!("{} (tuning pass)", path.display()));
             read_path(path, InputFormat::from_path(path), &opts, |r| {
                 progress.inc(1);
-                batch.push(&r.text, &r.labels);
-                if batch.is_full() {
-                    pool.install(|| trainer.add_second_pass_batch(batch.texts(), &batch.labels))?;
-                    batch.clear();
-                }
-                Ok(())
+                batch.add(r, Pass::Tune, &mut trainer, &pool)
             })?;
-            pool.install(|| trainer.add_second_pass_batch(batch.texts(), &batch.labels))?;
-            batch.clear();
         }
+        batch.feed(Pass::Tune, &mut trainer, &pool)?;
     }
     progress.finish_and_clear();
 
@@ -136,26 +124,50 @@ struct Batch {
 const BATCH: usize = 8192;
 
 impl Batch {
-    fn push(&mut self, text: &str, labels: &[bool]) {
+    /// Adds a row, and feeds the batch to the trainer once it is full.
+    fn add(
+        &mut self,
+        r: &Record,
+        pass: Pass,
+        trainer: &mut Trainer,
+        pool: &rayon::ThreadPool,
+    ) -> commentguard::Result<()> {
         if self.len == self.texts.len() {
             self.texts.push(String::new());
         }
         self.texts[self.len].clear();
-        self.texts[self.len].push_str(text);
+        self.texts[self.len].push_str(&r.text);
         self.len += 1;
-        self.labels.extend_from_slice(labels);
+        self.labels.extend_from_slice(&r.labels);
+        if self.len >= BATCH {
+            self.feed(pass, trainer, pool)?;
+        }
+        Ok(())
     }
 
-    fn texts(&self) -> &[String] {
-        &self.texts[..self.len]
-    }
-
-    fn is_full(&self) -> bool {
-        self.len >= BATCH
-    }
-
-    fn clear(&mut self) {
+    /// Hands the batch to the trainer (features extracted on `pool`) and empties it.
+    fn feed(
+        &mut self,
+        pass: Pass,
+        trainer: &mut Trainer,
+        pool: &rayon::ThreadPool,
+    ) -> commentguard::Result<()> {
+        let (texts, labels) = (&self.texts[..self.len], &self.labels);
+        pool.install(|| match pass {
+            Pass::Learn => trainer.add_batch(texts, labels),
+            Pass::Tune => trainer.add_second_pass_batch(texts, labels),
+        })?;
         self.len = 0;
         self.labels.clear();
+        Ok(())
     }
+}
+
+/// Which pass over the data a batch belongs to.
+#[derive(Debug, Clone, Copy)]
+enum Pass {
+    /// Counting.
+    Learn,
+    /// Out-of-fold scores for tuning and calibration.
+    Tune,
 }
