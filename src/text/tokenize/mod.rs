@@ -1,0 +1,585 @@
+//! Stage 2: tokenization of normalized text.
+//!
+//! Words come from Unicode word boundaries (any script). Things whose exact spelling carries no
+//! meaning become class tokens: a URL is `<url>` plus `<domain:example.com>`, and emails, phone
+//! numbers, money amounts, percentages, @mentions, numbers and emoji have classes of their own,
+//! because "follow this link" spam is about their presence, not their digits. Spellings used to
+//! dodge filters are folded: digits and symbols inside words (`g1ft c@rds`), letter runs
+//! (`freeeee`), letters spaced or dotted apart (`f r e e`, `c.a.s.h`), `site dot com`.
+//!
+//! Most comments are ASCII and most chunks plain words, so the common cases take fast paths
+//! that give exactly what the general path gives (`fast_path_tests` below and
+//! `tests/golden_tokens.rs` hold them to it): the whitespace splitter reads eight bytes at a
+//! time and sends words straight to the word path ([`Shape`]); other chunks skip the checks
+//! their bytes rule out ([`Kinds`]); ASCII is segmented without Unicode tables
+//! ([`AsciiWordBounds`]); and nothing is allocated once the buffers have grown.
+
+use unicode_segmentation::UnicodeSegmentation;
+
+/// Class token for a URL; followed by a `<domain:...>` token.
+pub const URL: &str = "<url>";
+/// Class token for an email address.
+pub const EMAIL: &str = "<email>";
+/// Class token for a phone number.
+pub const PHONE: &str = "<phone>";
+/// Class token for a money amount.
+pub const MONEY: &str = "<money>";
+/// Class token for a percentage.
+pub const PERCENT: &str = "<percent>";
+/// Class token for an @mention.
+pub const MENTION: &str = "<mention>";
+/// Class token for a number.
+pub const NUMBER: &str = "<number>";
+/// Class token for an emoji; the emoji itself follows as a token too.
+pub const EMOJI: &str = "<emoji>";
+/// Class token for a word longer than the analyzer's limit.
+pub const LONG: &str = "<long>";
+
+/// A flat token list: all tokens concatenated in one string, with their end offsets.
+///
+/// Reused across comments so that tokenizing allocates nothing in steady state.
+#[derive(Debug, Default, Clone)]
+pub struct Tokens {
+    text: String,
+    ends: Vec<usize>,
+    /// Scratch for a word built before it is pushed (`c.a.s.h` without its dots).
+    word: String,
+}
+
+impl Tokens {
+    /// Empties the list, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    /// Number of tokens.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when there are no tokens.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The `i`-th token.
+    #[inline]
+    pub fn get(&self, i: usize) -> &str {
+        &self.text[self.start(i)..self.ends[i]]
+    }
+
+    /// The tokens in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    fn start(&self, i: usize) -> usize {
+        if i == 0 {
+            0
+        } else {
+            self.ends[i - 1]
+        }
+    }
+
+    /// Whether the last token is `token` (without slicing: this runs for every word).
+    fn last_is(&self, token: &str) -> bool {
+        self.ends.len().checked_sub(1).is_some_and(|last| {
+            self.ends[last] - self.start(last) == token.len() && self.text.ends_with(token)
+        })
+    }
+
+    fn push(&mut self, token: &str) {
+        self.text.push_str(token);
+        self.ends.push(self.text.len());
+    }
+
+    /// Pushes `<domain:HOST>`.
+    fn push_domain(&mut self, host: &str) {
+        self.text.push_str("<domain:");
+        self.text.push_str(host);
+        self.text.push('>');
+        self.ends.push(self.text.len());
+    }
+
+    /// Pushes a word with runs of three or more identical characters cut to two.
+    fn push_word(&mut self, word: &str, max_len: usize) {
+        // A word of at most `max_len` bytes cannot have more than `max_len` characters.
+        if word.len() > max_len && word.chars().nth(max_len).is_some() {
+            self.push(LONG);
+            return;
+        }
+        if word.is_ascii() {
+            // Copy the stretches between the 3rd, 4th, ... bytes of runs; usually all of it.
+            let bytes = word.as_bytes();
+            let mut from = 0;
+            for i in 2..bytes.len() {
+                if bytes[i] == bytes[i - 1] && bytes[i] == bytes[i - 2] {
+                    self.text.push_str(&word[from..i]);
+                    from = i + 1;
+                }
+            }
+            self.text.push_str(&word[from..]);
+        } else {
+            let mut prev = None;
+            let mut run = 0;
+            for c in word.chars() {
+                run = if Some(c) == prev { run + 1 } else { 1 };
+                prev = Some(c);
+                if run <= 2 {
+                    self.text.push(c);
+                }
+            }
+        }
+        self.ends.push(self.text.len());
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.ends.truncate(len);
+        self.text.truncate(self.ends.last().copied().unwrap_or(0));
+    }
+
+    /// Joins the last `n` tokens into one (they are contiguous in `text`).
+    fn join_last(&mut self, n: usize) {
+        let keep = self.ends.len() + 1 - n;
+        let end = self.text.len();
+        self.ends.truncate(keep);
+        *self
+            .ends
+            .last_mut()
+            .expect("join_last is called with n <= len") = end;
+    }
+
+    /// Replaces the last two tokens, NAME and `dot`, with `<url>` and `<domain:NAME.TLD>`.
+    ///
+    /// NAME is moved within `text` rather than copied out, so nothing is allocated.
+    fn replace_written_out_domain(&mut self, tld: &str) {
+        let n = self.len();
+        let (start, end) = (self.start(n - 2), self.ends[n - 2]);
+        if &self.text[start..end] == "www" {
+            // Every host loses a leading "www.": "w w w dot net" is the domain "net".
+            self.truncate(n - 2);
+            self.push(URL);
+            self.push_domain(tld);
+            return;
+        }
+        self.truncate(n - 1);
+        self.text.insert_str(start, "<domain:");
+        self.text.insert_str(start, URL);
+        self.ends[n - 2] = start + URL.len();
+        self.text.push('.');
+        self.text.push_str(tld);
+        self.text.push('>');
+        self.ends.push(self.text.len());
+    }
+}
+
+/// Tokenizer state for one comment.
+pub(crate) struct Tokenizer<'a> {
+    out: &'a mut Tokens,
+    max_len: usize,
+    fold_leet: bool,
+    /// Numeric chunks waiting to be read as one phone number or as separate numbers.
+    numeric: NumericRun,
+    /// Consecutive single-letter tokens at the end of `out` (`f r e e`).
+    single_letters: usize,
+    /// Scratch for leet folding.
+    folded: String,
+}
+
+/// Tokenizes normalized `text` into `out` (cleared first).
+pub(crate) fn tokenize(
+    text: &str,
+    max_len: usize,
+    fold_leet: bool,
+    out: &mut Tokens,
+    folded: &mut String,
+) {
+    out.clear();
+    let mut t = Tokenizer {
+        out,
+        max_len,
+        fold_leet,
+        numeric: NumericRun::default(),
+        single_letters: 0,
+        folded: std::mem::take(folded),
+    };
+    for (chunk, shape) in chunks(text) {
+        match shape {
+            // Most chunks are plain words: none of the checks in `chunk` can match ASCII
+            // letters alone (they need digits, '@', '.', ':', '%', symbols or punctuation),
+            // and the only word-boundary segment of such a chunk is the chunk itself.
+            Shape::Letters { plain } => {
+                t.flush_numeric();
+                t.undotted_word(chunk, plain);
+            }
+            // The same for a word ending a clause: the mark is a segment of its own, and only
+            // '!' and '?' make a token.
+            Shape::LettersThen { plain, mark } => {
+                t.flush_numeric();
+                t.undotted_word(&chunk[..chunk.len() - 1], plain);
+                match mark {
+                    b'!' => t.class("!"),
+                    b'?' => t.class("?"),
+                    _ => {}
+                }
+            }
+            Shape::Other => t.chunk(chunk),
+        }
+    }
+    t.flush_numeric();
+    t.end_single_letters();
+    *folded = t.folded;
+}
+
+impl Tokenizer<'_> {
+    fn chunk(&mut self, chunk: &str) {
+        let kinds = Kinds::of(chunk);
+        // A URL starts with "://" or "www." in it.
+        if kinds.has(Kinds::COLON | Kinds::DOT) {
+            if let Some(at) = url_start(chunk) {
+                let end = chunk[at..]
+                    .find(['"', '\'', '<', '>'])
+                    .map_or(chunk.len(), |e| at + e);
+                self.chunk_text(&chunk[..at], kinds);
+                let url = chunk[at..end].trim_end_matches(is_trailing_punct);
+                self.url(url);
+                self.chunk_text(&chunk[at + url.len()..], kinds);
+                return;
+            }
+        }
+        let (before, core, after) = if kinds.has(Kinds::WRAPPING) {
+            split_wrapping(chunk)
+        } else {
+            ("", chunk, "")
+        };
+        if core.is_empty() {
+            self.chunk_text(chunk, kinds);
+            return;
+        }
+        if kinds.has(Kinds::DIGIT) && is_numeric(core) {
+            self.end_single_letters();
+            self.numeric.push(core);
+            self.chunk_text(after, kinds);
+            return;
+        }
+        let class = if kinds.has(Kinds::AT) && is_email(core) {
+            Some(EMAIL)
+        } else if kinds.has(Kinds::AT) && is_mention(core) {
+            Some(MENTION)
+        } else if kinds.has(Kinds::CURRENCY) && is_money(core) {
+            Some(MONEY)
+        } else if kinds.has(Kinds::PERCENT) && is_percent(core) {
+            Some(PERCENT)
+        } else {
+            None
+        };
+        if let Some(class) = class {
+            self.chunk_text(before, kinds);
+            self.class(class);
+            if class == EMAIL {
+                let domain = &core[core.rfind('@').map_or(0, |i| i + 1)..];
+                self.domain(domain);
+            }
+            self.chunk_text(after, kinds);
+        } else if kinds.has(Kinds::DOT) && is_bare_domain(core) {
+            self.chunk_text(before, kinds);
+            self.url(core);
+            self.chunk_text(after, kinds);
+        } else {
+            self.chunk_text(chunk, kinds);
+        }
+    }
+
+    /// Ordinary text: Unicode words, emoji, and `!`/`?` runs. `kinds` are those of the chunk
+    /// `chunk` is part of.
+    fn chunk_text(&mut self, chunk: &str, kinds: Kinds) {
+        if chunk.is_empty() {
+            return;
+        }
+        let mut folded = std::mem::take(&mut self.folded);
+        let text = if self.fold_leet && kinds.has(Kinds::LEET) && fold_leet(chunk, &mut folded) {
+            folded.as_str()
+        } else {
+            chunk
+        };
+        let mut bang_run = (' ', 0usize);
+        // Chunks hold no whitespace and normalized text no controls, so "graphic ASCII" is
+        // just "ASCII" here; the Unicode segmenter takes everything else. (Leet folding
+        // replaces graphic ASCII with graphic ASCII, so `kinds` still tell.)
+        if !kinds.has(Kinds::NOT_GRAPHIC) {
+            for segment in ascii_word_bounds(text) {
+                self.segment(segment, &mut bang_run);
+            }
+        } else {
+            for segment in text.split_word_bounds() {
+                self.segment(segment, &mut bang_run);
+            }
+        }
+        self.end_bang_run(bang_run);
+        self.folded = folded;
+    }
+
+    /// One word-boundary segment: a word, a number, an emoji, or part of a `!`/`?` run.
+    fn segment(&mut self, segment: &str, bang_run: &mut (char, usize)) {
+        let first = segment.chars().next().unwrap_or(' ');
+        if segment == "!" || segment == "?" {
+            if bang_run.0 == first {
+                bang_run.1 += 1;
+            } else {
+                self.end_bang_run(*bang_run);
+                *bang_run = (first, 1);
+            }
+            return;
+        }
+        self.end_bang_run(std::mem::replace(bang_run, (' ', 0)));
+        if segment.chars().any(char::is_alphanumeric) {
+            if segment
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b',' || b == b'.')
+            {
+                // A number glued to punctuation ("(2024)"): the digits do not matter.
+                self.class(NUMBER);
+            } else {
+                self.word(segment);
+            }
+        } else if is_emoji(first) {
+            self.class(EMOJI);
+            self.out.push(segment);
+        }
+    }
+
+    fn end_bang_run(&mut self, (c, n): (char, usize)) {
+        if n == 0 {
+            return;
+        }
+        self.class(match (c, n) {
+            ('!', 1) => "!",
+            ('!', _) => "!!",
+            (_, 1) => "?",
+            _ => "??",
+        });
+    }
+
+    fn word(&mut self, word: &str) {
+        self.flush_numeric();
+        // (A byte loop: `contains('.')` calls memchr, slow on words this short.)
+        if word.len() >= 3 && word.bytes().any(|b| b == b'.') && is_dotted_letters(word) {
+            // Dotted-apart letters, "c.a.s.h": drop the dots.
+            let mut undotted = std::mem::take(&mut self.out.word);
+            undotted.clear();
+            undotted.extend(word.split('.'));
+            self.undotted_word(&undotted, false);
+            self.out.word = undotted;
+        } else {
+            self.undotted_word(word, false);
+        }
+    }
+
+    /// A word without dots. `plain`: it is known to be ASCII letters without a run of three,
+    /// so that only its length can keep it from being pushed as it is.
+    fn undotted_word(&mut self, word: &str, plain: bool) {
+        if word.len() == 1 && word.as_bytes()[0].is_ascii_alphabetic() {
+            self.single_letters += 1;
+            self.out.push(word);
+            return;
+        }
+        self.end_single_letters();
+        // "cashnow dot net" and "cashnow (dot) net": the two tokens before are NAME, "dot".
+        let n = self.out.len();
+        if n >= 2 && self.out.last_is("dot") {
+            if let Some(tld) = tld(word).filter(|_| is_domain_label(self.out.get(n - 2))) {
+                self.out.replace_written_out_domain(tld);
+                return;
+            }
+        }
+        if plain && word.len() <= self.max_len {
+            self.out.push(word);
+        } else {
+            self.out.push_word(word, self.max_len);
+        }
+    }
+
+    fn class(&mut self, class: &str) {
+        self.flush_numeric();
+        self.end_single_letters();
+        self.out.push(class);
+    }
+
+    fn url(&mut self, url: &str) {
+        self.class(URL);
+        let rest = url
+            .as_bytes()
+            .windows(3)
+            .position(|w| w == b"://")
+            .map_or(url, |i| &url[i + 3..]);
+        let host = rest.split(['/', '?', '#', ':']).next().unwrap_or("");
+        self.domain(host);
+    }
+
+    fn domain(&mut self, host: &str) {
+        let mut host = host;
+        while let Some(rest) = host.strip_prefix("www.") {
+            host = rest;
+        }
+        let host = host.trim_end_matches('.');
+        if !host.is_empty() {
+            self.out.push_domain(host);
+        }
+    }
+
+    /// Spaced-apart letters, "f r e e": three or more single letters in a row become one word.
+    fn end_single_letters(&mut self) {
+        let n = std::mem::take(&mut self.single_letters);
+        if n >= 3 {
+            self.out.join_last(n);
+        }
+    }
+
+    /// Reads the pending numeric chunks as one phone number or as separate numbers.
+    fn flush_numeric(&mut self) {
+        if self.numeric.chunks > 0 {
+            self.flush_numeric_run();
+        }
+    }
+
+    /// The rare part of `flush_numeric`, kept out of line so that every word's check is cheap.
+    #[inline(never)]
+    fn flush_numeric_run(&mut self) {
+        let run = std::mem::take(&mut self.numeric);
+        if run.is_phone() {
+            self.out.push(PHONE);
+        } else {
+            for _ in 0..run.chunks {
+                self.out.push(NUMBER);
+            }
+        }
+    }
+}
+
+mod classify;
+mod scan;
+
+use classify::*;
+use scan::*;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<String> {
+        let mut out = Tokens::default();
+        let mut folded = String::new();
+        tokenize(s, 40, true, &mut out, &mut folded);
+        out.iter().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn words_from_any_script() {
+        assert_eq!(toks("hello мир 世界"), ["hello", "мир", "世", "界"]);
+    }
+
+    #[test]
+    fn urls_become_class_and_domain() {
+        assert_eq!(
+            toks("see https://www.cash-now.net/x?y=1."),
+            ["see", "<url>", "<domain:cash-now.net>"]
+        );
+        assert_eq!(toks("bit.ly/abc!"), ["<url>", "<domain:bit.ly>", "!"]);
+        assert_eq!(
+            toks("<a href=\"http://spam.example.com/a\">link</a>"),
+            [
+                "a",
+                "href",
+                "<url>",
+                "<domain:spam.example.com>",
+                "link",
+                "a"
+            ]
+        );
+    }
+
+    #[test]
+    fn written_out_domains_are_urls() {
+        assert_eq!(
+            toks("go to cashnow dot net"),
+            ["go", "to", "<url>", "<domain:cashnow.net>"]
+        );
+        assert_eq!(toks("cashnow (dot) com"), ["<url>", "<domain:cashnow.com>"]);
+    }
+
+    #[test]
+    fn bare_domains_need_a_known_tld() {
+        assert_eq!(
+            toks("cashflow-daily.net"),
+            ["<url>", "<domain:cashflow-daily.net>"]
+        );
+        assert_eq!(toks("e.g. node.js"), ["eg", "node.js"]);
+    }
+
+    #[test]
+    fn emails_mentions_money_numbers() {
+        assert_eq!(
+            toks("mail drx@gmail.com @jen $500 100$ 50% 2026 3.5"),
+            [
+                "mail",
+                "<email>",
+                "<domain:gmail.com>",
+                "<mention>",
+                "<money>",
+                "<money>",
+                "<percent>",
+                "<number>",
+                "<number>"
+            ]
+        );
+    }
+
+    #[test]
+    fn phone_numbers_across_chunks() {
+        assert_eq!(
+            toks("call +1 (555) 010-0199 now"),
+            ["call", "<phone>", "now"]
+        );
+        assert_eq!(toks("555-0100"), ["<phone>"]);
+        assert_eq!(toks("in 2024-2025"), ["in", "<number>"]);
+        assert_eq!(toks("1,000,000 people"), ["<number>", "people"]);
+    }
+
+    #[test]
+    fn leet_inside_words_is_folded() {
+        assert_eq!(
+            toks("g1ft c@rds m0n3y ca$h"),
+            ["gift", "cards", "money", "cash"]
+        );
+        assert_eq!(
+            toks("ps5 mp3 4th covid19"),
+            ["ps5", "mp3", "4th", "covid19"]
+        );
+    }
+
+    #[test]
+    fn letter_runs_are_shortened() {
+        assert_eq!(toks("freeeee sooooo!!!!!"), ["free", "soo", "!!"]);
+        assert_eq!(toks("what?"), ["what", "?"]);
+    }
+
+    #[test]
+    fn spaced_and_dotted_letters_join() {
+        assert_eq!(toks("f r e e cash"), ["free", "cash"]);
+        assert_eq!(toks("c.a.s.h now"), ["cash", "now"]);
+        assert_eq!(toks("i am a b"), ["i", "am", "a", "b"]);
+    }
+
+    #[test]
+    fn emoji_get_a_class_and_themselves() {
+        assert_eq!(toks("wow 💰🔥"), ["wow", "<emoji>", "💰", "<emoji>", "🔥"]);
+    }
+
+    #[test]
+    fn long_words_are_replaced() {
+        let long = format!("aaa{}", "b".repeat(50));
+        assert_eq!(toks(&long), ["<long>"]);
+    }
+}

@@ -1,0 +1,532 @@
+//! Byte-level scanning for the tokenizer: splitting at whitespace eight bytes at a time,
+//! the kinds of bytes a chunk holds, and UAX #29 word bounds for ASCII without Unicode tables.
+//! Each is held to its general counterpart by the tests below.
+
+use super::classify::{is_wrapping_punct, leet};
+
+/// Splits `text` at whitespace exactly as `str::split_whitespace` does, telling the [`Shape`]
+/// of each chunk, in one pass over the bytes.
+pub(super) struct Chunks<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+pub(super) fn chunks(text: &str) -> Chunks<'_> {
+    Chunks { text, at: 0 }
+}
+
+/// What the pass that finds a chunk learns about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shape {
+    /// ASCII letters only; `plain` when also known to have no letter three times in a row.
+    Letters {
+        plain: bool,
+    },
+    /// ASCII letters (`plain` as above) and one of `, . ; : ! ? ) " '` (see [`ends_clause`]).
+    LettersThen {
+        plain: bool,
+        mark: u8,
+    },
+    Other,
+}
+
+/// Whether `mark` after the ASCII letters `word` is only punctuation: it cannot make the
+/// chunk a class (URL, number, email, ...), is trimmed as wrapping punctuation, and is a
+/// word-boundary segment of its own. The one exception is "www.", which starts a URL.
+pub(super) fn ends_clause(word: &[u8], mark: u8) -> bool {
+    match mark {
+        b',' | b';' | b':' | b'!' | b'?' | b')' | b'"' | b'\'' => true,
+        b'.' => word.last() != Some(&b'w'),
+        _ => false,
+    }
+}
+
+impl Shape {
+    pub(super) fn new(letters_only: bool, plain: bool) -> Shape {
+        if letters_only {
+            Shape::Letters { plain }
+        } else {
+            Shape::Other
+        }
+    }
+}
+
+impl<'a> Iterator for Chunks<'a> {
+    type Item = (&'a str, Shape);
+
+    #[inline]
+    fn next(&mut self) -> Option<(&'a str, Shape)> {
+        let bytes = self.text.as_bytes();
+        let mut i = self.at;
+        while i < bytes.len() {
+            match bytes[i] {
+                b if is_ascii_space(b) => i += 1,
+                b if b.is_ascii() => break,
+                _ => match non_ascii_space_at(self.text, i) {
+                    Some(len) => i += len,
+                    None => break,
+                },
+            }
+        }
+        if i == bytes.len() {
+            self.at = i;
+            return None;
+        }
+        let start = i;
+        let mut letters_only = true;
+        // Eight ASCII bytes at a time: a word usually ends within the first eight, so this
+        // branch is predictable where a byte loop's exit is not.
+        while let Some(block) = bytes.get(i..i + 8) {
+            let block = u64::from_le_bytes(block.try_into().expect("a slice of 8 bytes"));
+            if block & swar::HIGH != 0 {
+                break; // Not all ASCII: the byte loop below takes over.
+            }
+            let spaces = swar::spaces(block);
+            let non_letters = swar::non_letters(block);
+            if spaces != 0 {
+                // The chunk ends at the first space, byte `n` of the block.
+                let n = spaces.trailing_zeros() as usize / 8;
+                let non_letters = non_letters & ((1 << (8 * n)) - 1);
+                let chunk = &self.text[start..i + n];
+                self.at = i + n;
+                if i > start || n < 2 || non_letters != 0x80 << (8 * (n - 1)) {
+                    letters_only &= non_letters == 0;
+                    // When the whole chunk is in this block, runs of three are cheap to rule out.
+                    let plain = i == start && !swar::has_run_of_three(block, n);
+                    return Some((chunk, Shape::new(letters_only, plain)));
+                }
+                // Letters and one other byte at the end.
+                let (word, mark) = (&chunk.as_bytes()[..n - 1], chunk.as_bytes()[n - 1]);
+                if !ends_clause(word, mark) {
+                    return Some((chunk, Shape::Other));
+                }
+                let plain = !swar::has_run_of_three(block, n - 1);
+                return Some((chunk, Shape::LettersThen { plain, mark }));
+            }
+            letters_only &= non_letters == 0;
+            i += 8;
+        }
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b.is_ascii() {
+                if is_ascii_space(b) {
+                    break;
+                }
+                letters_only &= b.is_ascii_alphabetic();
+                i += 1;
+            } else {
+                if non_ascii_space_at(self.text, i).is_some() {
+                    break;
+                }
+                letters_only = false;
+                // Step to the next char boundary: past the continuation bytes.
+                i += 1;
+                while i < bytes.len() && (bytes[i] & 0xC0) == 0x80 {
+                    i += 1;
+                }
+            }
+        }
+        self.at = i;
+        Some((&self.text[start..i], Shape::new(letters_only, false)))
+    }
+}
+
+/// Byte tests on eight ASCII bytes at once, packed little-endian in a `u64` ("SIMD within a
+/// register"). Each returns the high bit of every byte that passes, so the first passing byte
+/// is `trailing_zeros() / 8`.
+pub(super) mod swar {
+    /// The high bit of every byte; a block without any is all ASCII.
+    pub(super) const HIGH: u64 = 0x8080_8080_8080_8080;
+
+    const fn each_byte(b: u8) -> u64 {
+        0x0101_0101_0101_0101 * b as u64
+    }
+
+    /// Bytes `>= lo`. For an ASCII byte `x`, `x + 0x80 - lo` stays below 0x100 (no carry into
+    /// the next byte) and reaches 0x80 exactly when `x >= lo`.
+    fn at_least(block: u64, lo: u8) -> u64 {
+        block.wrapping_add(each_byte(0x80 - lo)) & HIGH
+    }
+
+    /// Bytes in `lo..=hi`.
+    fn between(block: u64, lo: u8, hi: u8) -> u64 {
+        at_least(block, lo) & !at_least(block, hi + 1)
+    }
+
+    /// Whitespace bytes, as [`super::is_ascii_space`].
+    pub(super) fn spaces(block: u64) -> u64 {
+        between(block, b'\t', b'\r') | between(block, b' ', b' ')
+    }
+
+    /// Bytes that are not ASCII letters. Setting bit 5 lowercases letters and moves nothing
+    /// else into `a..=z`.
+    pub(super) fn non_letters(block: u64) -> u64 {
+        !between(block | each_byte(0x20), b'a', b'z') & HIGH
+    }
+
+    /// Whether three equal bytes in a row stand among the first `len` bytes.
+    pub(super) fn has_run_of_three(block: u64, len: usize) -> bool {
+        if len < 3 {
+            return false;
+        }
+        // Byte k of `diff` is zero exactly when bytes k, k + 1 and k + 2 are equal; it is
+        // below 0x80, so adding 0x7F sets its high bit unless it is zero, with no carry.
+        let diff = (block ^ (block >> 8)) | (block ^ (block >> 16));
+        let zero = !diff.wrapping_add(each_byte(0x7F)) & HIGH;
+        let run_starts = (1u64 << (8 * (len - 2))) - 1;
+        zero & run_starts != 0
+    }
+}
+
+/// `char::is_whitespace` on ASCII: '\t', '\n', '\x0b', '\x0c', '\r' and ' '.
+pub(super) fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | b' ')
+}
+
+/// The length of the character at byte `i` of `text` (a char boundary) if it is whitespace.
+#[cold]
+pub(super) fn non_ascii_space_at(text: &str, i: usize) -> Option<usize> {
+    let c = text[i..].chars().next().expect("i is a char boundary");
+    c.is_whitespace().then_some(c.len_utf8())
+}
+
+/// The kinds of bytes in a chunk, found in one pass so that checks needing a kind the chunk
+/// lacks are skipped: most chunks have no digit, '@', '.', ':', '$' or '%'. For a part of the
+/// chunk they may say too much, never too little.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Kinds(u16);
+
+impl Kinds {
+    pub(super) const DIGIT: u16 = 1;
+    pub(super) const DOT: u16 = 1 << 1;
+    pub(super) const COLON: u16 = 1 << 2;
+    pub(super) const AT: u16 = 1 << 3;
+    /// '$' and every non-ASCII byte, for the other currency signs.
+    pub(super) const CURRENCY: u16 = 1 << 4;
+    pub(super) const PERCENT: u16 = 1 << 5;
+    /// Characters [`leet`] folds.
+    pub(super) const LEET: u16 = 1 << 6;
+    /// Characters [`is_wrapping_punct`] trims.
+    pub(super) const WRAPPING: u16 = 1 << 7;
+    /// Bytes other than graphic ASCII.
+    pub(super) const NOT_GRAPHIC: u16 = 1 << 8;
+
+    /// The kinds of each byte value.
+    pub(super) const OF_BYTE: [u16; 256] = {
+        let mut table = [0; 256];
+        let mut b = 0;
+        while b < 256 {
+            let byte = b as u8;
+            let mut kinds = 0;
+            if byte.is_ascii_digit() {
+                kinds |= Kinds::DIGIT;
+            }
+            kinds |= match byte {
+                b'.' => Kinds::DOT,
+                b':' => Kinds::COLON,
+                b'@' => Kinds::AT,
+                b'$' => Kinds::CURRENCY,
+                b'%' => Kinds::PERCENT,
+                _ => 0,
+            };
+            if !byte.is_ascii() {
+                kinds |= Kinds::CURRENCY;
+            }
+            if leet(byte).is_some() {
+                kinds |= Kinds::LEET;
+            }
+            if is_wrapping_punct(byte as char) {
+                kinds |= Kinds::WRAPPING;
+            }
+            if !byte.is_ascii_graphic() {
+                kinds |= Kinds::NOT_GRAPHIC;
+            }
+            table[b] = kinds;
+            b += 1;
+        }
+        table
+    };
+
+    pub(super) fn of(chunk: &str) -> Kinds {
+        Kinds(
+            chunk
+                .bytes()
+                .fold(0, |kinds, b| kinds | Kinds::OF_BYTE[usize::from(b)]),
+        )
+    }
+
+    /// Whether any of `kinds` is present.
+    pub(super) fn has(self, kinds: u16) -> bool {
+        self.0 & kinds != 0
+    }
+}
+
+/// Word boundaries of graphic ASCII text, exactly as `split_word_bounds` finds them (a property
+/// test compares the two) without Unicode tables. On ASCII, UAX #29 comes down to: letters,
+/// digits and `_` join; so does one `'`, `.` or `:` between two letters (`don't`, `node.js`)
+/// and one `'`, `.`, `,` or `;` between two digits (`1,000`, `3.5`); every other character is
+/// a segment of its own.
+pub(super) struct AsciiWordBounds<'a> {
+    rest: &'a str,
+}
+
+pub(super) fn ascii_word_bounds(text: &str) -> AsciiWordBounds<'_> {
+    AsciiWordBounds { rest: text }
+}
+
+impl<'a> Iterator for AsciiWordBounds<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let b = self.rest.as_bytes();
+        if b.is_empty() {
+            return None;
+        }
+        let mut end = 1;
+        if is_word_byte(b[0]) {
+            while end < b.len()
+                && (is_word_byte(b[end])
+                    || (end + 1 < b.len() && joins_word(b[end - 1], b[end], b[end + 1])))
+            {
+                end += 1;
+            }
+        }
+        let (segment, rest) = self.rest.split_at(end);
+        self.rest = rest;
+        Some(segment)
+    }
+}
+
+pub(super) fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Whether `mid` joins `before` and `after` into one word (UAX #29 rules WB6, WB7, WB11, WB12).
+pub(super) fn joins_word(before: u8, mid: u8, after: u8) -> bool {
+    match mid {
+        b'\'' | b'.' => {
+            (before.is_ascii_alphabetic() && after.is_ascii_alphabetic())
+                || (before.is_ascii_digit() && after.is_ascii_digit())
+        }
+        b':' => before.is_ascii_alphabetic() && after.is_ascii_alphabetic(),
+        b',' | b';' => before.is_ascii_digit() && after.is_ascii_digit(),
+        _ => false,
+    }
+}
+
+/// Checks of what the fast paths above rely on.
+#[cfg(test)]
+mod fast_path_tests {
+    use proptest::prelude::*;
+
+    use super::super::*;
+    use super::*;
+
+    fn same_bounds(text: &str) -> Result<(), TestCaseError> {
+        let ours: Vec<&str> = ascii_word_bounds(text).collect();
+        let uax29: Vec<&str> = text.split_word_bounds().collect();
+        prop_assert_eq!(ours, uax29, "{:?}", text);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+
+        #[test]
+        fn ascii_word_bounds_are_uax29_word_bounds(
+            any_graphic in "[!-~]{0,30}",
+            // Letters, digits, `_` and every character that can join them, crowded together.
+            joiners in "[aZ09_.,;:'\"!-]{0,30}",
+        ) {
+            same_bounds(&any_graphic)?;
+            same_bounds(&joiners)?;
+        }
+    }
+
+    /// UAX #29 decides a boundary from the two characters on each side of it, so all strings
+    /// of up to five characters, one of each kind, cover every case with a character to spare.
+    #[test]
+    fn ascii_word_bounds_on_all_short_strings() {
+        let alphabet = b"aZ09_.,;:'\"!-";
+        let mut text = String::new();
+        for len in 0..=5u32 {
+            for mut n in 0..alphabet.len().pow(len) {
+                text.clear();
+                for _ in 0..len {
+                    text.push(char::from(alphabet[n % alphabet.len()]));
+                    n /= alphabet.len();
+                }
+                same_bounds(&text).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_word_bounds_on_examples() {
+        for text in [
+            "",
+            "a",
+            "don't",
+            "node.js",
+            "e.g.",
+            "1,000,000",
+            "3.5",
+            "1;2",
+            "a:b",
+            "1:2",
+            "a,b",
+            "a_.b",
+            "_a_",
+            "a1.b2",
+            "1a.2",
+            "a..b",
+            "a.'b",
+            "'a'",
+            "http://x.y",
+            "c.a.s.h.",
+        ] {
+            same_bounds(text).unwrap();
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn chunks_are_split_whitespace(
+            any_text in "\\PC{0,40}",
+            // ASCII and Unicode whitespace, and characters that are not whitespace.
+            spaced in "[a-zA-Z.1 \t\n\u{b}\u{c}\r\u{1c}\u{85}\u{a0}\u{2003}\u{2028}\u{3000}\
+                       \u{200b}é\u{1f525}]{0,40}",
+            // Mostly ASCII words of all lengths, read eight bytes at a time.
+            words in "([a-zA-Z]{0,12}[.,!?:;)\"'1\u{7f}é]?[a-z]{0,9}[.,!?w]?\
+                      [ \t\n\u{b}\u{c}\r\u{a0}]{1,2}){0,8}",
+        ) {
+            for text in [&any_text, &spaced, &words] {
+                let (ours, shapes): (Vec<&str>, Vec<Shape>) = chunks(text).unzip();
+                let std: Vec<&str> = text.split_whitespace().collect();
+                prop_assert_eq!(&ours, &std, "{:?}", text);
+                for (chunk, shape) in ours.into_iter().zip(shapes) {
+                    let letters = |s: &str| s.bytes().all(|b| b.is_ascii_alphabetic());
+                    match shape {
+                        Shape::Other => prop_assert!(!letters(chunk), "{:?}", chunk),
+                        Shape::Letters { plain } => {
+                            prop_assert!(letters(chunk), "{:?}", chunk);
+                            prop_assert!(!plain || !has_run_of_three(chunk), "{:?}", chunk);
+                        }
+                        Shape::LettersThen { plain, mark } => {
+                            let word = &chunk[..chunk.len() - 1];
+                            prop_assert!(letters(word), "{:?}", chunk);
+                            prop_assert_eq!(chunk.as_bytes()[word.len()], mark);
+                            prop_assert!(ends_clause(word.as_bytes(), mark), "{:?}", chunk);
+                            prop_assert!(!plain || !has_run_of_three(word), "{:?}", chunk);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn has_run_of_three(word: &str) -> bool {
+        word.as_bytes()
+            .windows(3)
+            .any(|w| w[0] == w[1] && w[1] == w[2])
+    }
+
+    /// Every string of up to eight bytes over three letters, at every length.
+    #[test]
+    fn swar_runs_of_three_agree_with_a_byte_loop() {
+        for n in 0..3usize.pow(8) {
+            let bytes: [u8; 8] = std::array::from_fn(|k| b"aab"[n / 3usize.pow(k as u32) % 3]);
+            let block = u64::from_le_bytes(bytes);
+            for len in 0..8 {
+                let word = std::str::from_utf8(&bytes[..len]).expect("ASCII");
+                assert_eq!(
+                    swar::has_run_of_three(block, len),
+                    has_run_of_three(word),
+                    "{word:?} in {bytes:?}"
+                );
+            }
+        }
+    }
+
+    /// Every ASCII byte in every lane, among neighbours of every kind.
+    #[test]
+    fn swar_tests_agree_with_byte_tests() {
+        for lane in 0..8 {
+            for b in 0u8..0x80 {
+                for filler in [0u8, b'\t', b' ', b'a', b'Z', b'{', 0x7f] {
+                    let mut bytes = [filler; 8];
+                    bytes[lane] = b;
+                    let block = u64::from_le_bytes(bytes);
+                    let expected = |test: fn(u8) -> bool| {
+                        bytes
+                            .iter()
+                            .enumerate()
+                            .filter(|&(_, &x)| test(x))
+                            .fold(0u64, |mask, (i, _)| mask | 0x80 << (8 * i))
+                    };
+                    assert_eq!(swar::spaces(block), expected(is_ascii_space), "{bytes:?}");
+                    assert_eq!(
+                        swar::non_letters(block),
+                        expected(|x| !x.is_ascii_alphabetic()),
+                        "{bytes:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tld_lookup_finds_exactly_the_tlds() {
+        for &t in TLDS {
+            assert_eq!(tld(t), Some(t));
+            for other in [
+                &t[1..],
+                &format!("{t}x"),
+                &format!("x{t}"),
+                &t.to_uppercase(),
+            ] {
+                assert_eq!(tld(other), TLDS.iter().copied().find(|x| *x == other));
+            }
+        }
+        for word in ["", "a", "comm", "online1", "\0com", "net\0", "co\0"] {
+            assert_eq!(tld(word), None);
+        }
+    }
+
+    #[test]
+    fn numeric_runs_are_reset_between_comments() {
+        let mut out = Tokens::default();
+        let mut folded = String::new();
+        tokenize("call 555", 40, true, &mut out, &mut folded);
+        tokenize("0100 now", 40, true, &mut out, &mut folded);
+        assert_eq!(out.iter().collect::<Vec<_>>(), ["<number>", "now"]);
+    }
+
+    /// NAME is moved within the token text: check it with tokens before it, a dotted TLD,
+    /// and the "www" that every host loses (`w w w` joins into it).
+    #[test]
+    fn written_out_domains_after_other_tokens() {
+        let mut out = Tokens::default();
+        let mut folded = String::new();
+        tokenize(
+            "hi so cashnow dot n.e.t w w w dot com",
+            40,
+            true,
+            &mut out,
+            &mut folded,
+        );
+        assert_eq!(
+            out.iter().collect::<Vec<_>>(),
+            [
+                "hi",
+                "so",
+                "<url>",
+                "<domain:cashnow.net>",
+                "<url>",
+                "<domain:com>"
+            ]
+        );
+    }
+}
