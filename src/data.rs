@@ -423,18 +423,9 @@ pub fn read_lines<R: BufRead>(
 ) -> Result<ReadSummary> {
     let mut summary = ReadSummary::default();
     let mut record = Record::default();
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| Error::io(file, e))?;
-        if n == 0 {
-            break;
-        }
-        record.position += 1;
-        record.line = record.position;
-        let line = trim_newline(&buf);
+    for_each_line(&mut reader, file, |line_no, line| {
+        record.position = line_no;
+        record.line = line_no;
         match std::str::from_utf8(line) {
             Ok(text) => {
                 record.text.clear();
@@ -454,7 +445,8 @@ pub fn read_lines<R: BufRead>(
                 summary.skip(record.line, err);
             }
         }
-    }
+        Ok(())
+    })?;
     if summary.rows == 0 && summary.skipped == 0 {
         return Err(Error::EmptyInput { file: file.into() });
     }
@@ -470,21 +462,10 @@ pub fn read_jsonl<R: BufRead>(
 ) -> Result<ReadSummary> {
     let mut summary = ReadSummary::default();
     let mut record = Record::default();
-    let mut buf = Vec::new();
-    let mut line_no = 0;
     let mut any_line = false;
-    loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| Error::io(file, e))?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        let line = trim_newline(&buf);
+    for_each_line(&mut reader, file, |line_no, line| {
         if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+            return Ok(());
         }
         any_line = true;
         record.position += 1;
@@ -497,7 +478,8 @@ pub fn read_jsonl<R: BufRead>(
             Err(e) if opts.skip_invalid => summary.skip(line_no, e),
             Err(e) => return Err(e),
         }
-    }
+        Ok(())
+    })?;
     if !any_line {
         return Err(Error::EmptyInput { file: file.into() });
     }
@@ -567,6 +549,28 @@ fn fill_json_record(
         record.labels.push(parsed);
     }
     Ok(())
+}
+
+/// Calls `f(line number, line)` for each line of `reader`, without its `\n` or `\r\n`,
+/// through one reused buffer.
+fn for_each_line<R: BufRead>(
+    reader: &mut R,
+    file: &str,
+    mut f: impl FnMut(u64, &[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut buf = Vec::new();
+    let mut line_no = 0;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Error::io(file, e))?;
+        if n == 0 {
+            return Ok(());
+        }
+        line_no += 1;
+        f(line_no, trim_newline(&buf))?;
+    }
 }
 
 fn trim_newline(line: &[u8]) -> &[u8] {
