@@ -50,7 +50,7 @@ impl Calibration {
         match kind {
             CalibrationKind::None => Calibration::Identity,
             CalibrationKind::Platt => platt(z, y),
-            CalibrationKind::Isotonic => isotonic(z, y),
+            CalibrationKind::Isotonic => isotonic(z, y, true),
         }
     }
 
@@ -178,7 +178,7 @@ fn platt_fit(z: &[f64], y: &[bool]) -> (f64, f64) {
 }
 
 /// Isotonic regression by pool adjacent violators over `z` sorted ascending.
-fn isotonic(z: &[f64], y: &[bool]) -> Calibration {
+fn isotonic(z: &[f64], y: &[bool], drop_redundant: bool) -> Calibration {
     let mut order: Vec<usize> = (0..z.len()).collect();
     order.sort_by(|&i, &j| z[i].total_cmp(&z[j]));
     // Blocks: (sum of y, count, lowest z, highest z).
@@ -204,12 +204,21 @@ fn isotonic(z: &[f64], y: &[bool]) -> Calibration {
             blocks.push((s1 + s2, n1 + n2, lo1, hi2));
         }
     }
-    let mut xs = Vec::with_capacity(blocks.len() * 2);
-    let mut ps = Vec::with_capacity(blocks.len() * 2);
+    let mut xs: Vec<f64> = Vec::with_capacity(blocks.len() * 2);
+    let mut ps: Vec<f64> = Vec::with_capacity(blocks.len() * 2);
     for (sum, n, lo, hi) in blocks {
         let p = (sum / n).clamp(ISOTONIC_MARGIN, 1.0 - ISOTONIC_MARGIN);
         for x in [lo, hi] {
-            if xs.last().is_none_or(|&last| x > last) {
+            if xs.last().is_some_and(|&last| x <= last) {
+                continue;
+            }
+            // A point between two of equal probability changes nothing under linear
+            // interpolation: drop it (runs of clamped blocks are common), so scoring searches
+            // fewer breakpoints.
+            let k = ps.len();
+            if drop_redundant && k >= 2 && ps[k - 1] == p && ps[k - 2] == p {
+                xs[k - 1] = x;
+            } else {
                 xs.push(x);
                 ps.push(p);
             }
@@ -273,6 +282,39 @@ mod tests {
         assert!((c.apply(2.5) - (0.5 + 0.999) / 2.0).abs() < 1e-12);
         assert_eq!(c.apply(-10.0), 0.5);
         assert_eq!(c.apply(10.0), 0.999);
+    }
+
+    #[test]
+    fn dropping_redundant_isotonic_points_keeps_the_function() {
+        // Many ties and long runs of all-negative and all-positive scores, as real data has.
+        let score = |i: u32| f64::from((i * 37) % 401) / 20.0 - 10.0;
+        let z: Vec<f64> = (0..3000).map(score).collect();
+        let y: Vec<bool> = (0..3000u32)
+            .map(|i| {
+                let zi = score(i);
+                zi > 6.0 || (zi > -4.0 && (i * 7919) % 100 < ((zi + 4.0) * 10.0) as u32)
+            })
+            .collect();
+        let full = isotonic(&z, &y, false);
+        let small = isotonic(&z, &y, true);
+        let (Calibration::Isotonic { z: a, .. }, Calibration::Isotonic { z: b, .. }) =
+            (&full, &small)
+        else {
+            panic!("isotonic maps expected");
+        };
+        assert!(
+            b.len() < a.len() / 2,
+            "{} of {} points kept",
+            b.len(),
+            a.len()
+        );
+        for k in -12_000..12_000 {
+            let x = f64::from(k) / 1000.0;
+            assert!(
+                (full.apply(x) - small.apply(x)).abs() < 1e-12,
+                "differs at {x}"
+            );
+        }
     }
 
     #[test]
