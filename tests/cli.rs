@@ -276,3 +276,31 @@ fn broken_pipe_exits_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn help_states_the_library_defaults() {
+    use commentguard::{AnalyzerOptions, NbParams, ParamGuard};
+    let out = cg().args(["train", "--help"]).assert().success();
+    let help = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let p = NbParams::new().check().unwrap();
+    let a = AnalyzerOptions::default();
+    let expected = [
+        format!("[default: {}]", format!("{:?}", p.kind()).to_lowercase()),
+        format!("[default: {}]", p.alpha()),
+        format!(
+            "[default: {}]",
+            format!("{:?}", p.term_weight()).to_lowercase()
+        ),
+        format!("[default: {}]", p.idf()),
+        format!("[default: {}]", p.normalize()),
+        format!("[default: {}]", p.uniform_priors()),
+        format!("[default: {}]", p.min_df()),
+        format!("[default: {}]", p.max_df()),
+        format!("[default: {}]", a.word_ngrams),
+    ];
+    for e in &expected {
+        assert!(help.contains(e), "{e} missing from train --help:\n{help}");
+    }
+    assert_eq!(a.char_ngrams, None);
+    assert!(help.contains("[default: none]"));
+}

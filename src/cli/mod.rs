@@ -104,43 +104,44 @@ impl ColumnArgs {
 /// defaults (see README.md, "Accuracy", for how they were chosen).
 #[derive(Debug, Args)]
 struct TrainOptionArgs {
-    /// Naive Bayes kind.
+    /// Naive Bayes kind [default: complement].
     #[arg(long, value_enum, value_name = "KIND")]
     nb: Option<NbArg>,
-    /// Lidstone smoothing added to every feature count.
+    /// Lidstone smoothing added to every feature count [default: 0.05].
     #[arg(long)]
     alpha: Option<f64>,
-    /// Term weighting: raw counts, presence, or ln(1 + count).
+    /// Term weighting: raw counts, presence, or ln(1 + count) [default: log].
     #[arg(long, value_enum, value_name = "WEIGHT")]
     tf: Option<TfArg>,
-    /// Weight features by inverse document frequency.
+    /// Weight features by inverse document frequency [default: true].
     #[arg(long, value_name = "BOOL")]
     idf: Option<bool>,
-    /// Divide each comment's vector by its L2 norm.
+    /// Divide each comment's vector by its L2 norm [default: true].
     #[arg(long, value_name = "BOOL")]
     norm: Option<bool>,
-    /// Ignore each label's base rate (uniform priors).
+    /// Ignore each label's base rate (uniform priors) [default: false].
     #[arg(long, value_name = "BOOL")]
     uniform_priors: Option<bool>,
-    /// Ignore features in fewer training comments.
+    /// Ignore features in fewer training comments [default: 2].
     #[arg(long, value_name = "N")]
     min_df: Option<u32>,
-    /// Ignore features in a larger share of training comments.
+    /// Ignore features in a larger share of training comments [default: 1].
     #[arg(long, value_name = "SHARE")]
     max_df: Option<f64>,
-    /// Longest word n-gram (1 to 3).
+    /// Longest word n-gram, 1 to 3 [default: 2].
     #[arg(long, value_name = "N")]
     word_ngrams: Option<u8>,
-    /// Character n-grams inside words, MIN-MAX (e.g. 3-5), or `none`.
+    /// Character n-grams inside words, MIN-MAX (e.g. 3-5), or `none` [default: none].
     #[arg(long, value_name = "RANGE", value_parser = parse_char_ngrams)]
     char_ngrams: Option<CharNgrams>,
-    /// Feature hashing into 2^BITS buckets instead of a stored vocabulary.
+    /// Feature hashing into 2^BITS buckets instead of a stored vocabulary [default: off].
     #[arg(long, value_name = "BITS")]
     hash_bits: Option<u8>,
-    /// Calibration fitted on out-of-fold scores.
+    /// Calibration fitted on out-of-fold scores [default: isotonic].
     #[arg(long, value_enum, value_name = "MAP")]
     calibration: Option<CalibrationArg>,
-    /// Pick every label's threshold from out-of-fold scores: `f1` maximizes F1, `none` keeps 0.5.
+    /// Pick every label's threshold from out-of-fold scores: `f1` maximizes F1, `none` keeps 0.5
+    /// [default: f1].
     #[arg(long, value_enum, value_name = "RULE")]
     tune: Option<TuneArg>,
     /// Pick LABEL's threshold as the lowest reaching precision P out of fold (repeatable).
@@ -149,7 +150,7 @@ struct TrainOptionArgs {
     /// Fix LABEL's threshold at P (repeatable).
     #[arg(long, value_name = "LABEL=P", value_parser = parse_threshold)]
     threshold: Vec<(String, f64)>,
-    /// Folds for the out-of-fold scores that tuning and calibration use.
+    /// Folds for the out-of-fold scores that tuning and calibration use [default: 5].
     #[arg(long, value_name = "K")]
     tune_folds: Option<u32>,
     /// Seed of the fold assignment.
