@@ -163,8 +163,7 @@ pub fn cross_validate(
             let (cal, thresholds, _) = params.tune(&z, &y);
             (cal, thresholds)
         } else {
-            let (cal, thresholds, _) =
-                params.tune(&vec![Vec::new(); n_labels], &vec![Vec::new(); n_labels]);
+            let (cal, thresholds, _) = params.untuned();
             (cal, thresholds)
         };
         // Score the held-out fold.

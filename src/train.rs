@@ -266,6 +266,14 @@ impl ValidTrainParams {
         }
     }
 
+    /// Each label's calibration and threshold when nothing is fitted (fixed thresholds, no
+    /// calibration): what [`tune`](Self::tune) gives with no out-of-fold scores.
+    pub(crate) fn untuned(&self) -> (Vec<Calibration>, Vec<f64>, Vec<LabelTuning>) {
+        let none = vec![Vec::new(); self.labels.len()];
+        let truth = vec![Vec::new(); self.labels.len()];
+        self.tune(&none, &truth)
+    }
+
     /// Fits each label's calibration and threshold to out-of-fold log-odds `z` and truths `y`.
     pub(crate) fn tune(
         &self,
@@ -672,17 +680,11 @@ impl Trainer {
                     reason: "tuned thresholds and calibration need a second pass over the rows",
                 })
             }
-            None => (
-                vec![Calibration::Identity; self.params.labels.len()],
-                self.params
-                    .rules
-                    .iter()
-                    .map(|r| match r {
-                        ThresholdRule::Fixed(t) => *t,
-                        _ => 0.5,
-                    })
-                    .collect(),
-            ),
+            // Fixed thresholds and no calibration: no out-of-fold scores are needed.
+            None => {
+                let (cal, thresholds, _) = self.params.untuned();
+                (cal, thresholds)
+            }
         };
         let min_df = f64::from(self.params.nb.min_df());
         let mut order: Vec<u32> = (0..self.index.len() as u32)
