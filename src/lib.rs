@@ -30,6 +30,7 @@ mod cv;
 mod data;
 mod error;
 mod format;
+mod lookup;
 mod metrics;
 mod model;
 mod nb;

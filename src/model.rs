@@ -9,6 +9,7 @@ use nohash_hasher::BuildNoHashHasher;
 use crate::calibrate::Calibration;
 use crate::error::{Error, ModelError, Result};
 use crate::format::{self, ModelData, TrainingSummary, Vocabulary};
+use crate::lookup::{KeyCounts, WeightTable};
 use crate::nb::{Counts, NaiveBayes};
 use crate::text::{Analyzer, Scratch};
 
@@ -32,6 +33,8 @@ pub struct Classifier {
     calibration: Vec<Calibration>,
     vocabulary: Vocabulary,
     index: FeatureIndex,
+    /// The scoring path's copy of each feature's weights, by key.
+    table: WeightTable,
     nb: NaiveBayes,
     summary: TrainingSummary,
 }
@@ -109,6 +112,12 @@ impl Classifier {
         let index = build_index(&analyzer, &data.vocabulary)
             .map_err(|dup| corrupt(format!("vocabulary entry {dup} repeats or collides")))?;
         let nb = NaiveBayes::new(data.nb, counts, &data.labels)?;
+        let table = WeightTable::new(
+            n_labels,
+            index
+                .iter()
+                .map(|(&key, &f)| (key, nb.weights().feature(f))),
+        );
         Ok(Classifier {
             analyzer,
             labels: data.labels.into(),
@@ -116,6 +125,7 @@ impl Classifier {
             calibration: data.calibration,
             vocabulary: data.vocabulary,
             index,
+            table,
             nb,
             summary: data.summary,
         })
@@ -215,6 +225,7 @@ impl Classifier {
             model: self,
             scratch: Scratch::default(),
             keys: Vec::new(),
+            counts: KeyCounts::default(),
             row: Vec::new(),
             log_odds: vec![0.0; self.labels.len()],
             probs: vec![0.0; self.labels.len()],
@@ -389,6 +400,7 @@ pub struct Scorer<'m> {
     model: &'m Classifier,
     scratch: Scratch,
     keys: Vec<u64>,
+    counts: KeyCounts,
     row: Vec<(u64, f64)>,
     log_odds: Vec<f64>,
     probs: Vec<f64>,
@@ -418,35 +430,34 @@ impl Scorer<'_> {
     /// probabilities they never saturate, so they keep every comment ranked.
     pub fn log_odds(&mut self, text: &str) -> &[f64] {
         let model = self.model;
-        let weights = model.nb.weights();
-        self.log_odds.copy_from_slice(weights.bias());
+        self.log_odds.copy_from_slice(model.nb.weights().bias());
         if model.nb.params().is_linear() {
             // Raw counts, no normalization: each occurrence adds its weight.
             let log_odds = &mut self.log_odds;
             model.analyzer.for_each_key(text, &mut self.scratch, |key| {
-                if let Some(&f) = model.index.get(&key) {
-                    for (z, w) in log_odds.iter_mut().zip(weights.feature(f)) {
+                if let Some(w) = model.table.get(key) {
+                    for (z, w) in log_odds.iter_mut().zip(w) {
                         *z += w;
                     }
                 }
             });
         } else {
-            // One pass over the sorted keys: each run is a feature and its count. Normalizing
-            // divides every value by one number, so the sum is divided once at the end.
+            // One pass over the distinct keys and their counts. Normalizing divides every value
+            // by one number, so the sum is divided once at the end.
             let (keys, acc) = (&mut self.keys, &mut self.probs);
             keys.clear();
             model
                 .analyzer
                 .for_each_key(text, &mut self.scratch, |key| keys.push(key));
-            keys.sort_unstable();
+            self.counts.count(keys);
             let params = model.nb.params();
             acc.fill(0.0);
             let mut sum_of_squares = 0.0;
-            for run in keys.chunk_by(|a, b| a == b) {
-                let x = params.term_value(run.len() as f64);
+            for (key, count) in self.counts.iter() {
+                let x = params.term_value_of_count(count);
                 sum_of_squares += x * x;
-                if let Some(&f) = model.index.get(&run[0]) {
-                    for (a, w) in acc.iter_mut().zip(weights.feature(f)) {
+                if let Some(w) = model.table.get(key) {
+                    for (a, w) in acc.iter_mut().zip(w) {
                         *a += x * w;
                     }
                 }
@@ -586,6 +597,32 @@ mod tests {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Classifier>();
         assert_send_sync::<Scores>();
+    }
+
+    /// The scoring path (its own weight table, counts in a hash table) gives the log-odds of
+    /// the plain path: weighted values of the sorted features, weights read by column.
+    #[test]
+    fn scorer_matches_the_weights_by_column() {
+        let model = Classifier::embedded().unwrap();
+        let corpus = include_str!("../training-data/comments.csv");
+        let extra = [
+            "",
+            "!!!",
+            "free free free FREE gift gift",
+            "a b c d e f g h",
+        ];
+        let (mut scorer, mut plain) = (model.scorer(), vec![0.0; 2]);
+        for text in corpus.lines().take(2000).chain(extra) {
+            let row: Vec<(u32, f64)> = scorer
+                .values(text)
+                .iter()
+                .filter_map(|&(key, x)| Some((*model.index.get(&key)?, x)))
+                .collect();
+            model.nb.weights().log_odds(&row, &mut plain);
+            for (ours, plain) in scorer.log_odds(text).iter().zip(&plain) {
+                assert!((ours - plain).abs() < 1e-9, "{text:?}: {ours} vs {plain}");
+            }
+        }
     }
 
     #[test]

@@ -146,10 +146,15 @@ impl Analyzer {
 
     #[inline]
     fn bucket(&self, hash: u64) -> u64 {
-        match self.options.hash_bits {
-            Some(bits) => hash & ((1u64 << bits) - 1),
-            None => hash,
-        }
+        hash & self.bucket_mask()
+    }
+
+    /// The mask that takes a hash to its bucket: all ones without hashing.
+    #[inline]
+    fn bucket_mask(&self) -> u64 {
+        self.options
+            .hash_bits
+            .map_or(u64::MAX, |bits| (1u64 << bits) - 1)
     }
 
     /// Calls `f(key, feature)` for every feature occurrence in `text`: word n-grams in token
@@ -172,7 +177,8 @@ impl Analyzer {
         with_text: bool,
         mut f: impl FnMut(u64, &str),
     ) {
-        let mut f = |hash: u64, feature: &str| f(self.bucket(hash), feature);
+        let mask = self.bucket_mask();
+        let mut f = |hash: u64, feature: &str| f(hash & mask, feature);
         self.tokenize(text, scratch);
         ngrams::for_each_ngram(
             &scratch.tokens,
