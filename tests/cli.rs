@@ -241,6 +241,23 @@ fn inspect_shows_labels_vocabulary_rows_and_sources() {
     assert!(text.contains("click"), "{text}");
 }
 
+/// The default model's complement NB weights are a few 1e-4 each: the listing must still show
+/// them as the positive numbers they are, not as +0.000.
+#[test]
+fn inspect_shows_small_weights() {
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/models/default.model");
+    let out = cg()
+        .args(["inspect", "--top", "5", "--model", model])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let listed = text.split("top features for spam:\n").nth(1).unwrap();
+    for line in listed.lines().take(5) {
+        let w: f64 = line.split_whitespace().next().unwrap().parse().unwrap();
+        assert!(w > 1e-6, "{line:?} in {text}");
+    }
+}
+
 #[test]
 fn broken_pipe_exits_quietly() {
     let lines = "some comment\n".repeat(200_000);

@@ -89,7 +89,8 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     for label in model.labels() {
         writeln!(out, "top features for {label}:")?;
         for (feature, w) in model.top_features(label, args.top, args.min_df)? {
-            writeln!(out, "  {w:+7.3}  {feature}")?;
+            // Complement NB weights are normalized per label, so they are small: keep 4 digits.
+            writeln!(out, "  {w:+.3e}  {feature}")?;
         }
     }
     Ok(())
