@@ -105,10 +105,12 @@ impl KeyCounts {
         }
         // Only the first 2^bits slots, so a short comment after a long one stays in cache.
         let mask = (1 << bits) - 1;
+        // Indexes masked into a slice of mask + 1 slots need no bounds checks.
+        let slots = &mut self.slots[..=mask];
         for &key in keys {
-            let mut i = home(key, 64 - bits);
+            let mut i = home(key, 64 - bits) & mask;
             loop {
-                let slot = &mut self.slots[i];
+                let slot = &mut slots[i & mask];
                 if slot.1 == 0 {
                     *slot = (key, 1);
                     self.used.push(i as u32);
