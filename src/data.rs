@@ -12,6 +12,10 @@ use std::str::FromStr;
 use crate::error::{Error, Result};
 use crate::format::{HashingReader, Source};
 
+mod batch;
+
+pub use batch::{read_batched, RowBatch, BATCHES_AHEAD};
+
 /// The layout of an input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputFormat {
