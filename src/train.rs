@@ -15,8 +15,13 @@ use crate::error::{Error, Result};
 use crate::format::{LabelTuning, ModelData, Source, TrainingSummary, Vocabulary};
 use crate::metrics::{best_f1_threshold, threshold_for_precision, threshold_point};
 use crate::model::{Classifier, FeatureIndex};
-use crate::nb::{Counts, NbParams, NbValidParams, Weights};
+use crate::nb::{NbParams, NbValidParams, Weights};
 use crate::text::{Analyzer, AnalyzerOptions, Scratch};
+
+mod batch;
+mod counts;
+
+use counts::FoldCounts;
 
 /// How a label's threshold is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -241,9 +246,9 @@ impl ValidTrainParams {
     pub fn trainer(&self) -> Trainer {
         let n_labels = self.labels.len();
         let folds = if self.needs_second_pass() {
-            vec![Counts::new(n_labels); self.folds as usize]
+            self.folds as usize
         } else {
-            Vec::new()
+            0
         };
         Trainer {
             analyzer: Analyzer::new(self.analyzer.clone()).expect("checked by TrainParams::check"),
@@ -253,8 +258,7 @@ impl ValidTrainParams {
                 Some(_) => Vocabulary::Buckets(Vec::new()),
                 None => Vocabulary::Terms(Vec::new()),
             },
-            counts: Counts::new(n_labels),
-            folds,
+            counts: FoldCounts::new(n_labels, folds),
             scratch: Scratch::default(),
             keys: Vec::new(),
             row: Vec::new(),
@@ -263,6 +267,7 @@ impl ValidTrainParams {
                 ..TrainingSummary::default()
             },
             second: None,
+            chunks: Vec::new(),
         }
     }
 
@@ -312,16 +317,17 @@ impl ValidTrainParams {
     }
 }
 
-/// A comment's `(column, value)` pairs from its sorted feature keys: each run of equal keys is
-/// one feature and its count; values are weighted and normalized over every feature, known or
-/// not, as the scorer does; only known features are kept. Returns whether all were known.
+/// Appends a comment's `(column, value)` pairs from its sorted feature keys to `row`: each run
+/// of equal keys is one feature and its count; values are weighted and normalized over every
+/// feature, known or not, as the scorer does; only known features are kept. Returns whether all
+/// were known.
 fn weigh(
     nb: &NbValidParams,
     index: &FeatureIndex,
     sorted_keys: &[u64],
     row: &mut Vec<(u32, f64)>,
 ) -> bool {
-    row.clear();
+    let start = row.len();
     let (mut sum_of_squares, mut complete) = (0.0, true);
     for run in sorted_keys.chunk_by(|a, b| a == b) {
         let x = nb.term_value(run.len() as f64);
@@ -333,7 +339,7 @@ fn weigh(
     }
     let norm = nb.norm(sum_of_squares);
     if norm != 1.0 {
-        row.iter_mut().for_each(|(_, x)| *x /= norm);
+        row[start..].iter_mut().for_each(|(_, x)| *x /= norm);
     }
     complete
 }
@@ -399,13 +405,14 @@ pub struct Trainer {
     analyzer: Analyzer,
     index: FeatureIndex,
     vocabulary: Vocabulary,
-    counts: Counts,
-    folds: Vec<Counts>,
+    counts: FoldCounts,
     scratch: Scratch,
     keys: Vec<u64>,
     row: Vec<(u32, f64)>,
     summary: TrainingSummary,
     second: Option<SecondPass>,
+    /// Buffers of [`add_batch`](Self::add_batch)'s parallel featurizing, reused.
+    chunks: Vec<batch::Chunk>,
 }
 
 impl Trainer {
@@ -445,12 +452,9 @@ impl Trainer {
     fn learn(&mut self, row: &[(u32, f64)], labels: &[bool]) {
         let i = self.summary.rows;
         self.counts.grow_features(self.index.len());
-        self.counts.update(row, labels, 1.0);
-        if !self.folds.is_empty() {
-            let f = fold_of(i, self.params.seed, self.params.folds);
-            self.folds[f].grow_features(self.index.len());
-            self.folds[f].update(row, labels, 1.0);
-        }
+        let fold =
+            (self.counts.folds() > 0).then(|| fold_of(i, self.params.seed, self.params.folds));
+        self.counts.learn(row, labels, fold);
         self.summary.rows += 1;
         for (p, &positive) in self.summary.positives.iter_mut().zip(labels) {
             *p += u64::from(positive);
@@ -480,6 +484,7 @@ impl Trainer {
     /// (in parallel, by [`add_batch`](Self::add_batch)).
     fn featurize_keys(&mut self, text: &str, keys: &mut [u64], learn: bool) {
         keys.sort_unstable();
+        self.row.clear();
         let complete = weigh(&self.params.nb, &self.index, keys, &mut self.row);
         if learn && !complete {
             // Building feature texts is needed just for features not seen before.
@@ -495,104 +500,9 @@ impl Trainer {
                         next
                     });
                 });
+            self.row.clear();
             weigh(&self.params.nb, &self.index, keys, &mut self.row);
         }
-    }
-
-    /// Learns a batch of comments: `labels` holds each comment's label values in turn. Feature
-    /// extraction runs in parallel on rayon's current pool; the rows are then learned in order,
-    /// so the model is exactly the one [`add`](Self::add) would build row by row.
-    pub fn add_batch<S: AsRef<str> + Sync>(&mut self, texts: &[S], labels: &[bool]) -> Result<()> {
-        let n = self.params.labels.len();
-        self.check_batch(texts.len(), labels.len())?;
-        if self.second.is_some() {
-            return Err(Error::InvalidParam {
-                name: "training row",
-                value: "after the second pass began".into(),
-                reason: "all rows must be added before start_second_pass",
-            });
-        }
-        for (i, (row, complete)) in self.batch_rows(texts).into_iter().enumerate() {
-            let labels = &labels[i * n..(i + 1) * n];
-            if complete {
-                self.learn(&row, labels);
-            } else {
-                // A feature new at the batch's start (perhaps learned since by an earlier row
-                // of the batch): the sequential path learns it.
-                self.add(texts[i].as_ref(), labels)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// As [`add_second_pass`](Self::add_second_pass), for a batch (see [`add_batch`](Self::add_batch)).
-    pub fn add_second_pass_batch<S: AsRef<str> + Sync>(
-        &mut self,
-        texts: &[S],
-        labels: &[bool],
-    ) -> Result<()> {
-        use rayon::prelude::*;
-        let n = self.params.labels.len();
-        self.check_batch(texts.len(), labels.len())?;
-        if self.second.is_none() {
-            self.start_second_pass()?;
-        }
-        let rows = self.batch_rows(texts);
-        let second = self.second.as_ref().expect("started above");
-        let (seed, folds, first) = (self.params.seed, self.params.folds, second.rows);
-        // Each row's log-odds under the model of its fold, in parallel (the models are read-only).
-        let z: Vec<f64> = rows
-            .par_iter()
-            .enumerate()
-            .flat_map_iter(|(i, (row, _))| {
-                let mut out = vec![0.0; n];
-                second.models[fold_of(first + i as u64, seed, folds)].log_odds(row, &mut out);
-                out
-            })
-            .collect();
-        let second = self.second.as_mut().expect("started above");
-        for i in 0..texts.len() {
-            second.log_odds.copy_from_slice(&z[i * n..(i + 1) * n]);
-            second.keep(second.rows, seed, &labels[i * n..(i + 1) * n]);
-            second.rows += 1;
-        }
-        Ok(())
-    }
-
-    fn check_batch(&self, texts: usize, labels: usize) -> Result<()> {
-        if labels == texts * self.params.labels.len() {
-            Ok(())
-        } else {
-            Err(Error::InvalidParam {
-                name: "label values",
-                value: labels.to_string(),
-                reason: "one value per label per comment is needed",
-            })
-        }
-    }
-
-    /// Each comment featurized against the vocabulary as it stands, in parallel: its
-    /// `(column, value)` pairs, and whether every feature was known (else the row is redone in
-    /// order by the caller, or, in the second pass, its unknown features are dropped as
-    /// [`featurize`](Self::featurize) drops them).
-    fn batch_rows<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<(Vec<(u32, f64)>, bool)> {
-        use rayon::prelude::*;
-        let index = &self.index;
-        texts
-            .par_iter()
-            .map_init(
-                || (Scratch::default(), Vec::new()),
-                |(scratch, keys), t| {
-                    keys.clear();
-                    self.analyzer
-                        .for_each_key(t.as_ref(), scratch, |k| keys.push(k));
-                    keys.sort_unstable();
-                    let mut row = Vec::with_capacity(keys.len());
-                    let complete = weigh(&self.params.nb, index, keys, &mut row);
-                    (row, complete)
-                },
-            )
-            .collect()
     }
 
     /// Records an input file in the model's training summary.
@@ -613,15 +523,13 @@ impl Trainer {
     /// Ends the first pass: builds one model per fold for out-of-fold scores.
     pub fn start_second_pass(&mut self) -> Result<()> {
         // A label missing a class altogether is that, not a problem of some fold.
-        self.counts.check_classes(&self.params.labels)?;
-        let models = self
-            .folds
-            .iter()
-            .enumerate()
-            .map(|(f, fold)| {
+        let total = self.counts.total();
+        total.check_classes(&self.params.labels)?;
+        let models = (0..self.counts.folds())
+            .map(|f| {
                 Weights::from_counts(
                     &self.params.nb,
-                    &self.counts.minus(fold),
+                    &total.minus(&self.counts.fold(f)),
                     &self.params.labels,
                 )
                 .map_err(|e| fold_error(f, self.params.folds, e))
@@ -705,8 +613,9 @@ impl Trainer {
                 Vocabulary::Buckets(order.iter().map(|&i| buckets[i as usize]).collect())
             }
         };
-        self.counts.permute(&order);
-        let (counts, docs, df) = self.counts.parts();
+        let mut total = self.counts.total();
+        total.permute(&order);
+        let (counts, docs, df) = total.parts();
         Classifier::from_data(ModelData {
             analyzer: self.params.analyzer.clone(),
             nb: self.params.nb.clone(),

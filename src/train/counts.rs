@@ -1,0 +1,142 @@
+//! The first pass's counts: the total and one table per fold, laid out for learning fast.
+
+use crate::nb::Counts;
+
+/// The total [`Counts`] and, when tuning, one per fold, as training builds them: each table is
+/// feature-major with a feature's document frequency next to its value sums, so learning a row
+/// touches one stretch of memory per feature in the total and one in the row's fold, where
+/// [`Counts`] keeps document frequencies apart. Every sum gets the same additions in the same
+/// order as [`Counts::update`], so the tables convert to exactly the counts it would build.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FoldCounts {
+    n_labels: usize,
+    /// `1 + 2 × n_labels`: a feature's document frequency, then its value sums by label and class.
+    width: usize,
+    n_features: usize,
+    /// The total, then each fold's: `tables[t][f * width]` is feature `f`'s document frequency
+    /// and `tables[t][f * width + 1 + l * 2 + class]` its summed values.
+    tables: Vec<Vec<f64>>,
+    /// Rows per table, label and class: `docs[t][l * 2 + class]`.
+    docs: Vec<Vec<f64>>,
+}
+
+impl FoldCounts {
+    /// Empty counts for `n_labels` labels: the total and `folds` fold tables (0 for none).
+    pub(crate) fn new(n_labels: usize, folds: usize) -> Self {
+        FoldCounts {
+            n_labels,
+            width: 1 + 2 * n_labels,
+            n_features: 0,
+            tables: vec![Vec::new(); 1 + folds],
+            docs: vec![vec![0.0; 2 * n_labels]; 1 + folds],
+        }
+    }
+
+    /// Number of fold tables.
+    pub(crate) fn folds(&self) -> usize {
+        self.tables.len() - 1
+    }
+
+    /// Makes room for features up to `n` (new ones start at zero).
+    pub(crate) fn grow_features(&mut self, n: usize) {
+        if n > self.n_features {
+            self.n_features = n;
+            for table in &mut self.tables {
+                table.resize(n * self.width, 0.0);
+            }
+        }
+    }
+
+    /// Adds one row of distinct `(feature, value)` pairs to the total and, if it has one, to its
+    /// fold's table.
+    pub(crate) fn learn(&mut self, row: &[(u32, f64)], labels: &[bool], fold: Option<usize>) {
+        debug_assert_eq!(labels.len(), self.n_labels);
+        self.learn_table(0, row, labels);
+        if let Some(fold) = fold {
+            self.learn_table(1 + fold, row, labels);
+        }
+    }
+
+    fn learn_table(&mut self, t: usize, row: &[(u32, f64)], labels: &[bool]) {
+        let docs = &mut self.docs[t];
+        for (l, &positive) in labels.iter().enumerate() {
+            docs[l * 2 + usize::from(positive)] += 1.0;
+        }
+        let width = self.width;
+        let table = &mut self.tables[t];
+        for &(f, x) in row {
+            let feature = &mut table[f as usize * width..][..width];
+            feature[0] += 1.0;
+            for (l, &positive) in labels.iter().enumerate() {
+                feature[1 + l * 2 + usize::from(positive)] += x;
+            }
+        }
+    }
+
+    /// Rows containing feature `f`, over all rows.
+    pub(crate) fn df(&self, f: usize) -> f64 {
+        self.tables[0][f * self.width]
+    }
+
+    /// The counts of every row.
+    pub(crate) fn total(&self) -> Counts {
+        self.counts(0)
+    }
+
+    /// The counts of the rows of fold `fold`.
+    pub(crate) fn fold(&self, fold: usize) -> Counts {
+        self.counts(1 + fold)
+    }
+
+    fn counts(&self, t: usize) -> Counts {
+        let table = &self.tables[t];
+        let mut values = Vec::with_capacity(self.n_features * 2 * self.n_labels);
+        let mut df = Vec::with_capacity(self.n_features);
+        for feature in table.chunks_exact(self.width) {
+            df.push(feature[0]);
+            values.extend_from_slice(&feature[1..]);
+        }
+        Counts::from_parts(self.n_labels, values, self.docs[t].clone(), df)
+            .expect("the tables are laid out for n_labels labels")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_convert_to_the_counts_update_builds() {
+        type Row = (Vec<(u32, f64)>, [bool; 2]);
+        let rows: Vec<Row> = (0..200u32)
+            .map(|i| {
+                let row = (0..i % 7)
+                    .map(|j| ((i * 13 + j * 5) % 31, 0.1 + f64::from(i * j % 11) / 7.0))
+                    .collect::<Vec<_>>();
+                (row, [i % 3 == 0, i % 5 == 1])
+            })
+            .collect();
+        let mut fused = FoldCounts::new(2, 3);
+        let mut total = Counts::new(2);
+        let mut folds = vec![Counts::new(2); 3];
+        for (i, (row, labels)) in rows.iter().enumerate() {
+            let n = row.iter().map(|&(f, _)| f as usize + 1).max().unwrap_or(0);
+            fused.grow_features(n);
+            fused.learn(row, labels, Some(i % 3));
+            total.grow_features(n);
+            total.update(row, labels, 1.0);
+            folds[i % 3].grow_features(n);
+            folds[i % 3].update(row, labels, 1.0);
+        }
+        // Fold tables cover every feature; the reference's stop at the fold's last one.
+        fused.grow_features(31);
+        for fold in &mut folds {
+            fold.grow_features(31);
+        }
+        assert_eq!(fused.total(), total);
+        for (k, fold) in folds.iter().enumerate() {
+            assert_eq!(&fused.fold(k), fold);
+        }
+        assert_eq!(fused.df(4), total.df(4));
+    }
+}
