@@ -20,8 +20,10 @@ use crate::text::{Analyzer, AnalyzerOptions, Scratch};
 
 mod batch;
 mod counts;
+mod reservoir;
 
 use counts::FoldCounts;
+use reservoir::Survivors;
 
 /// How a label's threshold is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -365,6 +367,8 @@ pub const OUT_OF_FOLD_SAMPLE: usize = 1 << 16;
 #[derive(Debug)]
 struct SecondPass {
     models: Vec<Weights>,
+    /// The rows whose scores are kept to the end, the only ones worth scoring.
+    survivors: Survivors,
     rows: u64,
     z: Vec<Vec<f64>>,
     y: Vec<Vec<bool>>,
@@ -374,25 +378,16 @@ struct SecondPass {
 impl SecondPass {
     /// Keeps row `i`'s scores in the reservoir (Vitter's algorithm R, with a fixed generator).
     fn keep(&mut self, i: u64, seed: u64, labels: &[bool]) {
-        let slot = if (i as usize) < OUT_OF_FOLD_SAMPLE {
-            None
-        } else {
-            let j = splitmix64(seed ^ 0xA5A5_5A5A ^ i) % (i + 1);
-            match usize::try_from(j) {
-                Ok(j) if j < OUT_OF_FOLD_SAMPLE => Some(j),
-                _ => return,
-            }
+        let Some(j) = reservoir::slot(i, seed) else {
+            return;
         };
         for (l, &y) in labels.iter().enumerate() {
-            match slot {
-                None => {
-                    self.z[l].push(self.log_odds[l]);
-                    self.y[l].push(y);
-                }
-                Some(j) => {
-                    self.z[l][j] = self.log_odds[l];
-                    self.y[l][j] = y;
-                }
+            if j == self.z[l].len() {
+                self.z[l].push(self.log_odds[l]);
+                self.y[l].push(y);
+            } else {
+                self.z[l][j] = self.log_odds[l];
+                self.y[l][j] = y;
             }
         }
     }
@@ -538,6 +533,7 @@ impl Trainer {
         let n = self.params.labels.len();
         self.second = Some(SecondPass {
             models,
+            survivors: Survivors::new(self.summary.rows, self.params.seed),
             rows: 0,
             z: vec![Vec::new(); n],
             y: vec![Vec::new(); n],
@@ -548,18 +544,19 @@ impl Trainer {
 
     /// Scores one row of the second pass (the same rows, in the same order, as the first).
     pub fn add_second_pass(&mut self, text: &str, labels: &[bool]) -> Result<()> {
-        self.with_keys(text, |t, keys| t.second_pass_keys(text, keys, labels))
-    }
-
-    fn second_pass_keys(&mut self, text: &str, keys: &mut [u64], labels: &[bool]) -> Result<()> {
         self.check_labels(labels)?;
         if self.second.is_none() {
             self.start_second_pass()?;
         }
-        self.featurize_keys(text, keys, false);
         let second = self.second.as_mut().expect("started above");
-        let f = fold_of(second.rows, self.params.seed, self.params.folds);
-        second.models[f].log_odds(&self.row, &mut second.log_odds);
+        if second.survivors.contains(second.rows) {
+            self.with_keys(text, |t, keys| t.featurize_keys(text, keys, false));
+            let second = self.second.as_mut().expect("started above");
+            let f = fold_of(second.rows, self.params.seed, self.params.folds);
+            second.models[f].log_odds(&self.row, &mut second.log_odds);
+        }
+        // A row left unscored holds its place with stale scores, overwritten before the end.
+        let second = self.second.as_mut().expect("started above");
         second.keep(second.rows, self.params.seed, labels);
         second.rows += 1;
         Ok(())

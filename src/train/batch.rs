@@ -55,17 +55,24 @@ impl Texts for RowBatch {
 }
 
 impl Chunk {
-    /// Extracts the features of `texts`' rows `rows` into the chunk's buffers.
+    /// Extracts the features of `texts`' rows `rows` into the chunk's buffers; rows for which
+    /// `wanted` is false are left empty.
     fn featurize(
         &mut self,
         trainer: &Trainer,
         texts: &(impl Texts + ?Sized),
         rows: std::ops::Range<usize>,
+        wanted: impl Fn(usize) -> bool,
     ) {
         self.entries.clear();
         self.ends.clear();
         self.complete.clear();
         for i in rows {
+            if !wanted(i) {
+                self.ends.push(self.entries.len());
+                self.complete.push(true);
+                continue;
+            }
             self.keys.clear();
             trainer
                 .analyzer
@@ -176,7 +183,10 @@ impl Trainer {
             .enumerate()
             .for_each(|(c, chunk)| {
                 let rows = c * CHUNK_ROWS..texts.len().min((c + 1) * CHUNK_ROWS);
-                chunk.featurize(self, texts, rows.clone());
+                // Only rows whose scores stay in the reservoir to the end are worth featurizing;
+                // the others hold their places with the bias alone, overwritten before the end.
+                let survives = |i: usize| second.survivors.contains(first + i as u64);
+                chunk.featurize(self, texts, rows.clone(), survives);
                 chunk.z.clear();
                 chunk.z.resize(rows.len() * n, 0.0);
                 for (r, i) in rows.enumerate() {
@@ -214,6 +224,7 @@ impl Trainer {
                 trainer,
                 texts,
                 c * CHUNK_ROWS..texts.len().min((c + 1) * CHUNK_ROWS),
+                |_| true,
             )
         });
         chunks
