@@ -139,27 +139,51 @@ impl Trainer {
                 reason: "all rows must be added before start_second_pass",
             });
         }
-        let mut chunks = self.featurize_chunks(texts);
-        let mut result = Ok(());
-        'rows: for (c, chunk) in chunks.iter().enumerate() {
-            for (r, &complete) in chunk.complete.iter().enumerate() {
-                let i = c * CHUNK_ROWS + r;
-                let labels = &labels[i * n..(i + 1) * n];
-                if complete {
-                    self.learn(chunk.row(r), labels);
-                } else {
-                    // A feature new at the batch's start (perhaps learned since by an earlier
-                    // row of the batch): the sequential path learns it.
-                    result = self.add(texts.text(i), labels);
-                    if result.is_err() {
-                        break 'rows;
-                    }
-                }
+        let chunks = self.featurize_chunks(texts);
+        // Rows with a feature new at the batch's start (perhaps learned since by an earlier row
+        // of the batch) are featurized again in order, growing the vocabulary as `add` would.
+        let (mut redo, mut redo_ends) = (Vec::new(), Vec::new());
+        for (c, chunk) in chunks.iter().enumerate() {
+            for (r, _) in chunk.complete.iter().enumerate().filter(|(_, &c)| !c) {
+                self.featurize(texts.text(c * CHUNK_ROWS + r), true);
+                redo.extend_from_slice(&self.row);
+                redo_ends.push(redo.len());
             }
         }
+        let mut rows: Vec<&[(u32, f64)]> = Vec::with_capacity(texts.len());
+        let mut redone = 0;
+        for chunk in &chunks {
+            for (r, &complete) in chunk.complete.iter().enumerate() {
+                rows.push(if complete {
+                    chunk.row(r)
+                } else {
+                    redone += 1;
+                    row(&redo, &redo_ends, redone - 1)
+                });
+            }
+        }
+        let first = self.summary.rows;
+        let folds: Vec<usize> = if self.counts.folds() > 0 {
+            let (seed, folds) = (self.params.seed, self.params.folds);
+            (0..texts.len() as u64)
+                .map(|i| fold_of(first + i, seed, folds))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.counts.grow_features(self.index.len());
+        self.counts.learn_rows(&rows, labels, &folds);
+        self.summary.rows += texts.len() as u64;
+        for row_labels in labels.chunks_exact(n) {
+            for (p, &positive) in self.summary.positives.iter_mut().zip(row_labels) {
+                *p += u64::from(positive);
+            }
+        }
+        drop(rows);
+        let mut chunks = chunks;
         chunks.append(&mut self.chunks);
         self.chunks = chunks;
-        result
+        Ok(())
     }
 
     fn score_batch(&mut self, texts: &(impl Texts + ?Sized), labels: &[bool]) -> Result<()> {

@@ -58,19 +58,38 @@ impl FoldCounts {
     }
 
     fn learn_table(&mut self, t: usize, row: &[(u32, f64)], labels: &[bool]) {
-        let docs = &mut self.docs[t];
-        for (l, &positive) in labels.iter().enumerate() {
-            docs[l * 2 + usize::from(positive)] += 1.0;
-        }
-        let width = self.width;
-        let table = &mut self.tables[t];
-        for &(f, x) in row {
-            let feature = &mut table[f as usize * width..][..width];
-            feature[0] += 1.0;
-            for (l, &positive) in labels.iter().enumerate() {
-                feature[1 + l * 2 + usize::from(positive)] += x;
-            }
-        }
+        learn_table(
+            &mut self.tables[t],
+            &mut self.docs[t],
+            self.width,
+            row,
+            labels,
+        );
+    }
+
+    /// As [`learn`](Self::learn) for each of `rows` in turn, with `labels` holding each row's
+    /// label values in turn and `folds` each row's fold (empty without fold tables). The
+    /// tables are filled in parallel on rayon's current pool, each by one thread walking the
+    /// rows in order, so every sum is the same whatever the number of threads.
+    pub(crate) fn learn_rows(&mut self, rows: &[&[(u32, f64)]], labels: &[bool], folds: &[usize]) {
+        use rayon::prelude::*;
+        let (n, width) = (self.n_labels, self.width);
+        debug_assert_eq!(labels.len(), rows.len() * n);
+        debug_assert!(folds.len() == rows.len() || self.folds() == 0);
+        // The total gets every row, each fold table a share: with two threads, one fills the
+        // total while the other fills the folds.
+        self.tables
+            .par_iter_mut()
+            .zip(&mut self.docs)
+            .enumerate()
+            .with_max_len(1)
+            .for_each(|(t, (table, docs))| {
+                for (i, row) in rows.iter().enumerate() {
+                    if t == 0 || folds[i] + 1 == t {
+                        learn_table(table, docs, width, row, &labels[i * n..(i + 1) * n]);
+                    }
+                }
+            });
     }
 
     /// Rows containing feature `f`, over all rows.
@@ -98,6 +117,26 @@ impl FoldCounts {
         }
         Counts::from_parts(self.n_labels, values, self.docs[t].clone(), df)
             .expect("the tables are laid out for n_labels labels")
+    }
+}
+
+/// Adds one row to a table and its row counts (see [`FoldCounts`]).
+fn learn_table(
+    table: &mut [f64],
+    docs: &mut [f64],
+    width: usize,
+    row: &[(u32, f64)],
+    labels: &[bool],
+) {
+    for (l, &positive) in labels.iter().enumerate() {
+        docs[l * 2 + usize::from(positive)] += 1.0;
+    }
+    for &(f, x) in row {
+        let feature = &mut table[f as usize * width..][..width];
+        feature[0] += 1.0;
+        for (l, &positive) in labels.iter().enumerate() {
+            feature[1 + l * 2 + usize::from(positive)] += x;
+        }
     }
 }
 
@@ -138,5 +177,16 @@ mod tests {
             assert_eq!(&fused.fold(k), fold);
         }
         assert_eq!(fused.df(4), total.df(4));
+
+        let mut batched = FoldCounts::new(2, 3);
+        batched.grow_features(31);
+        let refs: Vec<&[(u32, f64)]> = rows.iter().map(|(row, _)| row.as_slice()).collect();
+        let labels: Vec<bool> = rows.iter().flat_map(|(_, l)| *l).collect();
+        let folds: Vec<usize> = (0..rows.len()).map(|i| i % 3).collect();
+        for at in (0..rows.len()).step_by(64) {
+            let end = rows.len().min(at + 64);
+            batched.learn_rows(&refs[at..end], &labels[at * 2..end * 2], &folds[at..end]);
+        }
+        assert_eq!(batched, fused);
     }
 }
