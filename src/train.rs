@@ -518,13 +518,12 @@ impl Trainer {
     /// Ends the first pass: builds one model per fold for out-of-fold scores.
     pub fn start_second_pass(&mut self) -> Result<()> {
         // A label missing a class altogether is that, not a problem of some fold.
-        let total = self.counts.total();
-        total.check_classes(&self.params.labels)?;
+        self.counts.check_classes(&self.params.labels)?;
         let models = (0..self.counts.folds())
             .map(|f| {
                 Weights::from_counts(
                     &self.params.nb,
-                    &total.minus(&self.counts.fold(f)),
+                    &self.counts.without_fold(f),
                     &self.params.labels,
                 )
                 .map_err(|e| fold_error(f, self.params.folds, e))
@@ -610,8 +609,7 @@ impl Trainer {
                 Vocabulary::Buckets(order.iter().map(|&i| buckets[i as usize]).collect())
             }
         };
-        let mut total = self.counts.total();
-        total.permute(&order);
+        let total = self.counts.total(order);
         let (counts, docs, df) = total.parts();
         Classifier::from_data(ModelData {
             analyzer: self.params.analyzer.clone(),

@@ -1,5 +1,6 @@
 //! The first pass's counts: the total and one table per fold, laid out for learning fast.
 
+use crate::error::Result;
 use crate::nb::Counts;
 
 /// The total [`Counts`] and, when tuning, one per fold, as training builds them: each table is
@@ -97,25 +98,46 @@ impl FoldCounts {
         self.tables[0][f * self.width]
     }
 
-    /// The counts of every row.
-    pub(crate) fn total(&self) -> Counts {
-        self.counts(0)
+    /// Checks every label has rows of both classes, as [`Counts::check_classes`].
+    pub(crate) fn check_classes(&self, labels: &[String]) -> Result<()> {
+        Counts::from_parts(self.n_labels, Vec::new(), self.docs[0].clone(), Vec::new())
+            .expect("docs has two entries per label")
+            .check_classes(labels)
     }
 
-    /// The counts of the rows of fold `fold`.
-    pub(crate) fn fold(&self, fold: usize) -> Counts {
-        self.counts(1 + fold)
-    }
-
-    fn counts(&self, t: usize) -> Counts {
-        let table = &self.tables[t];
+    /// The counts of every row but fold `fold`'s: the total minus the fold, entry by entry, as
+    /// [`Counts::minus`] computes it.
+    pub(crate) fn without_fold(&self, fold: usize) -> Counts {
+        let t = 1 + fold;
         let mut values = Vec::with_capacity(self.n_features * 2 * self.n_labels);
         let mut df = Vec::with_capacity(self.n_features);
-        for feature in table.chunks_exact(self.width) {
-            df.push(feature[0]);
-            values.extend_from_slice(&feature[1..]);
+        for (all, out) in self.tables[0]
+            .chunks_exact(self.width)
+            .zip(self.tables[t].chunks_exact(self.width))
+        {
+            df.push(all[0] - out[0]);
+            values.extend(all[1..].iter().zip(&out[1..]).map(|(a, b)| a - b));
         }
-        Counts::from_parts(self.n_labels, values, self.docs[t].clone(), df)
+        let docs = self.docs[0]
+            .iter()
+            .zip(&self.docs[t])
+            .map(|(a, b)| a - b)
+            .collect();
+        Counts::from_parts(self.n_labels, values, docs, df)
+            .expect("the tables are laid out for n_labels labels")
+    }
+
+    /// The counts of every row, features reordered: new feature `i` is old feature `order[i]`.
+    pub(crate) fn total(&self, order: impl IntoIterator<Item = u32>) -> Counts {
+        let table = &self.tables[0];
+        let mut values = Vec::with_capacity(self.n_features * 2 * self.n_labels);
+        let mut df = Vec::with_capacity(self.n_features);
+        for f in order {
+            let feature = &table[f as usize * self.width..][..self.width];
+            df.push(feature[0]);
+            values.extend(feature[1..].iter().copied());
+        }
+        Counts::from_parts(self.n_labels, values, self.docs[0].clone(), df)
             .expect("the tables are laid out for n_labels labels")
     }
 }
@@ -168,13 +190,25 @@ mod tests {
             folds[i % 3].update(row, labels, 1.0);
         }
         // Fold tables cover every feature; the reference's stop at the fold's last one.
-        fused.grow_features(31);
+        total.grow_features(31);
         for fold in &mut folds {
             fold.grow_features(31);
         }
-        assert_eq!(fused.total(), total);
+        fused.grow_features(31);
+        assert_eq!(fused.total(0..31), total);
         for (k, fold) in folds.iter().enumerate() {
-            assert_eq!(&fused.fold(k), fold);
+            assert_eq!(fused.without_fold(k), total.minus(fold));
+        }
+        let order = [30, 2, 7, 0];
+        let permuted = fused.total(order);
+        for (new, &old) in order.iter().enumerate() {
+            assert_eq!(permuted.df(new), total.df(old as usize));
+            for (l, class) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                assert_eq!(
+                    permuted.value(new, l, class),
+                    total.value(old as usize, l, class)
+                );
+            }
         }
         assert_eq!(fused.df(4), total.df(4));
 
