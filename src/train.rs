@@ -5,7 +5,8 @@
 //! thresholds and calibration need out-of-fold scores; each row is assigned a fold by a hash of
 //! its position, the first pass also keeps one count table per fold, and a fold's model is the
 //! total counts minus that fold's, which is exactly the model trained without it. The second
-//! pass reads the same rows again and scores each with the model that never saw it.
+//! pass reads the same rows again and scores them with the model that never saw them: only the
+//! rows left in the bounded sample of scores at the end, known in advance from the row count.
 
 use linfa::ParamGuard;
 use serde::{Deserialize, Serialize};
