@@ -758,6 +758,81 @@ mod tests {
     }
 
     #[test]
+    fn batches_learn_the_same_bytes_on_any_number_of_threads() {
+        let rows: Vec<(String, [bool; 2])> = (0..3000)
+            .map(|i| {
+                (
+                    format!("w{} x{} y{} z{}", i % 31, i % 17, i * 7 % 101, i % 1000),
+                    [i % 3 == 0, i % 4 == 1],
+                )
+            })
+            .collect();
+        let texts: Vec<&str> = rows.iter().map(|(t, _)| t.as_str()).collect();
+        let labels: Vec<bool> = rows.iter().flat_map(|(_, l)| *l).collect();
+        let params = TrainParams::new(["spam", "toxic"]).check().unwrap();
+        let train = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut t = params.trainer();
+            pool.install(|| {
+                for (t_, l) in texts.chunks(1000).zip(labels.chunks(2000)) {
+                    t.add_batch(t_, l).unwrap();
+                }
+                for (t_, l) in texts.chunks(700).zip(labels.chunks(1400)) {
+                    t.add_second_pass_batch(t_, l).unwrap();
+                }
+            });
+            t.finish().unwrap().to_bytes()
+        };
+        let one = train(1);
+        assert_eq!(train(2), one);
+        assert_eq!(train(3), one);
+    }
+
+    #[test]
+    fn scoring_only_the_survivors_keeps_the_sample_of_scoring_every_row() {
+        // Past OUT_OF_FOLD_SAMPLE rows the second pass scores only the rows left in the
+        // reservoir at the end; the sample must be exactly that of scoring every row.
+        let n = OUT_OF_FOLD_SAMPLE + 3000;
+        let text = |i: usize| format!("w{} x{}", i % 13, i % 7);
+        let label = |i: usize| i % 3 == 0;
+        let params = TrainParams::new(["spam"]).seed(9).check().unwrap();
+        let mut t = params.trainer();
+        for i in 0..n {
+            t.add(&text(i), &[label(i)]).unwrap();
+        }
+        for i in 0..n {
+            t.add_second_pass(&text(i), &[label(i)]).unwrap();
+        }
+        let second = t.second.take().unwrap();
+        let (mut z, mut y) = (Vec::new(), Vec::new());
+        let mut out = [0.0];
+        for i in 0..n {
+            t.featurize(&text(i), false);
+            second.models[fold_of(i as u64, 9, 5)].log_odds(&t.row, &mut out);
+            match reservoir::slot(i as u64, 9) {
+                Some(j) if j == z.len() => {
+                    z.push(out[0]);
+                    y.push(label(i));
+                }
+                Some(j) => {
+                    z[j] = out[0];
+                    y[j] = label(i);
+                }
+                None => {}
+            }
+        }
+        assert_eq!(second.z[0].len(), OUT_OF_FOLD_SAMPLE);
+        assert!(second.z[0]
+            .iter()
+            .zip(&z)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert_eq!(second.y[0], y);
+    }
+
+    #[test]
     fn tuning_without_the_second_pass_is_an_error() {
         let params = TrainParams::new(["spam"])
             .default_threshold(ThresholdRule::F1)
