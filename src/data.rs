@@ -12,6 +12,10 @@ use std::str::FromStr;
 use crate::error::{Error, Result};
 use crate::format::{HashingReader, Source};
 
+mod batch;
+
+pub use batch::{read_batched, RowBatch, BATCHES_AHEAD};
+
 /// The layout of an input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputFormat {
@@ -161,10 +165,14 @@ impl LabelSpec {
         if let Some(positive) = &self.positive {
             return Some(positive.iter().any(|p| p == value));
         }
-        match value.to_ascii_lowercase().as_str() {
-            "1" | "true" | "yes" => Some(true),
-            "0" | "false" | "no" => Some(false),
-            _ => None,
+        // Compared in place: lowercasing a copy allocated twice per row of a two-label file.
+        let is = |words: [&str; 3]| words.iter().any(|w| value.eq_ignore_ascii_case(w));
+        if is(["1", "true", "yes"]) {
+            Some(true)
+        } else if is(["0", "false", "no"]) {
+            Some(false)
+        } else {
+            None
         }
     }
 }
@@ -619,6 +627,24 @@ mod tests {
         assert_eq!(rows[0].labels, [true, false]);
         assert_eq!(rows[1].labels, [true, true]);
         assert_eq!(rows[1].line, 3);
+    }
+
+    #[test]
+    fn boolean_label_values_ignore_case_and_spaces() {
+        let spec: LabelSpec = "spam".parse().unwrap();
+        for (value, parsed) in [
+            ("1", Some(true)),
+            (" TRUE", Some(true)),
+            ("yEs ", Some(true)),
+            ("0", Some(false)),
+            ("False", Some(false)),
+            ("NO", Some(false)),
+            ("y", None),
+            ("", None),
+            ("10", None),
+        ] {
+            assert_eq!(spec.parse_value(value), parsed, "{value:?}");
+        }
     }
 
     #[test]

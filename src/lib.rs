@@ -40,8 +40,8 @@ mod train;
 pub use calibrate::{Calibration, CalibrationKind};
 pub use cv::{cross_validate, CvLabel, CvOptions, CvReport, CvRow, Stat, MAX_GROUP_FOLDS};
 pub use data::{
-    read_csv, read_format, read_jsonl, read_lines, read_path, read_path_with_source, InputFormat,
-    InputOptions, LabelSpec, ReadSummary, Record,
+    read_batched, read_csv, read_format, read_jsonl, read_lines, read_path, read_path_with_source,
+    InputFormat, InputOptions, LabelSpec, ReadSummary, Record, RowBatch, BATCHES_AHEAD,
 };
 pub use error::{Error, ModelError, Result};
 pub use format::{HashingReader, LabelTuning, Source, TrainingSummary, Vocabulary, FORMAT_VERSION};

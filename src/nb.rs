@@ -466,18 +466,6 @@ impl Counts {
         out
     }
 
-    /// Reorders features: new feature `i` is old feature `order[i]`.
-    pub(crate) fn permute(&mut self, order: &[u32]) {
-        let width = self.n_labels * 2;
-        let mut values = Vec::with_capacity(self.values.len());
-        for &old in order {
-            let base = old as usize * width;
-            values.extend_from_slice(&self.values[base..base + width]);
-        }
-        self.values = values;
-        self.df = order.iter().map(|&old| self.df[old as usize]).collect();
-    }
-
     /// The value sum of feature `f` for label `l` and class (0 negative, 1 positive).
     pub fn value(&self, f: usize, l: usize, class: usize) -> f64 {
         self.values[(f * self.n_labels + l) * 2 + class]

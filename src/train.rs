@@ -5,7 +5,8 @@
 //! thresholds and calibration need out-of-fold scores; each row is assigned a fold by a hash of
 //! its position, the first pass also keeps one count table per fold, and a fold's model is the
 //! total counts minus that fold's, which is exactly the model trained without it. The second
-//! pass reads the same rows again and scores each with the model that never saw it.
+//! pass reads the same rows again and scores them with the model that never saw them: only the
+//! rows left in the bounded sample of scores at the end, known in advance from the row count.
 
 use linfa::ParamGuard;
 use serde::{Deserialize, Serialize};
@@ -15,8 +16,15 @@ use crate::error::{Error, Result};
 use crate::format::{LabelTuning, ModelData, Source, TrainingSummary, Vocabulary};
 use crate::metrics::{best_f1_threshold, threshold_for_precision, threshold_point};
 use crate::model::{Classifier, FeatureIndex};
-use crate::nb::{Counts, NbParams, NbValidParams, Weights};
+use crate::nb::{NbParams, NbValidParams, Weights};
 use crate::text::{Analyzer, AnalyzerOptions, Scratch};
+
+mod batch;
+mod counts;
+mod reservoir;
+
+use counts::FoldCounts;
+use reservoir::Survivors;
 
 /// How a label's threshold is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -241,9 +249,9 @@ impl ValidTrainParams {
     pub fn trainer(&self) -> Trainer {
         let n_labels = self.labels.len();
         let folds = if self.needs_second_pass() {
-            vec![Counts::new(n_labels); self.folds as usize]
+            self.folds as usize
         } else {
-            Vec::new()
+            0
         };
         Trainer {
             analyzer: Analyzer::new(self.analyzer.clone()).expect("checked by TrainParams::check"),
@@ -253,8 +261,7 @@ impl ValidTrainParams {
                 Some(_) => Vocabulary::Buckets(Vec::new()),
                 None => Vocabulary::Terms(Vec::new()),
             },
-            counts: Counts::new(n_labels),
-            folds,
+            counts: FoldCounts::new(n_labels, folds),
             scratch: Scratch::default(),
             keys: Vec::new(),
             row: Vec::new(),
@@ -263,6 +270,7 @@ impl ValidTrainParams {
                 ..TrainingSummary::default()
             },
             second: None,
+            chunks: Vec::new(),
         }
     }
 
@@ -312,16 +320,17 @@ impl ValidTrainParams {
     }
 }
 
-/// A comment's `(column, value)` pairs from its sorted feature keys: each run of equal keys is
-/// one feature and its count; values are weighted and normalized over every feature, known or
-/// not, as the scorer does; only known features are kept. Returns whether all were known.
+/// Appends a comment's `(column, value)` pairs from its sorted feature keys to `row`: each run
+/// of equal keys is one feature and its count; values are weighted and normalized over every
+/// feature, known or not, as the scorer does; only known features are kept. Returns whether all
+/// were known.
 fn weigh(
     nb: &NbValidParams,
     index: &FeatureIndex,
     sorted_keys: &[u64],
     row: &mut Vec<(u32, f64)>,
 ) -> bool {
-    row.clear();
+    let start = row.len();
     let (mut sum_of_squares, mut complete) = (0.0, true);
     for run in sorted_keys.chunk_by(|a, b| a == b) {
         let x = nb.term_value(run.len() as f64);
@@ -333,7 +342,7 @@ fn weigh(
     }
     let norm = nb.norm(sum_of_squares);
     if norm != 1.0 {
-        row.iter_mut().for_each(|(_, x)| *x /= norm);
+        row[start..].iter_mut().for_each(|(_, x)| *x /= norm);
     }
     complete
 }
@@ -359,6 +368,8 @@ pub const OUT_OF_FOLD_SAMPLE: usize = 1 << 16;
 #[derive(Debug)]
 struct SecondPass {
     models: Vec<Weights>,
+    /// The rows whose scores are kept to the end, the only ones worth scoring.
+    survivors: Survivors,
     rows: u64,
     z: Vec<Vec<f64>>,
     y: Vec<Vec<bool>>,
@@ -368,25 +379,16 @@ struct SecondPass {
 impl SecondPass {
     /// Keeps row `i`'s scores in the reservoir (Vitter's algorithm R, with a fixed generator).
     fn keep(&mut self, i: u64, seed: u64, labels: &[bool]) {
-        let slot = if (i as usize) < OUT_OF_FOLD_SAMPLE {
-            None
-        } else {
-            let j = splitmix64(seed ^ 0xA5A5_5A5A ^ i) % (i + 1);
-            match usize::try_from(j) {
-                Ok(j) if j < OUT_OF_FOLD_SAMPLE => Some(j),
-                _ => return,
-            }
+        let Some(j) = reservoir::slot(i, seed) else {
+            return;
         };
         for (l, &y) in labels.iter().enumerate() {
-            match slot {
-                None => {
-                    self.z[l].push(self.log_odds[l]);
-                    self.y[l].push(y);
-                }
-                Some(j) => {
-                    self.z[l][j] = self.log_odds[l];
-                    self.y[l][j] = y;
-                }
+            if j == self.z[l].len() {
+                self.z[l].push(self.log_odds[l]);
+                self.y[l].push(y);
+            } else {
+                self.z[l][j] = self.log_odds[l];
+                self.y[l][j] = y;
             }
         }
     }
@@ -399,13 +401,14 @@ pub struct Trainer {
     analyzer: Analyzer,
     index: FeatureIndex,
     vocabulary: Vocabulary,
-    counts: Counts,
-    folds: Vec<Counts>,
+    counts: FoldCounts,
     scratch: Scratch,
     keys: Vec<u64>,
     row: Vec<(u32, f64)>,
     summary: TrainingSummary,
     second: Option<SecondPass>,
+    /// Buffers of [`add_batch`](Self::add_batch)'s parallel featurizing, reused.
+    chunks: Vec<batch::Chunk>,
 }
 
 impl Trainer {
@@ -445,12 +448,9 @@ impl Trainer {
     fn learn(&mut self, row: &[(u32, f64)], labels: &[bool]) {
         let i = self.summary.rows;
         self.counts.grow_features(self.index.len());
-        self.counts.update(row, labels, 1.0);
-        if !self.folds.is_empty() {
-            let f = fold_of(i, self.params.seed, self.params.folds);
-            self.folds[f].grow_features(self.index.len());
-            self.folds[f].update(row, labels, 1.0);
-        }
+        let fold =
+            (self.counts.folds() > 0).then(|| fold_of(i, self.params.seed, self.params.folds));
+        self.counts.learn(row, labels, fold);
         self.summary.rows += 1;
         for (p, &positive) in self.summary.positives.iter_mut().zip(labels) {
             *p += u64::from(positive);
@@ -480,6 +480,7 @@ impl Trainer {
     /// (in parallel, by [`add_batch`](Self::add_batch)).
     fn featurize_keys(&mut self, text: &str, keys: &mut [u64], learn: bool) {
         keys.sort_unstable();
+        self.row.clear();
         let complete = weigh(&self.params.nb, &self.index, keys, &mut self.row);
         if learn && !complete {
             // Building feature texts is needed just for features not seen before.
@@ -495,104 +496,9 @@ impl Trainer {
                         next
                     });
                 });
+            self.row.clear();
             weigh(&self.params.nb, &self.index, keys, &mut self.row);
         }
-    }
-
-    /// Learns a batch of comments: `labels` holds each comment's label values in turn. Feature
-    /// extraction runs in parallel on rayon's current pool; the rows are then learned in order,
-    /// so the model is exactly the one [`add`](Self::add) would build row by row.
-    pub fn add_batch<S: AsRef<str> + Sync>(&mut self, texts: &[S], labels: &[bool]) -> Result<()> {
-        let n = self.params.labels.len();
-        self.check_batch(texts.len(), labels.len())?;
-        if self.second.is_some() {
-            return Err(Error::InvalidParam {
-                name: "training row",
-                value: "after the second pass began".into(),
-                reason: "all rows must be added before start_second_pass",
-            });
-        }
-        for (i, (row, complete)) in self.batch_rows(texts).into_iter().enumerate() {
-            let labels = &labels[i * n..(i + 1) * n];
-            if complete {
-                self.learn(&row, labels);
-            } else {
-                // A feature new at the batch's start (perhaps learned since by an earlier row
-                // of the batch): the sequential path learns it.
-                self.add(texts[i].as_ref(), labels)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// As [`add_second_pass`](Self::add_second_pass), for a batch (see [`add_batch`](Self::add_batch)).
-    pub fn add_second_pass_batch<S: AsRef<str> + Sync>(
-        &mut self,
-        texts: &[S],
-        labels: &[bool],
-    ) -> Result<()> {
-        use rayon::prelude::*;
-        let n = self.params.labels.len();
-        self.check_batch(texts.len(), labels.len())?;
-        if self.second.is_none() {
-            self.start_second_pass()?;
-        }
-        let rows = self.batch_rows(texts);
-        let second = self.second.as_ref().expect("started above");
-        let (seed, folds, first) = (self.params.seed, self.params.folds, second.rows);
-        // Each row's log-odds under the model of its fold, in parallel (the models are read-only).
-        let z: Vec<f64> = rows
-            .par_iter()
-            .enumerate()
-            .flat_map_iter(|(i, (row, _))| {
-                let mut out = vec![0.0; n];
-                second.models[fold_of(first + i as u64, seed, folds)].log_odds(row, &mut out);
-                out
-            })
-            .collect();
-        let second = self.second.as_mut().expect("started above");
-        for i in 0..texts.len() {
-            second.log_odds.copy_from_slice(&z[i * n..(i + 1) * n]);
-            second.keep(second.rows, seed, &labels[i * n..(i + 1) * n]);
-            second.rows += 1;
-        }
-        Ok(())
-    }
-
-    fn check_batch(&self, texts: usize, labels: usize) -> Result<()> {
-        if labels == texts * self.params.labels.len() {
-            Ok(())
-        } else {
-            Err(Error::InvalidParam {
-                name: "label values",
-                value: labels.to_string(),
-                reason: "one value per label per comment is needed",
-            })
-        }
-    }
-
-    /// Each comment featurized against the vocabulary as it stands, in parallel: its
-    /// `(column, value)` pairs, and whether every feature was known (else the row is redone in
-    /// order by the caller, or, in the second pass, its unknown features are dropped as
-    /// [`featurize`](Self::featurize) drops them).
-    fn batch_rows<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<(Vec<(u32, f64)>, bool)> {
-        use rayon::prelude::*;
-        let index = &self.index;
-        texts
-            .par_iter()
-            .map_init(
-                || (Scratch::default(), Vec::new()),
-                |(scratch, keys), t| {
-                    keys.clear();
-                    self.analyzer
-                        .for_each_key(t.as_ref(), scratch, |k| keys.push(k));
-                    keys.sort_unstable();
-                    let mut row = Vec::with_capacity(keys.len());
-                    let complete = weigh(&self.params.nb, index, keys, &mut row);
-                    (row, complete)
-                },
-            )
-            .collect()
     }
 
     /// Records an input file in the model's training summary.
@@ -614,14 +520,11 @@ impl Trainer {
     pub fn start_second_pass(&mut self) -> Result<()> {
         // A label missing a class altogether is that, not a problem of some fold.
         self.counts.check_classes(&self.params.labels)?;
-        let models = self
-            .folds
-            .iter()
-            .enumerate()
-            .map(|(f, fold)| {
+        let models = (0..self.counts.folds())
+            .map(|f| {
                 Weights::from_counts(
                     &self.params.nb,
-                    &self.counts.minus(fold),
+                    &self.counts.without_fold(f),
                     &self.params.labels,
                 )
                 .map_err(|e| fold_error(f, self.params.folds, e))
@@ -630,6 +533,7 @@ impl Trainer {
         let n = self.params.labels.len();
         self.second = Some(SecondPass {
             models,
+            survivors: Survivors::new(self.summary.rows, self.params.seed),
             rows: 0,
             z: vec![Vec::new(); n],
             y: vec![Vec::new(); n],
@@ -640,18 +544,19 @@ impl Trainer {
 
     /// Scores one row of the second pass (the same rows, in the same order, as the first).
     pub fn add_second_pass(&mut self, text: &str, labels: &[bool]) -> Result<()> {
-        self.with_keys(text, |t, keys| t.second_pass_keys(text, keys, labels))
-    }
-
-    fn second_pass_keys(&mut self, text: &str, keys: &mut [u64], labels: &[bool]) -> Result<()> {
         self.check_labels(labels)?;
         if self.second.is_none() {
             self.start_second_pass()?;
         }
-        self.featurize_keys(text, keys, false);
         let second = self.second.as_mut().expect("started above");
-        let f = fold_of(second.rows, self.params.seed, self.params.folds);
-        second.models[f].log_odds(&self.row, &mut second.log_odds);
+        if second.survivors.contains(second.rows) {
+            self.with_keys(text, |t, keys| t.featurize_keys(text, keys, false));
+            let second = self.second.as_mut().expect("started above");
+            let f = fold_of(second.rows, self.params.seed, self.params.folds);
+            second.models[f].log_odds(&self.row, &mut second.log_odds);
+        }
+        // A row left unscored holds its place with stale scores, overwritten before the end.
+        let second = self.second.as_mut().expect("started above");
         second.keep(second.rows, self.params.seed, labels);
         second.rows += 1;
         Ok(())
@@ -705,8 +610,8 @@ impl Trainer {
                 Vocabulary::Buckets(order.iter().map(|&i| buckets[i as usize]).collect())
             }
         };
-        self.counts.permute(&order);
-        let (counts, docs, df) = self.counts.parts();
+        let total = self.counts.total(order);
+        let (counts, docs, df) = total.parts();
         Classifier::from_data(ModelData {
             analyzer: self.params.analyzer.clone(),
             nb: self.params.nb.clone(),
@@ -850,6 +755,81 @@ mod tests {
             one.finish().unwrap().to_bytes(),
             batched.finish().unwrap().to_bytes()
         );
+    }
+
+    #[test]
+    fn batches_learn_the_same_bytes_on_any_number_of_threads() {
+        let rows: Vec<(String, [bool; 2])> = (0..3000)
+            .map(|i| {
+                (
+                    format!("w{} x{} y{} z{}", i % 31, i % 17, i * 7 % 101, i % 1000),
+                    [i % 3 == 0, i % 4 == 1],
+                )
+            })
+            .collect();
+        let texts: Vec<&str> = rows.iter().map(|(t, _)| t.as_str()).collect();
+        let labels: Vec<bool> = rows.iter().flat_map(|(_, l)| *l).collect();
+        let params = TrainParams::new(["spam", "toxic"]).check().unwrap();
+        let train = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut t = params.trainer();
+            pool.install(|| {
+                for (t_, l) in texts.chunks(1000).zip(labels.chunks(2000)) {
+                    t.add_batch(t_, l).unwrap();
+                }
+                for (t_, l) in texts.chunks(700).zip(labels.chunks(1400)) {
+                    t.add_second_pass_batch(t_, l).unwrap();
+                }
+            });
+            t.finish().unwrap().to_bytes()
+        };
+        let one = train(1);
+        assert_eq!(train(2), one);
+        assert_eq!(train(3), one);
+    }
+
+    #[test]
+    fn scoring_only_the_survivors_keeps_the_sample_of_scoring_every_row() {
+        // Past OUT_OF_FOLD_SAMPLE rows the second pass scores only the rows left in the
+        // reservoir at the end; the sample must be exactly that of scoring every row.
+        let n = OUT_OF_FOLD_SAMPLE + 3000;
+        let text = |i: usize| format!("w{} x{}", i % 13, i % 7);
+        let label = |i: usize| i % 3 == 0;
+        let params = TrainParams::new(["spam"]).seed(9).check().unwrap();
+        let mut t = params.trainer();
+        for i in 0..n {
+            t.add(&text(i), &[label(i)]).unwrap();
+        }
+        for i in 0..n {
+            t.add_second_pass(&text(i), &[label(i)]).unwrap();
+        }
+        let second = t.second.take().unwrap();
+        let (mut z, mut y) = (Vec::new(), Vec::new());
+        let mut out = [0.0];
+        for i in 0..n {
+            t.featurize(&text(i), false);
+            second.models[fold_of(i as u64, 9, 5)].log_odds(&t.row, &mut out);
+            match reservoir::slot(i as u64, 9) {
+                Some(j) if j == z.len() => {
+                    z.push(out[0]);
+                    y.push(label(i));
+                }
+                Some(j) => {
+                    z[j] = out[0];
+                    y[j] = label(i);
+                }
+                None => {}
+            }
+        }
+        assert_eq!(second.z[0].len(), OUT_OF_FOLD_SAMPLE);
+        assert!(second.z[0]
+            .iter()
+            .zip(&z)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert_eq!(second.y[0], y);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use commentguard::{read_path, read_path_with_source, InputFormat, LabelSpec, Record, Trainer};
+use commentguard::{read_batched, read_path, read_path_with_source, InputFormat, LabelSpec};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{report_skipped, ColumnArgs, TrainOptionArgs};
@@ -53,20 +53,22 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build()?;
-    // Rows are read in batches whose features are extracted in parallel; only the batch is
-    // held, never the file.
-    let mut batch = Batch::default();
+    // Rows are read ahead on a thread of their own, in batches whose features are extracted in
+    // parallel; only a few batches are held, never the file.
     for path in &args.data {
         progress.set_message(path.display().to_string());
-        let (summary, source) =
-            read_path_with_source(path, InputFormat::from_path(path), &opts, |r| {
-                progress.inc(1);
-                batch.add(r, Pass::Learn, &mut trainer, &pool)
-            })?;
+        let format = InputFormat::from_path(path);
+        let (summary, source) = read_batched(
+            BATCH,
+            |each| read_path_with_source(path, format, &opts, each),
+            |batch| {
+                progress.inc(batch.len() as u64);
+                pool.install(|| trainer.add_row_batch(batch))
+            },
+        )?;
         report_skipped(path, &summary);
         trainer.add_source(source);
     }
-    batch.feed(Pass::Learn, &mut trainer, &pool)?;
     if two_passes {
         // Out-of-fold scores for thresholds and calibration: read the files again rather than
         // keep the rows.
@@ -74,12 +76,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         progress.set_position(0);
         for path in &args.data {
             progress.set_message(format!("{} (tuning pass)", path.display()));
-            read_path(path, InputFormat::from_path(path), &opts, |r| {
-                progress.inc(1);
-                batch.add(r, Pass::Tune, &mut trainer, &pool)
-            })?;
+            let format = InputFormat::from_path(path);
+            read_batched(
+                BATCH,
+                |each| read_path(path, format, &opts, each),
+                |batch| {
+                    progress.inc(batch.len() as u64);
+                    pool.install(|| trainer.add_second_pass_row_batch(batch))
+                },
+            )?;
         }
-        batch.feed(Pass::Tune, &mut trainer, &pool)?;
     }
     progress.finish_and_clear();
 
@@ -112,62 +118,5 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Rows waiting for [`commentguard::Trainer::add_batch`], buffers reused between batches.
-#[derive(Default)]
-struct Batch {
-    texts: Vec<String>,
-    len: usize,
-    labels: Vec<bool>,
-}
-
 /// Rows per batch: enough to keep every thread busy, few enough to stream.
 const BATCH: usize = 8192;
-
-impl Batch {
-    /// Adds a row, and feeds the batch to the trainer once it is full.
-    fn add(
-        &mut self,
-        r: &Record,
-        pass: Pass,
-        trainer: &mut Trainer,
-        pool: &rayon::ThreadPool,
-    ) -> commentguard::Result<()> {
-        if self.len == self.texts.len() {
-            self.texts.push(String::new());
-        }
-        self.texts[self.len].clear();
-        self.texts[self.len].push_str(&r.text);
-        self.len += 1;
-        self.labels.extend_from_slice(&r.labels);
-        if self.len >= BATCH {
-            self.feed(pass, trainer, pool)?;
-        }
-        Ok(())
-    }
-
-    /// Hands the batch to the trainer (features extracted on `pool`) and empties it.
-    fn feed(
-        &mut self,
-        pass: Pass,
-        trainer: &mut Trainer,
-        pool: &rayon::ThreadPool,
-    ) -> commentguard::Result<()> {
-        let (texts, labels) = (&self.texts[..self.len], &self.labels);
-        pool.install(|| match pass {
-            Pass::Learn => trainer.add_batch(texts, labels),
-            Pass::Tune => trainer.add_second_pass_batch(texts, labels),
-        })?;
-        self.len = 0;
-        self.labels.clear();
-        Ok(())
-    }
-}
-
-/// Which pass over the data a batch belongs to.
-#[derive(Debug, Clone, Copy)]
-enum Pass {
-    /// Counting.
-    Learn,
-    /// Out-of-fold scores for tuning and calibration.
-    Tune,
-}
