@@ -9,7 +9,7 @@ use nohash_hasher::BuildNoHashHasher;
 use crate::calibrate::Calibration;
 use crate::error::{Error, ModelError, Result};
 use crate::format::{self, ModelData, TrainingSummary, Vocabulary};
-use crate::lookup::{KeyCounts, WeightTable};
+use crate::lookup::KeyCounts;
 use crate::nb::{Counts, NaiveBayes};
 use crate::text::{Analyzer, Scratch};
 
@@ -33,8 +33,6 @@ pub struct Classifier {
     calibration: Vec<Calibration>,
     vocabulary: Vocabulary,
     index: FeatureIndex,
-    /// The scoring path's copy of each feature's weights, by key.
-    table: WeightTable,
     nb: NaiveBayes,
     summary: TrainingSummary,
 }
@@ -112,12 +110,6 @@ impl Classifier {
         let index = build_index(&analyzer, &data.vocabulary)
             .map_err(|dup| corrupt(format!("vocabulary entry {dup} repeats or collides")))?;
         let nb = NaiveBayes::new(data.nb, counts, &data.labels)?;
-        let table = WeightTable::new(
-            n_labels,
-            index
-                .iter()
-                .map(|(&key, &f)| (key, nb.weights().feature(f))),
-        );
         Ok(Classifier {
             analyzer,
             labels: data.labels.into(),
@@ -125,7 +117,6 @@ impl Classifier {
             calibration: data.calibration,
             vocabulary: data.vocabulary,
             index,
-            table,
             nb,
             summary: data.summary,
         })
@@ -430,12 +421,14 @@ impl Scorer<'_> {
     /// probabilities they never saturate, so they keep every comment ranked.
     pub fn log_odds(&mut self, text: &str) -> &[f64] {
         let model = self.model;
-        self.log_odds.copy_from_slice(model.nb.weights().bias());
+        let weights = model.nb.weights();
+        self.log_odds.copy_from_slice(weights.bias());
         if model.nb.params().is_linear() {
             // Raw counts, no normalization: each occurrence adds its weight.
             let log_odds = &mut self.log_odds;
             model.analyzer.for_each_key(text, &mut self.scratch, |key| {
-                if let Some(w) = model.table.get(key) {
+                if let Some(&f) = model.index.get(&key) {
+                    let w = weights.feature(f);
                     for (z, w) in log_odds.iter_mut().zip(w) {
                         *z += w;
                     }
@@ -456,7 +449,8 @@ impl Scorer<'_> {
             for (key, count) in self.counts.iter() {
                 let x = params.term_value_of_count(count);
                 sum_of_squares += x * x;
-                if let Some(w) = model.table.get(key) {
+                if let Some(&f) = model.index.get(&key) {
+                    let w = weights.feature(f);
                     for (a, w) in acc.iter_mut().zip(w) {
                         *a += x * w;
                     }
@@ -599,7 +593,7 @@ mod tests {
         assert_send_sync::<Scores>();
     }
 
-    /// The scoring path (its own weight table, counts in a hash table) gives the log-odds of
+    /// The scoring path (counts in a hash table, first-seen order) gives the log-odds of
     /// the plain path: weighted values of the sorted features, weights read by column.
     #[test]
     fn scorer_matches_the_weights_by_column() {
