@@ -2,16 +2,18 @@
 //! the batch `benches/score.rs` uses) `REPS` times with the embedded default model on one
 //! thread, and prints the rate.
 //!
-//! Its fixed amount of work makes instruction counts comparable between builds, which wall
-//! times on a shared machine are not (see README.md, "Performance"):
+//! Wall times on a shared machine drift by 20% within an hour (see README.md, "Performance"),
+//! so compare two builds by running copies of this example alternately, a few times each:
 //!
 //! ```sh
-//! cargo build --release --example score_loop
-//! valgrind --tool=cachegrind --cache-sim=yes target/release/examples/score_loop 10
-//! valgrind --tool=cachegrind --cache-sim=yes target/release/examples/score_loop 20
+//! cargo build --release --example score_loop && cp target/release/examples/score_loop /tmp/a
+//! # ... change, build again, copy to /tmp/b, then:
+//! for i in 1 2 3; do /tmp/a 2000; /tmp/b 2000; done
 //! ```
 //!
-//! The difference between the two runs, divided by 10,000, is the cost of one comment.
+//! Its fixed work also suits `valgrind --tool=cachegrind` (runs of 10 and 20 repetitions differ
+//! by the cost of 10,000 comments), which shows where instructions go, but not what a cache
+//! miss costs: judge a change by the alternating wall times.
 
 use std::hint::black_box;
 use std::path::Path;
