@@ -39,6 +39,26 @@ fn default_model_is_retrained_byte_for_byte() {
     );
 }
 
+/// Reading ahead, featurizing and counting run on several threads; none of it may change a bit.
+#[test]
+fn thread_count_does_not_change_the_model() {
+    let dir = tempdir();
+    let shipped = std::fs::read(repo().join("models/default.model")).unwrap();
+    for threads in ["1", "3"] {
+        let out = dir.path().join(format!("{threads}.model"));
+        cg().current_dir(repo())
+            .args(DEFAULT_MODEL_ARGS)
+            .args(["--threads", threads, "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        assert!(
+            std::fs::read(&out).unwrap() == shipped,
+            "--threads {threads} trained a different model"
+        );
+    }
+}
+
 #[test]
 fn corpus_has_the_promised_size_and_labels() {
     let mut rdr = csv::Reader::from_path(repo().join("training-data/comments.csv")).unwrap();
