@@ -425,23 +425,24 @@ impl Scorer<'_> {
         self.log_odds.copy_from_slice(weights.bias());
         if model.nb.params().is_linear() {
             // Raw counts, no normalization: each occurrence adds its weight.
-            let log_odds = &mut self.log_odds;
-            model.analyzer.for_each_key(text, &mut self.scratch, |key| {
-                if let Some(&f) = model.index.get(&key) {
+            self.keys.clear();
+            model
+                .analyzer
+                .push_keys(text, &mut self.scratch, &mut self.keys);
+            for key in &self.keys {
+                if let Some(&f) = model.index.get(key) {
                     let w = weights.feature(f);
-                    for (z, w) in log_odds.iter_mut().zip(w) {
+                    for (z, w) in self.log_odds.iter_mut().zip(w) {
                         *z += w;
                     }
                 }
-            });
+            }
         } else {
             // One pass over the distinct keys and their counts. Normalizing divides every value
             // by one number, so the sum is divided once at the end.
             let (keys, acc) = (&mut self.keys, &mut self.probs);
             keys.clear();
-            model
-                .analyzer
-                .for_each_key(text, &mut self.scratch, |key| keys.push(key));
+            model.analyzer.push_keys(text, &mut self.scratch, keys);
             self.counts.count(keys);
             let params = model.nb.params();
             acc.fill(0.0);
@@ -469,9 +470,7 @@ impl Scorer<'_> {
     fn values(&mut self, text: &str) -> &[(u64, f64)] {
         let (keys, row) = (&mut self.keys, &mut self.row);
         keys.clear();
-        self.model
-            .analyzer
-            .for_each_key(text, &mut self.scratch, |key| keys.push(key));
+        self.model.analyzer.push_keys(text, &mut self.scratch, keys);
         // Sorted keys, then one (key, count) pair per run.
         keys.sort_unstable();
         row.clear();

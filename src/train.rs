@@ -421,8 +421,7 @@ impl Trainer {
     fn with_keys<R>(&mut self, text: &str, f: impl FnOnce(&mut Self, &mut [u64]) -> R) -> R {
         let mut keys = std::mem::take(&mut self.keys);
         keys.clear();
-        self.analyzer
-            .for_each_key(text, &mut self.scratch, |key| keys.push(key));
+        self.analyzer.push_keys(text, &mut self.scratch, &mut keys);
         let result = f(self, &mut keys);
         self.keys = keys;
         result

@@ -170,6 +170,35 @@ impl Analyzer {
         self.features(text, scratch, false, |key, _| f(key));
     }
 
+    /// Appends the key of every feature occurrence in `text` to `out`: the features of
+    /// [`for_each_key`](Self::for_each_key), grouped by kind (words, then each longer n-gram,
+    /// then character n-grams) rather than in token order, which is all counting needs and
+    /// lets each kind be computed in one tight loop.
+    pub fn push_keys(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<u64>) {
+        self.tokenize(text, scratch);
+        let from = out.len();
+        ngrams::push_ngram_keys(
+            &scratch.tokens,
+            usize::from(self.options.word_ngrams),
+            &mut scratch.keys,
+            out,
+        );
+        if let Some((min, max)) = self.options.char_ngrams {
+            let range = (usize::from(min), usize::from(max));
+            ngrams::for_each_char_ngram(
+                &scratch.tokens,
+                range,
+                &mut scratch.chars,
+                false,
+                |k, _| out.push(k),
+            );
+        }
+        let mask = self.bucket_mask();
+        if mask != u64::MAX {
+            out[from..].iter_mut().for_each(|k| *k &= mask);
+        }
+    }
+
     fn features(
         &self,
         text: &str,
@@ -219,6 +248,46 @@ mod tests {
             feats.contains(&"<domain:cashnow.net>".to_owned()),
             "{feats:?}"
         );
+    }
+
+    /// `push_keys` groups the keys by kind; sorted, they are exactly `for_each_key`'s.
+    #[test]
+    fn pushed_keys_are_the_features_keys() {
+        let corpus = include_str!("../../training-data/comments.csv");
+        let texts = corpus.lines().take(300).chain([
+            "",
+            "one",
+            "two words",
+            "g1ft c@rds at cashnow dot net!!! f r e e",
+            "Ünïcödé 🎁🎁 ＦＵＬＬ width",
+        ]);
+        let mut options = Vec::new();
+        for word_ngrams in 1..=3 {
+            for char_ngrams in [None, Some((2, 4))] {
+                for hash_bits in [None, Some(12)] {
+                    options.push(AnalyzerOptions {
+                        word_ngrams,
+                        char_ngrams,
+                        hash_bits,
+                        ..AnalyzerOptions::default()
+                    });
+                }
+            }
+        }
+        let mut s = Scratch::default();
+        for text in texts {
+            for o in &options {
+                let a = Analyzer::new(o.clone()).unwrap();
+                let mut expected = Vec::new();
+                a.for_each_key(text, &mut s, |k| expected.push(k));
+                let mut pushed = vec![7];
+                a.push_keys(text, &mut s, &mut pushed);
+                assert_eq!(pushed.remove(0), 7, "appends");
+                expected.sort_unstable();
+                pushed.sort_unstable();
+                assert_eq!(pushed, expected, "{text:?} with {o:?}");
+            }
+        }
     }
 
     #[test]

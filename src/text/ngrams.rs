@@ -82,6 +82,29 @@ pub(crate) fn for_each_ngram(
     }
 }
 
+/// Appends the key of every word n-gram of length 1 to `max_n` to `out`: all words, then all
+/// pairs, then all triples. `prefixes` is scratch.
+pub(crate) fn push_ngram_keys(
+    tokens: &Tokens,
+    max_n: usize,
+    prefixes: &mut Vec<u64>,
+    out: &mut Vec<u64>,
+) {
+    let start = out.len();
+    out.extend(tokens.iter().map(word_key));
+    let words = start..out.len();
+    prefixes.clear();
+    prefixes.extend_from_slice(&out[words.clone()]);
+    // prefixes[i] holds the key of the (n - 1)-gram starting at word i.
+    for n in 2..=max_n.min(words.len()) {
+        let grams = words.len() + 1 - n;
+        for i in 0..grams {
+            prefixes[i] = combine(prefixes[i], out[words.start + i + n - 1]);
+        }
+        out.extend_from_slice(&prefixes[..grams]);
+    }
+}
+
 /// Reused buffers for character n-grams.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct CharScratch {

@@ -76,7 +76,7 @@ impl Chunk {
             self.keys.clear();
             trainer
                 .analyzer
-                .for_each_key(texts.text(i), &mut self.scratch, |k| self.keys.push(k));
+                .push_keys(texts.text(i), &mut self.scratch, &mut self.keys);
             self.keys.sort_unstable();
             let complete = weigh(
                 &trainer.params.nb,
