@@ -471,13 +471,10 @@ impl Scorer<'_> {
         let (keys, row) = (&mut self.keys, &mut self.row);
         keys.clear();
         self.model.analyzer.push_keys(text, &mut self.scratch, keys);
-        // Sorted keys, then one (key, count) pair per run.
-        keys.sort_unstable();
+        // Counted as log_odds counts them, so the values are the ones it sums.
+        self.counts.count(keys);
         row.clear();
-        row.extend(
-            keys.chunk_by(|a, b| a == b)
-                .map(|run| (run[0], run.len() as f64)),
-        );
+        row.extend(self.counts.iter().map(|(key, n)| (key, f64::from(n))));
         self.model.nb.params().transform(row);
         row
     }
@@ -592,8 +589,8 @@ mod tests {
         assert_send_sync::<Scores>();
     }
 
-    /// The scoring path (counts in a hash table, first-seen order) gives the log-odds of
-    /// the plain path: weighted values of the sorted features, weights read by column.
+    /// The scoring path (weights looked up and summed as features are counted) gives the
+    /// log-odds of the plain path: the comment's weighted values, then weights by column.
     #[test]
     fn scorer_matches_the_weights_by_column() {
         let model = Classifier::embedded().unwrap();
