@@ -111,8 +111,13 @@ fn push_lowercase(c: char, out: &mut String, scripts: &mut ScriptCounts) {
         } else {
             c.to_ascii_lowercase()
         });
-        return;
+    } else {
+        push_lowercase_general(c, out, scripts);
     }
+}
+
+/// [`push_lowercase`] without its ASCII fast path: any character.
+fn push_lowercase_general(c: char, out: &mut String, scripts: &mut ScriptCounts) {
     let c = match c {
         '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{02BC}' | '\u{2032}' => '\'',
         '\u{201C}' | '\u{201D}' | '\u{201F}' | '\u{2033}' => '"',
@@ -297,20 +302,7 @@ mod fast_path_tests {
         let mut out = String::new();
         let mut scripts = ScriptCounts::default();
         for c in text.chars().filter(|&c| !is_invisible(c)).nfkc() {
-            let c = match c {
-                '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{02BC}' | '\u{2032}' => '\'',
-                '\u{201C}' | '\u{201D}' | '\u{201F}' | '\u{2033}' => '"',
-                c if c.is_control() => ' ',
-                c => c,
-            };
-            for l in c.to_lowercase() {
-                match l.script() {
-                    Script::Latin => scripts.latin += 1,
-                    s if is_lookalike_script(s) => scripts.lookalike += 1,
-                    _ => {}
-                }
-                out.push(l);
-            }
+            push_lowercase_general(c, &mut out, &mut scripts);
         }
         if !(fold_confusables && scripts.lookalike > 0) {
             return out;
