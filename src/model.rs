@@ -9,7 +9,7 @@ use nohash_hasher::BuildNoHashHasher;
 use crate::calibrate::Calibration;
 use crate::error::{Error, ModelError, Result};
 use crate::format::{self, ModelData, TrainingSummary, Vocabulary};
-use crate::lookup::KeyCounts;
+use crate::lookup::{KeyCounts, WeightTable};
 use crate::nb::{Counts, NaiveBayes};
 use crate::text::{Analyzer, Scratch};
 
@@ -33,6 +33,8 @@ pub struct Classifier {
     calibration: Vec<Calibration>,
     vocabulary: Vocabulary,
     index: FeatureIndex,
+    /// The weights again, by key, for the scoring path.
+    table: WeightTable,
     nb: NaiveBayes,
     summary: TrainingSummary,
 }
@@ -110,6 +112,11 @@ impl Classifier {
         let index = build_index(&analyzer, &data.vocabulary)
             .map_err(|dup| corrupt(format!("vocabulary entry {dup} repeats or collides")))?;
         let nb = NaiveBayes::new(data.nb, counts, &data.labels)?;
+        let weights = nb.weights();
+        let table = WeightTable::new(
+            n_labels,
+            index.iter().map(|(&key, &f)| (key, weights.feature(f))),
+        );
         Ok(Classifier {
             analyzer,
             labels: data.labels.into(),
@@ -117,6 +124,7 @@ impl Classifier {
             calibration: data.calibration,
             vocabulary: data.vocabulary,
             index,
+            table,
             nb,
             summary: data.summary,
         })
@@ -429,14 +437,13 @@ impl Scorer<'_> {
             model
                 .analyzer
                 .push_keys(text, &mut self.scratch, &mut self.keys);
-            for key in &self.keys {
-                if let Some(&f) = model.index.get(key) {
-                    let w = weights.feature(f);
-                    for (z, w) in self.log_odds.iter_mut().zip(w) {
-                        *z += w;
-                    }
-                }
-            }
+            let z = &mut self.log_odds;
+            let keys = self.keys.iter().map(|&key| (key, 1.0));
+            match z.len() {
+                1 => weigh::<1>(&model.table, keys, z),
+                2 => weigh::<2>(&model.table, keys, z),
+                _ => weigh_any(&model.table, keys, z),
+            };
         } else {
             // One pass over the distinct keys and their counts. Normalizing divides every value
             // by one number, so the sum is divided once at the end.
@@ -446,17 +453,15 @@ impl Scorer<'_> {
             self.counts.count(keys);
             let params = model.nb.params();
             acc.fill(0.0);
-            let mut sum_of_squares = 0.0;
-            for (key, count) in self.counts.iter() {
-                let x = params.term_value_of_count(count);
-                sum_of_squares += x * x;
-                if let Some(&f) = model.index.get(&key) {
-                    let w = weights.feature(f);
-                    for (a, w) in acc.iter_mut().zip(w) {
-                        *a += x * w;
-                    }
-                }
-            }
+            let values = self
+                .counts
+                .iter()
+                .map(|(key, count)| (key, params.term_value_of_count(count)));
+            let sum_of_squares = match acc.len() {
+                1 => weigh::<1>(&model.table, values, acc),
+                2 => weigh::<2>(&model.table, values, acc),
+                _ => weigh_any(&model.table, values, acc),
+            };
             let norm = params.norm(sum_of_squares);
             for (z, a) in self.log_odds.iter_mut().zip(acc.iter()) {
                 *z += a / norm;
@@ -488,6 +493,45 @@ impl Scorer<'_> {
             probs,
         }
     }
+}
+
+/// Adds `x * weights(key)` to `acc` (one sum per label, in order) for every `(key, x)`, and
+/// returns the sum of the squared `x`. Unknown keys get zero weights rather than a branch (see
+/// `WeightTable`). With the label count a constant the sums stay in registers, where a loop over
+/// labels would chain every addition through memory.
+#[inline(always)]
+fn weigh<const N: usize>(
+    table: &WeightTable,
+    values: impl Iterator<Item = (u64, f64)>,
+    acc: &mut [f64],
+) -> f64 {
+    let mut sums: [f64; N] = acc.try_into().expect("one sum per label");
+    let mut sum_of_squares = 0.0;
+    for (key, x) in values {
+        sum_of_squares += x * x;
+        let w = table.get_array::<N>(key);
+        for l in 0..N {
+            sums[l] += x * w[l];
+        }
+    }
+    acc.copy_from_slice(&sums);
+    sum_of_squares
+}
+
+/// [`weigh`] for any number of labels.
+fn weigh_any(
+    table: &WeightTable,
+    values: impl Iterator<Item = (u64, f64)>,
+    acc: &mut [f64],
+) -> f64 {
+    let mut sum_of_squares = 0.0;
+    for (key, x) in values {
+        sum_of_squares += x * x;
+        for (a, w) in acc.iter_mut().zip(table.get(key)) {
+            *a += x * w;
+        }
+    }
+    sum_of_squares
 }
 
 /// One comment's probability per label, and which labels reach their threshold.

@@ -796,7 +796,7 @@ mod tests {
         // reservoir at the end; the sample must be exactly that of scoring every row.
         let n = OUT_OF_FOLD_SAMPLE + 3000;
         let text = |i: usize| format!("w{} x{}", i % 13, i % 7);
-        let label = |i: usize| i % 3 == 0;
+        let label = |i: usize| i.is_multiple_of(3);
         let params = TrainParams::new(["spam"]).seed(9).check().unwrap();
         let mut t = params.trainer();
         for i in 0..n {
