@@ -144,15 +144,18 @@ impl WeightTable {
         n_labels: usize,
         entries: impl Iterator<Item = (u64, &'w [f64])> + Clone,
     ) -> WeightTable {
-        let mut keys: Vec<u64> = entries.clone().map(|(key, _)| key).collect();
-        let n = keys.len();
-        keys.sort_unstable();
-        // The smallest number not among the keys.
-        let empty = keys
-            .iter()
-            .zip(0..)
-            .find(|&(&key, i)| key != i)
-            .map_or(n as u64, |(_, i)| i);
+        let n = entries.clone().count();
+        // A key the table does not have: one above the largest, or failing that (the largest
+        // is u64::MAX) the smallest number missing, which takes a sort.
+        let largest = entries.clone().map(|(key, _)| key).max().unwrap_or(0);
+        let empty = largest.checked_add(1).unwrap_or_else(|| {
+            let mut keys: Vec<u64> = entries.clone().map(|(key, _)| key).collect();
+            keys.sort_unstable();
+            keys.iter()
+                .zip(0..)
+                .find(|&(&key, i)| key != i)
+                .map_or(n as u64, |(_, i)| i)
+        });
         // Seven keys per eight slots at most (the fewer slots, the more of them stay cached);
         // double them until every key finds a place. Two buckets at least, so that the shift
         // stays under 64.
@@ -205,7 +208,8 @@ impl WeightTable {
         for moves in 0..MAX_MOVES {
             let (b1, b2, tag) = places(key, self.shift);
             let takes = |tags: u64| {
-                let used = (0..LANES).filter(|&l| tag_at(tags, l) != 0).count();
+                // Empty lanes have tag 0.
+                let used = LANES - lanes_with_tag(tags, 0).count_ones() as usize;
                 (lanes_with_tag(tags, tag) == 0 && used < LANES).then_some(used)
             };
             let b = match (takes(self.tags[b1]), takes(self.tags[b2])) {
