@@ -57,7 +57,7 @@ pub(crate) fn for_each_ngram(
     mut f: impl FnMut(u64, &str),
 ) {
     keys.clear();
-    keys.extend(tokens.iter().map(word_key));
+    keys.extend(tokens.bytes().map(xxh3_64));
     for i in 0..tokens.len() {
         let mut key = keys[i];
         match gram.as_deref_mut() {
@@ -91,7 +91,7 @@ pub(crate) fn push_ngram_keys(
     out: &mut Vec<u64>,
 ) {
     let start = out.len();
-    out.extend(tokens.iter().map(word_key));
+    out.extend(tokens.bytes().map(xxh3_64));
     let words = start..out.len();
     prefixes.clear();
     prefixes.extend_from_slice(&out[words.clone()]);

@@ -75,6 +75,18 @@ impl Tokens {
         (0..self.len()).map(|i| self.get(i))
     }
 
+    /// The tokens' bytes in order: what hashing needs, without `str` slicing's checks that
+    /// each end is a character boundary.
+    pub(crate) fn bytes(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        let text = self.text.as_bytes();
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let token = &text[start..end];
+            start = end;
+            token
+        })
+    }
+
     fn start(&self, i: usize) -> usize {
         if i == 0 {
             0
