@@ -437,13 +437,8 @@ impl Scorer<'_> {
             model
                 .analyzer
                 .push_keys(text, &mut self.scratch, &mut self.keys);
-            let z = &mut self.log_odds;
             let keys = self.keys.iter().map(|&key| (key, 1.0));
-            match z.len() {
-                1 => weigh::<1>(&model.table, keys, z),
-                2 => weigh::<2>(&model.table, keys, z),
-                _ => weigh_any(&model.table, keys, z),
-            };
+            weigh(&model.table, keys, &mut self.log_odds);
         } else {
             // One pass over the distinct keys and their counts. Normalizing divides every value
             // by one number, so the sum is divided once at the end.
@@ -457,11 +452,7 @@ impl Scorer<'_> {
                 .counts
                 .iter()
                 .map(|(key, count)| (key, params.term_value_of_count(count)));
-            let sum_of_squares = match acc.len() {
-                1 => weigh::<1>(&model.table, values, acc),
-                2 => weigh::<2>(&model.table, values, acc),
-                _ => weigh_any(&model.table, values, acc),
-            };
+            let sum_of_squares = weigh(&model.table, values, acc);
             let norm = params.norm(sum_of_squares);
             for (z, a) in self.log_odds.iter_mut().zip(acc.iter()) {
                 *z += a / norm;
@@ -497,10 +488,21 @@ impl Scorer<'_> {
 
 /// Adds `x * weights(key)` to `acc` (one sum per label, in order) for every `(key, x)`, and
 /// returns the sum of the squared `x`. Unknown keys get zero weights rather than a branch (see
-/// `WeightTable`). With the label count a constant the sums stay in registers, where a loop over
-/// labels would chain every addition through memory.
+/// `WeightTable`).
 #[inline(always)]
-fn weigh<const N: usize>(
+fn weigh(table: &WeightTable, values: impl Iterator<Item = (u64, f64)>, acc: &mut [f64]) -> f64 {
+    // With the label count a constant the sums stay in registers, where a loop over labels
+    // would chain every addition through memory.
+    match acc.len() {
+        1 => weigh_n::<1>(table, values, acc),
+        2 => weigh_n::<2>(table, values, acc),
+        _ => weigh_any(table, values, acc),
+    }
+}
+
+/// [`weigh`] for `N` labels.
+#[inline(always)]
+fn weigh_n<const N: usize>(
     table: &WeightTable,
     values: impl Iterator<Item = (u64, f64)>,
     acc: &mut [f64],
