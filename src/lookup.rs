@@ -203,10 +203,11 @@ impl WeightTable {
     fn insert(&mut self, mut key: u64, weights: &mut [f64]) -> bool {
         const MAX_MOVES: usize = 500;
         let tag_at = |tags: u64, lane: usize| (tags >> (8 * lane)) & 0xFF;
-        // The bucket `key` should go to: the emptier of the two that can take it.
+        // The bucket the key being placed was just moved out of, if any.
         let mut from = usize::MAX;
         for moves in 0..MAX_MOVES {
             let (b1, b2, tag) = places(key, self.shift);
+            // The bucket `key` goes to: the emptier of the two that can take it.
             let takes = |tags: u64| {
                 // Empty lanes have tag 0.
                 let used = LANES - lanes_with_tag(tags, 0).count_ones() as usize;
@@ -222,7 +223,10 @@ impl WeightTable {
                 let lane = (0..LANES)
                     .find(|&l| tag_at(self.tags[b], l) == 0)
                     .expect("the bucket has a free lane");
-                self.put(b, lane, tag, key, weights);
+                self.set(b, lane, tag, key);
+                let slot = b * LANES + lane;
+                self.weights[slot * self.n_labels..(slot + 1) * self.n_labels]
+                    .copy_from_slice(weights);
                 return true;
             }
             // Evict from the bucket not just left: the lane with the same tag if there is one
@@ -239,24 +243,19 @@ impl WeightTable {
             }
             let slot = b * LANES + lane;
             let evicted = self.keys[slot];
-            let evicted_tag = tag_at(self.tags[b], lane);
-            let row = &mut self.weights[slot * self.n_labels..(slot + 1) * self.n_labels];
-            row.swap_with_slice(weights);
-            self.tags[b] &= !(0xFF << (8 * lane));
-            self.tags[b] |= u64::from(tag) << (8 * lane);
-            self.keys[slot] = key;
-            debug_assert_eq!(evicted_tag, u64::from(places(evicted, self.shift).2));
+            self.weights[slot * self.n_labels..(slot + 1) * self.n_labels].swap_with_slice(weights);
+            self.set(b, lane, tag, key);
             key = evicted;
             from = b;
         }
         false
     }
 
-    fn put(&mut self, bucket: usize, lane: usize, tag: u8, key: u64, weights: &[f64]) {
+    /// Gives a lane `key` and its tag (its weights are the caller's to place).
+    fn set(&mut self, bucket: usize, lane: usize, tag: u8, key: u64) {
+        self.tags[bucket] &= !(0xFF << (8 * lane));
         self.tags[bucket] |= u64::from(tag) << (8 * lane);
-        let slot = bucket * LANES + lane;
-        self.keys[slot] = key;
-        self.weights[slot * self.n_labels..(slot + 1) * self.n_labels].copy_from_slice(weights);
+        self.keys[bucket * LANES + lane] = key;
     }
 
     /// The weights of `key`, one per label, or zeros when the model does not know it.
