@@ -81,25 +81,31 @@ const LANES: usize = 8;
 /// in one `u64` (the tags of all buckets fit in the L1 cache), and no two keys in a bucket share
 /// a tag, so a lookup compares the tags of both buckets at once, reads at most one key from
 /// each, and selects the slot whose key matches, or a sentinel slot whose weights are zeros: the
-/// same instructions whether the key is known or not. Weights are stored by slot, so they are
-/// read alongside the key rather than after it.
+/// same instructions whether the key is known or not.
+///
+/// A slot's key and weights share one record, and a record of up to eight `f64`s lies within
+/// one cache line: the weights of a key that missed the cache arrive with the key. (Kept in an
+/// array of their own, the weights' loads took a third of the scoring time.)
 ///
 /// Empty slots hold a key the table does not have, and zero weights, so any slot whose key
 /// equals the one looked up holds its weights. A bucket without the tag gives the sentinel, an
 /// empty slot kept empty (the last lane of the first bucket): it is read for every unknown
 /// key, so it stays cached.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct WeightTable {
     n_labels: usize,
     /// `64 - log2(buckets)`.
     shift: u32,
     /// Per bucket, the tag of each lane (0 for an empty lane, else the high bit is set).
     tags: Vec<u64>,
-    /// Per slot (`bucket * LANES + lane`), its key; empty slots hold one the table does not
-    /// have. A power of two of them.
-    keys: Vec<u64>,
-    /// Per slot, `n_labels` weights; the sentinel's are zeros.
-    weights: Vec<f64>,
+    /// `log2` of a record's length in `f64`s: the key and `n_labels` weights, rounded up to a
+    /// power of two.
+    record_bits: u32,
+    /// From `records[base]` on, per slot (`bucket * LANES + lane`), a record: the key as the
+    /// bits of an `f64`, then its weights. `base` puts the first record at the start of a
+    /// cache line.
+    records: Vec<f64>,
+    base: usize,
 }
 
 /// The slot that stands for every key the table does not hold; its tag is [`RESERVED`].
@@ -135,6 +141,29 @@ fn lanes_with_tag(tags: u64, tag: u8) -> u64 {
     // A byte's high bit is set here exactly when the byte of `x` is not zero; no carries.
     let nonzero = ((x & LOW7) + LOW7) | x;
     !nonzero & !LOW7
+}
+
+/// Records with room for `len` `f64`s from a cache line's start; `(records, base)`.
+fn aligned_records(len: usize) -> (Vec<f64>, usize) {
+    const LINE: usize = 64 / size_of::<f64>();
+    let records = vec![0.0; len + LINE];
+    let misalignment = (records.as_ptr() as usize / size_of::<f64>()) % LINE;
+    (records, (LINE - misalignment) % LINE)
+}
+
+impl Clone for WeightTable {
+    /// A copy whose records are aligned in their new place too.
+    fn clone(&self) -> WeightTable {
+        let len = self.records.len() - self.base;
+        let (mut records, base) = aligned_records(len);
+        records[base..base + len].copy_from_slice(&self.records[self.base..]);
+        WeightTable {
+            tags: self.tags.clone(),
+            records,
+            base,
+            ..*self
+        }
+    }
 }
 
 impl WeightTable {
@@ -179,13 +208,19 @@ impl WeightTable {
     ) -> Option<WeightTable> {
         let buckets = 1usize << bits;
         let slots = buckets * LANES;
+        let record_bits = (n_labels + 1).next_power_of_two().trailing_zeros();
+        let (records, base) = aligned_records(slots << record_bits);
         let mut table = WeightTable {
             n_labels,
             shift: 64 - bits,
             tags: vec![0; buckets],
-            keys: vec![empty; slots],
-            weights: vec![0.0; slots * n_labels],
+            record_bits,
+            records,
+            base,
         };
+        for slot in 0..slots {
+            *table.key_mut(slot) = f64::from_bits(empty);
+        }
         table.tags[0] = RESERVED << (8 * SENTINEL);
         let mut moving = vec![0.0; n_labels];
         for (key, weights) in entries {
@@ -224,9 +259,7 @@ impl WeightTable {
                     .find(|&l| tag_at(self.tags[b], l) == 0)
                     .expect("the bucket has a free lane");
                 self.set(b, lane, tag, key);
-                let slot = b * LANES + lane;
-                self.weights[slot * self.n_labels..(slot + 1) * self.n_labels]
-                    .copy_from_slice(weights);
+                self.weights_mut(b * LANES + lane).copy_from_slice(weights);
                 return true;
             }
             // Evict from the bucket not just left: the lane with the same tag if there is one
@@ -242,8 +275,8 @@ impl WeightTable {
                 continue;
             }
             let slot = b * LANES + lane;
-            let evicted = self.keys[slot];
-            self.weights[slot * self.n_labels..(slot + 1) * self.n_labels].swap_with_slice(weights);
+            let evicted = self.key_mut(slot).to_bits();
+            self.weights_mut(slot).swap_with_slice(weights);
             self.set(b, lane, tag, key);
             key = evicted;
             from = b;
@@ -255,39 +288,77 @@ impl WeightTable {
     fn set(&mut self, bucket: usize, lane: usize, tag: u8, key: u64) {
         self.tags[bucket] &= !(0xFF << (8 * lane));
         self.tags[bucket] |= u64::from(tag) << (8 * lane);
-        self.keys[bucket * LANES + lane] = key;
+        *self.key_mut(bucket * LANES + lane) = f64::from_bits(key);
     }
 
+    fn key_mut(&mut self, slot: usize) -> &mut f64 {
+        &mut self.records[self.base + (slot << self.record_bits)]
+    }
+
+    fn weights_mut(&mut self, slot: usize) -> &mut [f64] {
+        &mut self.records[self.base + (slot << self.record_bits) + 1..][..self.n_labels]
+    }
+
+    /// The table as lookups read it; take it once for many lookups, so that its fields are
+    /// read once too.
+    #[inline(always)]
+    pub(crate) fn view(&self) -> View<'_> {
+        View {
+            tags: &self.tags,
+            records: &self.records[self.base..],
+            shift: self.shift,
+            record_bits: self.record_bits,
+            n_labels: self.n_labels,
+        }
+    }
+}
+
+/// Lookups in a [`WeightTable`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct View<'t> {
+    tags: &'t [u64],
+    records: &'t [f64],
+    shift: u32,
+    record_bits: u32,
+    n_labels: usize,
+}
+
+impl View<'_> {
     /// The weights of `key`, one per label, or zeros when the model does not know it.
     #[inline(always)]
     pub(crate) fn get(&self, key: u64) -> &[f64] {
-        let slot = self.slot(key);
-        &self.weights[slot * self.n_labels..][..self.n_labels]
+        let first = (self.slot(key, self.record_bits) << self.record_bits) + 1;
+        &self.records[first..][..self.n_labels]
     }
 
     /// [`get`](Self::get) for a table of `N` labels, known when compiling.
     #[inline(always)]
     pub(crate) fn get_array<const N: usize>(&self, key: u64) -> &[f64; N] {
-        debug_assert_eq!(N, self.n_labels);
-        let slot = self.slot(key);
-        self.weights[slot * N..][..N]
+        // The record length, a constant here.
+        let record_bits = (N + 1).next_power_of_two().trailing_zeros();
+        debug_assert_eq!(record_bits, self.record_bits);
+        let first = (self.slot(key, record_bits) << record_bits) + 1;
+        self.records[first..][..N]
             .try_into()
             .expect("a slice of N weights")
     }
 
     #[inline(always)]
-    fn slot(&self, key: u64) -> usize {
-        // Bucket and slot numbers are in range already; the masks spare the bounds checks.
-        let (buckets, slots) = (self.tags.len() - 1, self.keys.len() - 1);
+    fn slot(&self, key: u64, record_bits: u32) -> usize {
+        // Bucket and slot numbers are masked into range, which spares the bounds checks.
+        let buckets = self.tags.len() - 1;
+        let slots = self.tags.len() * LANES - 1;
         let (b1, b2, tag) = places(key, self.shift);
-        // At most one lane per bucket has the tag; none gives lane 8, and the sentinel.
+        // At most one lane per bucket has the tag; none gives lane 8, and the sentinel, which
+        // stays cached where another bucket's slot would not.
         let candidate = |b: usize| {
             let lane = lanes_with_tag(self.tags[b & buckets], tag).trailing_zeros() as usize / 8;
             select(lane < LANES, (b & buckets) * LANES + lane, SENTINEL) & slots
         };
         let (s1, s2) = (candidate(b1), candidate(b2));
-        let found2 = select(self.keys[s2] == key, s2, SENTINEL);
-        select(self.keys[s1] == key, s1, found2)
+        let key_at = |slot: usize| self.records[slot << record_bits].to_bits();
+        let found2 = select(key_at(s2) == key, s2, SENTINEL);
+        select(key_at(s1) == key, s1, found2)
     }
 }
 
@@ -339,7 +410,8 @@ mod tests {
         let zeros = vec![0.0; n_labels];
         for key in known.iter().chain(unknown) {
             let expected = map.get(key).copied().unwrap_or(&zeros);
-            assert_eq!(table.get(*key), expected, "key {key}");
+            assert_eq!(table.view().get(*key), expected, "key {key}");
+            assert_eq!(table.clone().view().get(*key), expected, "key {key}");
         }
     }
 

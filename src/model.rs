@@ -507,6 +507,7 @@ fn weigh_n<const N: usize>(
     values: impl Iterator<Item = (u64, f64)>,
     acc: &mut [f64],
 ) -> f64 {
+    let table = table.view();
     let mut sums: [f64; N] = acc.try_into().expect("one sum per label");
     let mut sum_of_squares = 0.0;
     for (key, x) in values {
@@ -526,6 +527,7 @@ fn weigh_any(
     values: impl Iterator<Item = (u64, f64)>,
     acc: &mut [f64],
 ) -> f64 {
+    let table = table.view();
     let mut sum_of_squares = 0.0;
     for (key, x) in values {
         sum_of_squares += x * x;

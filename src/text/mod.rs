@@ -95,7 +95,6 @@ impl AnalyzerOptions {
 /// Reusable buffers for analyzing one comment at a time; keep one per thread.
 #[derive(Debug, Default, Clone)]
 pub struct Scratch {
-    normalized: String,
     tokens: Tokens,
     gram: String,
     keys: Vec<u64>,
@@ -129,12 +128,12 @@ impl Analyzer {
 
     /// Normalizes and tokenizes `text` into `scratch.tokens()`.
     pub fn tokenize(&self, text: &str, scratch: &mut Scratch) {
-        normalize::normalize(text, self.options.fold_confusables, &mut scratch.normalized);
-        tokenize::tokenize(
-            &scratch.normalized,
+        let tokens = &mut scratch.tokens;
+        normalize::normalize(text, self.options.fold_confusables, tokens.text_mut());
+        tokenize::tokenize_in_place(
+            tokens,
             usize::from(self.options.max_token_chars),
             self.options.fold_leet,
-            &mut scratch.tokens,
             &mut scratch.gram,
         );
     }
