@@ -303,9 +303,10 @@ impl WeightTable {
     /// read once too.
     #[inline(always)]
     pub(crate) fn view(&self) -> View<'_> {
+        let slots = self.tags.len() * LANES;
         View {
             tags: &self.tags,
-            records: &self.records[self.base..],
+            records: &self.records[self.base..][..slots << self.record_bits],
             shift: self.shift,
             record_bits: self.record_bits,
             n_labels: self.n_labels,
@@ -317,6 +318,8 @@ impl WeightTable {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct View<'t> {
     tags: &'t [u64],
+    /// The records, a power of two of `f64`s: indexes masked by `len - 1` need no bounds
+    /// checks.
     records: &'t [f64],
     shift: u32,
     record_bits: u32,
@@ -333,14 +336,13 @@ impl View<'_> {
 
     /// [`get`](Self::get) for a table of `N` labels, known when compiling.
     #[inline(always)]
-    pub(crate) fn get_array<const N: usize>(&self, key: u64) -> &[f64; N] {
+    pub(crate) fn get_array<const N: usize>(&self, key: u64) -> [f64; N] {
         // The record length, a constant here.
         let record_bits = (N + 1).next_power_of_two().trailing_zeros();
         debug_assert_eq!(record_bits, self.record_bits);
-        let first = (self.slot(key, record_bits) << record_bits) + 1;
-        self.records[first..][..N]
-            .try_into()
-            .expect("a slice of N weights")
+        let record = self.slot(key, record_bits) << record_bits;
+        let mask = self.records.len() - 1;
+        std::array::from_fn(|l| self.records[(record + 1 + l) & mask])
     }
 
     #[inline(always)]
@@ -356,7 +358,8 @@ impl View<'_> {
             select(lane < LANES, (b & buckets) * LANES + lane, SENTINEL) & slots
         };
         let (s1, s2) = (candidate(b1), candidate(b2));
-        let key_at = |slot: usize| self.records[slot << record_bits].to_bits();
+        let mask = self.records.len() - 1;
+        let key_at = |slot: usize| self.records[(slot << record_bits) & mask].to_bits();
         let found2 = select(key_at(s2) == key, s2, SENTINEL);
         select(key_at(s1) == key, s1, found2)
     }

@@ -228,6 +228,9 @@ impl Classifier {
             row: Vec::new(),
             log_odds: vec![0.0; self.labels.len()],
             probs: vec![0.0; self.labels.len()],
+            count_values: std::array::from_fn(|n| {
+                self.nb.params().term_value_of_count(n as u32)
+            }),
         }
     }
 
@@ -403,6 +406,9 @@ pub struct Scorer<'m> {
     row: Vec<(u64, f64)>,
     log_odds: Vec<f64>,
     probs: Vec<f64>,
+    /// The term value of each small count, so that the scoring loop reads a table rather than
+    /// choosing a term weighting for every feature.
+    count_values: [f64; 16],
 }
 
 impl Scorer<'_> {
@@ -448,10 +454,14 @@ impl Scorer<'_> {
             self.counts.count(keys);
             let params = model.nb.params();
             acc.fill(0.0);
-            let values = self
-                .counts
-                .iter()
-                .map(|(key, count)| (key, params.term_value_of_count(count)));
+            let count_values = &self.count_values;
+            let values = self.counts.iter().map(|(key, count)| {
+                let value = match count_values.get(count as usize) {
+                    Some(&value) => value,
+                    None => params.term_value_of_count(count),
+                };
+                (key, value)
+            });
             let sum_of_squares = weigh(&model.table, values, acc);
             let norm = params.norm(sum_of_squares);
             for (z, a) in self.log_odds.iter_mut().zip(acc.iter()) {
