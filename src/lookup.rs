@@ -72,58 +72,47 @@ impl KeyCounts {
     }
 }
 
-/// Lanes (slots) per bucket of a [`WeightTable`]: one tag byte each in a `u64`.
-const LANES: usize = 8;
-
 /// The model's weights by feature key, for scoring.
 ///
-/// Each key may sit in one of two buckets of eight slots. A bucket keeps a one-byte tag per slot
-/// in one `u64` (the tags of all buckets fit in the L1 cache), and no two keys in a bucket share
-/// a tag, so a lookup compares the tags of both buckets at once, reads at most one key from
-/// each, and selects the slot whose key matches, or a sentinel slot whose weights are zeros: the
-/// same instructions whether the key is known or not.
+/// Cuckoo hashing with two choices: each key sits in one of two slots, both read on every
+/// lookup, and conditional moves pick the one whose key matches, or a sentinel slot whose
+/// weights are zeros: the same instructions whether the key is known or not. (A third of a
+/// comment's features are unknown to the model, and which third cannot be predicted.)
 ///
-/// A slot's key and weights share one record, and a record of up to eight `f64`s lies within
-/// one cache line: the weights of a key that missed the cache arrive with the key. (Kept in an
-/// array of their own, the weights' loads took a third of the scoring time.)
+/// A slot is a record of the key and its weights, within one cache line, so the two loads of
+/// a lookup are independent of each other and of everything but the key. Slots are at most
+/// 45% full, below the 50% at which two-choice cuckoo insertion starts failing.
 ///
 /// Empty slots hold a key the table does not have, and zero weights, so any slot whose key
-/// equals the one looked up holds its weights. A bucket without the tag gives the sentinel, an
-/// empty slot kept empty (the last lane of the first bucket): it is read for every unknown
-/// key, so it stays cached.
+/// equals the one looked up holds its weights. The sentinel is slot 0, kept empty.
 #[derive(Debug)]
 pub(crate) struct WeightTable {
     n_labels: usize,
-    /// `64 - log2(buckets)`.
+    /// `64 - log2(slots)`.
     shift: u32,
-    /// Per bucket, the tag of each lane (0 for an empty lane, else the high bit is set).
-    tags: Vec<u64>,
     /// `log2` of a record's length in `f64`s: the key and `n_labels` weights, rounded up to a
     /// power of two.
     record_bits: u32,
-    /// From `records[base]` on, per slot (`bucket * LANES + lane`), a record: the key as the
-    /// bits of an `f64`, then its weights. `base` puts the first record at the start of a
-    /// cache line.
+    /// From `records[base]` on, per slot, a record: the key as the bits of an `f64`, then its
+    /// weights. `base` puts the first record at the start of a cache line.
     records: Vec<f64>,
     base: usize,
 }
 
-/// The slot that stands for every key the table does not hold; its tag is [`RESERVED`].
-const SENTINEL: usize = LANES - 1;
+/// The slot that stands for every key the table does not hold.
+const SENTINEL: usize = 0;
 
-/// The tag of the sentinel's lane: not zero, so the lane counts as taken, and without the high
-/// bit, so no key's tag equals it.
-const RESERVED: u64 = 0x7F;
-
-/// A key's two buckets and its tag.
-#[inline]
-fn places(key: u64, shift: u32) -> (usize, usize, u8) {
-    let h1 = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let h2 = key.wrapping_mul(0xC2B2_AE3D_27D4_EB4F) ^ (h1 >> 29);
-    // The tag comes from bits of `h1` below the bucket's, which depend on every low bit of the
-    // key: hash-bucket keys (below 2^30) have no high bits.
-    let tag = (h1 >> 24) as u8 | 0x80;
-    ((h1 >> shift) as usize, (h2 >> shift) as usize, tag)
+/// A key's two slots, never the sentinel's.
+#[inline(always)]
+fn places(key: u64, shift: u32) -> (usize, usize) {
+    // The xor keeps key 0 from having one place twice: only one key has `h1 == 0`, and
+    // its `h2` is not.
+    let h1 = (key ^ 0x5851_F42D_4C95_7F2D).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    // The second place mixes in the first's bits, which depend on every low bit of the key:
+    // hash-bucket keys (below 2^30) have no high bits.
+    let h2 = key.wrapping_mul(0xC2B2_AE3D_27D4_EB4F) ^ (h1 << 17);
+    let slot = |h: u64| ((h >> shift) as usize).max(SENTINEL + 1);
+    (slot(h1), slot(h2))
 }
 
 /// `if c { a } else { b }`, compiled into a conditional move rather than a branch. (Masks
@@ -131,16 +120,6 @@ fn places(key: u64, shift: u32) -> (usize, usize, u8) {
 #[inline(always)]
 fn select(c: bool, a: usize, b: usize) -> usize {
     std::hint::select_unpredictable(c, a, b)
-}
-
-/// The high bit of every byte of `tags` equal to `tag`.
-#[inline]
-fn lanes_with_tag(tags: u64, tag: u8) -> u64 {
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    let x = tags ^ (0x0101_0101_0101_0101 * u64::from(tag));
-    // A byte's high bit is set here exactly when the byte of `x` is not zero; no carries.
-    let nonzero = ((x & LOW7) + LOW7) | x;
-    !nonzero & !LOW7
 }
 
 /// Records with room for `len` `f64`s from a cache line's start; `(records, base)`.
@@ -158,7 +137,6 @@ impl Clone for WeightTable {
         let (mut records, base) = aligned_records(len);
         records[base..base + len].copy_from_slice(&self.records[self.base..]);
         WeightTable {
-            tags: self.tags.clone(),
             records,
             base,
             ..*self
@@ -185,10 +163,9 @@ impl WeightTable {
                 .find(|&(&key, i)| key != i)
                 .map_or(n as u64, |(_, i)| i)
         });
-        // Seven keys per eight slots at most (the fewer slots, the more of them stay cached);
-        // double them until every key finds a place. Two buckets at least, so that the shift
-        // stays under 64.
-        let mut bits = (n * 8 / 7 / LANES + 1)
+        // At most 45% full (and the sentinel's slot besides); double the slots until every
+        // key finds a place. Two slots at least, so that the shift stays under 64.
+        let mut bits = ((n + 1) * 20 / 9 + 1)
             .max(2)
             .next_power_of_two()
             .trailing_zeros();
@@ -206,14 +183,12 @@ impl WeightTable {
         empty: u64,
         entries: impl Iterator<Item = (u64, &'w [f64])>,
     ) -> Option<WeightTable> {
-        let buckets = 1usize << bits;
-        let slots = buckets * LANES;
+        let slots = 1usize << bits;
         let record_bits = (n_labels + 1).next_power_of_two().trailing_zeros();
         let (records, base) = aligned_records(slots << record_bits);
         let mut table = WeightTable {
             n_labels,
             shift: 64 - bits,
-            tags: vec![0; buckets],
             record_bits,
             records,
             base,
@@ -221,11 +196,10 @@ impl WeightTable {
         for slot in 0..slots {
             *table.key_mut(slot) = f64::from_bits(empty);
         }
-        table.tags[0] = RESERVED << (8 * SENTINEL);
         let mut moving = vec![0.0; n_labels];
         for (key, weights) in entries {
             moving.copy_from_slice(weights);
-            if !table.insert(key, &mut moving) {
+            if !table.insert(key, &mut moving, empty) {
                 return None;
             }
         }
@@ -233,62 +207,43 @@ impl WeightTable {
     }
 
     /// Inserts `key` with `weights` (scratch: it may come back holding another key's), moving
-    /// keys to their other bucket as cuckoo hashing does when both of its buckets are full or
-    /// hold its tag already. False when a chain of moves grows too long.
-    fn insert(&mut self, mut key: u64, weights: &mut [f64]) -> bool {
+    /// the key in the way to its other slot as cuckoo hashing does. False when a chain of
+    /// moves grows too long.
+    fn insert(&mut self, mut key: u64, weights: &mut [f64], empty: u64) -> bool {
         const MAX_MOVES: usize = 500;
-        let tag_at = |tags: u64, lane: usize| (tags >> (8 * lane)) & 0xFF;
-        // The bucket the key being placed was just moved out of, if any.
+        // A key whose two places are one slot must stay there: moved out, it would have
+        // nowhere to go but back.
+        let shift = self.shift;
+        let pinned = |key: u64| {
+            let (s1, s2) = places(key, shift);
+            s1 == s2
+        };
+        // The slot the key being placed was just moved out of, if any.
         let mut from = usize::MAX;
-        for moves in 0..MAX_MOVES {
-            let (b1, b2, tag) = places(key, self.shift);
-            // The bucket `key` goes to: the emptier of the two that can take it.
-            let takes = |tags: u64| {
-                // Empty lanes have tag 0.
-                let used = LANES - lanes_with_tag(tags, 0).count_ones() as usize;
-                (lanes_with_tag(tags, tag) == 0 && used < LANES).then_some(used)
-            };
-            let b = match (takes(self.tags[b1]), takes(self.tags[b2])) {
-                (Some(u1), Some(u2)) => Some(if u1 <= u2 { b1 } else { b2 }),
-                (Some(_), None) => Some(b1),
-                (None, Some(_)) => Some(b2),
-                (None, None) => None,
-            };
-            if let Some(b) = b {
-                let lane = (0..LANES)
-                    .find(|&l| tag_at(self.tags[b], l) == 0)
-                    .expect("the bucket has a free lane");
-                self.set(b, lane, tag, key);
-                self.weights_mut(b * LANES + lane).copy_from_slice(weights);
+        for _ in 0..MAX_MOVES {
+            let (s1, s2) = places(key, self.shift);
+            let free = |table: &mut WeightTable, s: usize| table.key_mut(s).to_bits() == empty;
+            if let Some(s) = [s1, s2].into_iter().find(|&s| free(self, s)) {
+                *self.key_mut(s) = f64::from_bits(key);
+                self.weights_mut(s).copy_from_slice(weights);
                 return true;
             }
-            // Evict from the bucket not just left: the lane with the same tag if there is one
-            // (it must go), else a lane that changes from move to move. Never the sentinel.
-            let b = if b1 == from { b2 } else { b1 };
-            let same = lanes_with_tag(self.tags[b], tag).trailing_zeros() as usize / 8;
-            let lane = if same < LANES {
-                same
-            } else {
-                (moves * 5 + 1) % LANES
+            // Evict from the place not just left, or failing that (the other holds a pinned
+            // key) from it again, which walks the chain of moves back; never a pinned key.
+            let movable = |table: &mut WeightTable, s: usize| !pinned(table.key_mut(s).to_bits());
+            let s = match (movable(self, s1), movable(self, s2)) {
+                (true, true) => select(s1 == from, s2, s1),
+                (true, false) => s1,
+                (false, true) => s2,
+                (false, false) => return false,
             };
-            if b * LANES + lane == SENTINEL {
-                continue;
-            }
-            let slot = b * LANES + lane;
-            let evicted = self.key_mut(slot).to_bits();
-            self.weights_mut(slot).swap_with_slice(weights);
-            self.set(b, lane, tag, key);
+            let evicted = self.key_mut(s).to_bits();
+            *self.key_mut(s) = f64::from_bits(key);
+            self.weights_mut(s).swap_with_slice(weights);
             key = evicted;
-            from = b;
+            from = s;
         }
         false
-    }
-
-    /// Gives a lane `key` and its tag (its weights are the caller's to place).
-    fn set(&mut self, bucket: usize, lane: usize, tag: u8, key: u64) {
-        self.tags[bucket] &= !(0xFF << (8 * lane));
-        self.tags[bucket] |= u64::from(tag) << (8 * lane);
-        *self.key_mut(bucket * LANES + lane) = f64::from_bits(key);
     }
 
     fn key_mut(&mut self, slot: usize) -> &mut f64 {
@@ -303,10 +258,9 @@ impl WeightTable {
     /// read once too.
     #[inline(always)]
     pub(crate) fn view(&self) -> View<'_> {
-        let slots = self.tags.len() * LANES;
+        let len = 1usize << (64 - self.shift + self.record_bits);
         View {
-            tags: &self.tags,
-            records: &self.records[self.base..][..slots << self.record_bits],
+            records: &self.records[self.base..][..len],
             shift: self.shift,
             record_bits: self.record_bits,
             n_labels: self.n_labels,
@@ -317,7 +271,6 @@ impl WeightTable {
 /// Lookups in a [`WeightTable`].
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct View<'t> {
-    tags: &'t [u64],
     /// The records, a power of two of `f64`s: indexes masked by `len - 1` need no bounds
     /// checks.
     records: &'t [f64],
@@ -347,17 +300,7 @@ impl View<'_> {
 
     #[inline(always)]
     fn slot(&self, key: u64, record_bits: u32) -> usize {
-        // Bucket and slot numbers are masked into range, which spares the bounds checks.
-        let buckets = self.tags.len() - 1;
-        let slots = self.tags.len() * LANES - 1;
-        let (b1, b2, tag) = places(key, self.shift);
-        // At most one lane per bucket has the tag; none gives lane 8, and the sentinel, which
-        // stays cached where another bucket's slot would not.
-        let candidate = |b: usize| {
-            let lane = lanes_with_tag(self.tags[b & buckets], tag).trailing_zeros() as usize / 8;
-            select(lane < LANES, (b & buckets) * LANES + lane, SENTINEL) & slots
-        };
-        let (s1, s2) = (candidate(b1), candidate(b2));
+        let (s1, s2) = places(key, self.shift);
         let mask = self.records.len() - 1;
         let key_at = |slot: usize| self.records[(slot << record_bits) & mask].to_bits();
         let found2 = select(key_at(s2) == key, s2, SENTINEL);
@@ -410,6 +353,9 @@ mod tests {
             .zip(weights.iter().map(Vec::as_slice))
             .collect();
         let table = WeightTable::new(n_labels, map.iter().map(|(&k, &w)| (k, w)));
+        // Grown once at most: the hashes spread even consecutive or low-bit-sharing keys.
+        let least = ((known.len() + 1) * 20 / 9 + 1).max(2).next_power_of_two();
+        assert!(1 << (64 - table.shift) <= 2 * least, "{} keys", known.len());
         let zeros = vec![0.0; n_labels];
         for key in known.iter().chain(unknown) {
             let expected = map.get(key).copied().unwrap_or(&zeros);
