@@ -228,9 +228,7 @@ impl Classifier {
             row: Vec::new(),
             log_odds: vec![0.0; self.labels.len()],
             probs: vec![0.0; self.labels.len()],
-            count_values: std::array::from_fn(|n| {
-                self.nb.params().term_value_of_count(n as u32)
-            }),
+            count_values: std::array::from_fn(|n| self.nb.params().term_value_of_count(n as u32)),
         }
     }
 

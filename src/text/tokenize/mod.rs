@@ -118,6 +118,7 @@ impl Sink<'_> {
     }
 
     /// Whether the last token is `token`.
+    #[inline]
     fn last_is(&self, token: &str) -> bool {
         self.spans
             .last()
@@ -298,28 +299,10 @@ fn tokenize_into(
         folded: std::mem::take(folded),
         scratch: word,
     };
-    for (chunk, shape) in chunks(text) {
-        match shape {
-            // Most chunks are plain words: none of the checks in `chunk` can match ASCII
-            // letters alone (they need digits, '@', '.', ':', '%', symbols or punctuation),
-            // and the only word-boundary segment of such a chunk is the chunk itself.
-            Shape::Letters { plain } => {
-                t.flush_numeric();
-                t.undotted_word(chunk, plain);
-            }
-            // The same for a word ending a clause: the mark is a segment of its own, and only
-            // '!' and '?' make a token.
-            Shape::LettersThen { plain, mark } => {
-                t.flush_numeric();
-                t.undotted_word(&chunk[..chunk.len() - 1], plain);
-                match mark {
-                    b'!' => t.class("!"),
-                    b'?' => t.class("?"),
-                    _ => {}
-                }
-            }
-            Shape::Other => t.chunk(chunk),
-        }
+    if text.is_ascii() {
+        t.chunks(ascii_chunks(text));
+    } else {
+        t.chunks(chunks(text));
     }
     t.flush_numeric();
     t.end_single_letters();
@@ -327,6 +310,35 @@ fn tokenize_into(
 }
 
 impl Tokenizer<'_> {
+    /// Tokenizes each chunk of text, told its [`Shape`].
+    #[inline(always)]
+    fn chunks<'t>(&mut self, chunks: impl Iterator<Item = (&'t str, Shape)>) {
+        let t = self;
+        for (chunk, shape) in chunks {
+            match shape {
+                // Most chunks are plain words: none of the checks in `chunk` can match ASCII
+                // letters alone (they need digits, '@', '.', ':', '%', symbols or punctuation),
+                // and the only word-boundary segment of such a chunk is the chunk itself.
+                Shape::Letters { plain } => {
+                    t.flush_numeric();
+                    t.undotted_word(chunk, plain);
+                }
+                // The same for a word ending a clause: the mark is a segment of its own, and only
+                // '!' and '?' make a token.
+                Shape::LettersThen { plain, mark } => {
+                    t.flush_numeric();
+                    t.undotted_word(&chunk[..chunk.len() - 1], plain);
+                    match mark {
+                        b'!' => t.class("!"),
+                        b'?' => t.class("?"),
+                        _ => {}
+                    }
+                }
+                Shape::Other => t.chunk(chunk),
+            }
+        }
+    }
+
     fn chunk(&mut self, chunk: &str) {
         let kinds = Kinds::of(chunk);
         // A URL starts with "://" or "www." in it.
@@ -472,7 +484,24 @@ impl Tokenizer<'_> {
 
     /// A word without dots. `plain`: it is known to be ASCII letters without a run of three,
     /// so that only its length can keep it from being pushed as it is.
+    #[inline(always)]
     fn undotted_word(&mut self, word: &str, plain: bool) {
+        // The usual case, inline: a plain word of two letters or more, after neither single
+        // letters nor "dot" (which [`undotted_word_in_general`] would have to look back at).
+        if plain
+            && (2..=self.max_len).contains(&word.len())
+            && self.single_letters == 0
+            && !self.out.last_is("dot")
+        {
+            self.out.push(word);
+        } else {
+            self.undotted_word_in_general(word, plain);
+        }
+    }
+
+    /// [`undotted_word`](Self::undotted_word) for any word.
+    #[inline(never)]
+    fn undotted_word_in_general(&mut self, word: &str, plain: bool) {
         if word.len() == 1 && word.as_bytes()[0].is_ascii_alphabetic() {
             self.single_letters += 1;
             self.out.push(word);
