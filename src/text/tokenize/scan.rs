@@ -186,11 +186,13 @@ impl AsciiChunks<'_> {
     #[inline]
     fn load(&mut self, base: usize) {
         let bytes = self.text.as_bytes();
-        let (mut spaces, mut non_letters) = (0, 0);
-        for k in 0..8 {
+        // Blocks past the end are all spaces (and so not letters).
+        let (mut spaces, mut non_letters) = (u64::MAX, u64::MAX);
+        for k in 0..8.min(bytes.len().saturating_sub(base).div_ceil(8)) {
             let block = block_at(bytes, base + 8 * k);
-            spaces |= pack(swar::spaces(block)) << (8 * k);
-            non_letters |= pack(swar::non_letters(block)) << (8 * k);
+            let clear = !(0xFF << (8 * k));
+            spaces = spaces & clear | pack(swar::spaces(block)) << (8 * k);
+            non_letters = non_letters & clear | pack(swar::non_letters(block)) << (8 * k);
         }
         (self.base, self.spaces, self.non_letters) = (base, spaces, non_letters);
     }
