@@ -10,14 +10,7 @@
 //! `HashMap` those mispredictions were the largest share of the scoring path's. [`WeightTable`]
 //! finds a key, or a row of zeros, without a branch.
 
-/// Fibonacci hashing: spreads keys whose entropy sits in the low bits (hash buckets) as well
-/// as full 64-bit hashes.
-#[inline]
-fn home(key: u64, shift: u32) -> usize {
-    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
-}
-
-/// Bits of a table with room for `n` entries at a load factor of at most one half.
+/// Bits of a table with room for `n` entries at a load factor of at most one quarter.
 fn bits_for(n: usize) -> u32 {
     (n.max(8) * 4).next_power_of_two().trailing_zeros()
 }
@@ -27,48 +20,51 @@ fn bits_for(n: usize) -> u32 {
 /// as the analyzer yields them, growing the table on demand, took more instructions.)
 #[derive(Debug, Clone, Default)]
 pub(crate) struct KeyCounts {
-    /// `(key, count)` per slot; count 0 marks an empty slot.
-    slots: Vec<(u64, u32)>,
-    /// The occupied slots, in first-seen order.
-    used: Vec<u32>,
+    /// Per slot, 1 + the index in `distinct` of the key there; 0 marks an empty slot.
+    slots: Vec<u32>,
+    /// How many slots from the start may be in use, to be emptied before the next count.
+    dirty: usize,
+    /// `(key, count)` of each distinct key, in first-seen order.
+    distinct: Vec<(u64, u32)>,
 }
 
 impl KeyCounts {
     /// Counts `keys`; read the result with [`iter`](Self::iter).
     pub(crate) fn count(&mut self, keys: &[u64]) {
-        for &i in &self.used {
-            self.slots[i as usize].1 = 0;
-        }
-        self.used.clear();
+        self.slots[..self.dirty].fill(0);
+        self.distinct.clear();
         let bits = bits_for(keys.len());
         if self.slots.len() < 1 << bits {
-            self.slots.resize(1 << bits, (0, 0));
+            self.slots.resize(1 << bits, 0);
         }
         // Only the first 2^bits slots, so a short comment after a long one stays in cache.
         let mask = (1 << bits) - 1;
+        self.dirty = mask + 1;
         // Indexes masked into a slice of mask + 1 slots need no bounds checks.
         let slots = &mut self.slots[..=mask];
         for &key in keys {
-            let mut i = home(key, 64 - bits) & mask;
+            // Keys are hashes, or hash buckets: their low bits are as good as any.
+            let mut i = key as usize;
             loop {
                 let slot = &mut slots[i & mask];
-                if slot.1 == 0 {
-                    *slot = (key, 1);
-                    self.used.push(i as u32);
+                if *slot == 0 {
+                    self.distinct.push((key, 1));
+                    *slot = self.distinct.len() as u32;
                     break;
                 }
-                if slot.0 == key {
-                    slot.1 += 1;
+                let seen = &mut self.distinct[*slot as usize - 1];
+                if seen.0 == key {
+                    seen.1 += 1;
                     break;
                 }
-                i = (i + 1) & mask;
+                i += 1;
             }
         }
     }
 
     /// Each distinct key and how often it occurred, in first-seen order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
-        self.used.iter().map(|&i| self.slots[i as usize])
+        self.distinct.iter().copied()
     }
 }
 
@@ -316,11 +312,18 @@ mod tests {
     #[test]
     fn key_counts_match_a_hash_map_across_reuse() {
         let mut counts = KeyCounts::default();
-        let comments: [&[u64]; 4] = [
+        // Long comments between short ones leave slots past the short ones' tables in use.
+        let long: Vec<u64> = (0..300).chain(0..300).map(|k| k * 7).collect();
+        // Other keys in the same slots.
+        let other: Vec<u64> = (0..300).map(|k| k * 7 + (3 << 12)).collect();
+        let comments: [&[u64]; 7] = [
             &[3, 1, 3, 0, 3, u64::MAX, 1],
             &[],
             &[42; 100],
             &[9, 8, 7, 8, 0, 0],
+            &long,
+            &[7, 14, 7],
+            &other,
         ];
         for keys in comments {
             counts.count(keys);
