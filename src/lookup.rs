@@ -80,7 +80,8 @@ impl KeyCounts {
 /// 45% full, below the 50% at which two-choice cuckoo insertion starts failing.
 ///
 /// Empty slots hold a key the table does not have, and zero weights, so any slot whose key
-/// equals the one looked up holds its weights. The sentinel is slot 0, kept empty.
+/// equals the one looked up holds its weights. The sentinel is slot 0, kept empty: a key one
+/// of whose places it is has only the other.
 #[derive(Debug)]
 pub(crate) struct WeightTable {
     n_labels: usize,
@@ -98,7 +99,7 @@ pub(crate) struct WeightTable {
 /// The slot that stands for every key the table does not hold.
 const SENTINEL: usize = 0;
 
-/// A key's two slots, never the sentinel's.
+/// A key's two slots. Either may be the sentinel's, which no key takes.
 #[inline(always)]
 fn places(key: u64, shift: u32) -> (usize, usize) {
     // The xor keeps key 0 from having one place twice: only one key has `h1 == 0`, and
@@ -107,8 +108,7 @@ fn places(key: u64, shift: u32) -> (usize, usize) {
     // The second place mixes in the first's bits, which depend on every low bit of the key:
     // hash-bucket keys (below 2^30) have no high bits.
     let h2 = key.wrapping_mul(0xC2B2_AE3D_27D4_EB4F) ^ (h1 << 17);
-    let slot = |h: u64| ((h >> shift) as usize).max(SENTINEL + 1);
-    (slot(h1), slot(h2))
+    ((h1 >> shift) as usize, (h2 >> shift) as usize)
 }
 
 /// `if c { a } else { b }`, compiled into a conditional move rather than a branch. (Masks
@@ -207,18 +207,20 @@ impl WeightTable {
     /// moves grows too long.
     fn insert(&mut self, mut key: u64, weights: &mut [f64], empty: u64) -> bool {
         const MAX_MOVES: usize = 500;
-        // A key whose two places are one slot must stay there: moved out, it would have
-        // nowhere to go but back.
+        // A key with one place (its two are one slot, or one is the sentinel's) must stay
+        // there: moved out, it would have nowhere to go but back.
         let shift = self.shift;
         let pinned = |key: u64| {
             let (s1, s2) = places(key, shift);
-            s1 == s2
+            s1 == s2 || s1 == SENTINEL || s2 == SENTINEL
         };
         // The slot the key being placed was just moved out of, if any.
         let mut from = usize::MAX;
         for _ in 0..MAX_MOVES {
             let (s1, s2) = places(key, self.shift);
-            let free = |table: &mut WeightTable, s: usize| table.key_mut(s).to_bits() == empty;
+            let free = |table: &mut WeightTable, s: usize| {
+                s != SENTINEL && table.key_mut(s).to_bits() == empty
+            };
             if let Some(s) = [s1, s2].into_iter().find(|&s| free(self, s)) {
                 *self.key_mut(s) = f64::from_bits(key);
                 self.weights_mut(s).copy_from_slice(weights);
@@ -226,7 +228,9 @@ impl WeightTable {
             }
             // Evict from the place not just left, or failing that (the other holds a pinned
             // key) from it again, which walks the chain of moves back; never a pinned key.
-            let movable = |table: &mut WeightTable, s: usize| !pinned(table.key_mut(s).to_bits());
+            let movable = |table: &mut WeightTable, s: usize| {
+                s != SENTINEL && !pinned(table.key_mut(s).to_bits())
+            };
             let s = match (movable(self, s1), movable(self, s2)) {
                 (true, true) => select(s1 == from, s2, s1),
                 (true, false) => s1,
