@@ -300,9 +300,15 @@ fn tokenize_into(
         scratch: word,
     };
     if text.is_ascii() {
-        t.chunks(ascii_chunks(text));
+        for_each_ascii_chunk(
+            text,
+            #[inline(always)]
+            |chunk, shape| t.shaped_chunk(chunk, shape),
+        );
     } else {
-        t.chunks(chunks(text));
+        for (chunk, shape) in chunks(text) {
+            t.shaped_chunk(chunk, shape);
+        }
     }
     t.flush_numeric();
     t.end_single_letters();
@@ -310,11 +316,11 @@ fn tokenize_into(
 }
 
 impl Tokenizer<'_> {
-    /// Tokenizes each chunk of text, told its [`Shape`].
+    /// Tokenizes a chunk of text, told its [`Shape`].
     #[inline(always)]
-    fn chunks<'t>(&mut self, chunks: impl Iterator<Item = (&'t str, Shape)>) {
+    fn shaped_chunk(&mut self, chunk: &str, shape: Shape) {
         let t = self;
-        for (chunk, shape) in chunks {
+        {
             match shape {
                 // Most chunks are plain words: none of the checks in `chunk` can match ASCII
                 // letters alone (they need digits, '@', '.', ':', '%', symbols or punctuation),

@@ -131,34 +131,65 @@ impl<'a> Iterator for Chunks<'a> {
     }
 }
 
-/// [`Chunks`] for ASCII text, from bit masks: bit `j` of `spaces` and `non_letters` tells
-/// whether byte `base + j` is whitespace or not an ASCII letter, for a window of 64 bytes
-/// computed eight at a time. A chunk's start and end are then each one `trailing_zeros`, and
-/// its shape one mask test, where the byte-at-a-time search for each chunk's start and end
-/// took a fifth of the tokenizer's instructions.
-pub(super) struct AsciiChunks<'a> {
-    text: &'a str,
-    at: usize,
-    /// The window's first byte, a multiple of 64.
-    base: usize,
-    /// Whitespace bytes of the window; bytes past the end of the text count as whitespace.
-    spaces: u64,
-    /// Bytes of the window that are not ASCII letters.
-    non_letters: u64,
-}
-
-/// Splits ASCII `text` as [`chunks`] does.
-pub(super) fn ascii_chunks(text: &str) -> AsciiChunks<'_> {
+/// Calls `f(chunk, shape)` for each chunk of ASCII `text`, as [`chunks`] splits it, from bit
+/// masks: bit `j` of `spaces` and `non_letters` tells whether byte `base + j` is whitespace
+/// or not an ASCII letter, for a window of 64 bytes computed eight at a time. The chunks of a
+/// window start at the bits of one mask and end at those of another, and a chunk's shape is one
+/// mask test. (Searching for each chunk's start and end, byte by byte or block by block, took
+/// a fifth of the tokenizer's instructions.)
+#[inline(always)]
+pub(super) fn for_each_ascii_chunk<'a>(text: &'a str, mut f: impl FnMut(&'a str, Shape)) {
     debug_assert!(text.is_ascii());
-    let mut chunks = AsciiChunks {
-        text,
-        at: 0,
-        base: 0,
-        spaces: 0,
-        non_letters: 0,
-    };
-    chunks.load(0);
-    chunks
+    let bytes = text.as_bytes();
+    // Each window starts where a chunk may: at 0, or after whitespace.
+    let mut base = 0;
+    while base < bytes.len() {
+        let (spaces, non_letters) = masks(bytes, base);
+        let mut starts = !spaces & (spaces << 1 | 1);
+        base = loop {
+            if starts == 0 {
+                // The window's last byte is whitespace (or past the end): no chunk crosses.
+                break base + 64;
+            }
+            let from = starts.trailing_zeros();
+            starts &= starts - 1;
+            let start = base + from as usize;
+            let after = spaces >> from;
+            if after == 0 {
+                // The chunk goes on past the window.
+                let end = bytes[start..]
+                    .iter()
+                    .position(|&b| is_ascii_space(b))
+                    .map_or(bytes.len(), |n| start + n);
+                let chunk = &text[start..end];
+                f(chunk, shape_of(chunk.as_bytes()));
+                break end;
+            }
+            let n = after.trailing_zeros() as usize;
+            let chunk = &text[start..start + n];
+            let non_letters = (non_letters >> from) & ((1 << n) - 1);
+            // Runs of three are ruled out for words within one block, the usual case.
+            let plain =
+                |len: usize| len <= 8 && !swar::has_run_of_three(block_at(bytes, start), len);
+            if non_letters == 0 {
+                f(chunk, Shape::Letters { plain: plain(n) });
+            } else if n >= 2
+                && non_letters == 1 << (n - 1)
+                && ends_clause(&bytes[start..start + n - 1], bytes[start + n - 1])
+            {
+                let mark = bytes[start + n - 1];
+                f(
+                    chunk,
+                    Shape::LettersThen {
+                        plain: plain(n - 1),
+                        mark,
+                    },
+                );
+            } else {
+                f(chunk, Shape::Other);
+            }
+        };
+    }
 }
 
 /// The eight bytes of `bytes` from `i` on, padded with spaces past its end.
@@ -181,108 +212,37 @@ fn pack(high: u64) -> u64 {
     ((high >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
 }
 
-impl AsciiChunks<'_> {
-    /// Computes the masks of the window starting at `base`.
-    #[inline]
-    fn load(&mut self, base: usize) {
-        let bytes = self.text.as_bytes();
-        // Blocks past the end are all spaces (and so not letters).
-        let (mut spaces, mut non_letters) = (u64::MAX, u64::MAX);
-        for k in 0..8.min(bytes.len().saturating_sub(base).div_ceil(8)) {
-            let block = block_at(bytes, base + 8 * k);
-            let clear = !(0xFF << (8 * k));
-            spaces = spaces & clear | pack(swar::spaces(block)) << (8 * k);
-            non_letters = non_letters & clear | pack(swar::non_letters(block)) << (8 * k);
-        }
-        (self.base, self.spaces, self.non_letters) = (base, spaces, non_letters);
+/// The whitespace and non-letter masks of the 64 bytes from `base` on; bytes past the end
+/// are whitespace (and so not letters).
+#[inline]
+fn masks(bytes: &[u8], base: usize) -> (u64, u64) {
+    let (mut spaces, mut non_letters) = (u64::MAX, u64::MAX);
+    for k in 0..8.min(bytes.len().saturating_sub(base).div_ceil(8)) {
+        let block = block_at(bytes, base + 8 * k);
+        let clear = !(0xFF << (8 * k));
+        spaces = spaces & clear | pack(swar::spaces(block)) << (8 * k);
+        non_letters = non_letters & clear | pack(swar::non_letters(block)) << (8 * k);
     }
-
-    /// The shape of a chunk that crosses windows, from its bytes.
-    #[cold]
-    fn shape_of(chunk: &[u8]) -> Shape {
-        let letters = |bytes: &[u8]| bytes.iter().all(u8::is_ascii_alphabetic);
-        let plain =
-            |word: &[u8]| word.len() <= 8 && !swar::has_run_of_three(block_at(word, 0), word.len());
-        match chunk.split_last() {
-            _ if letters(chunk) => Shape::Letters {
-                plain: plain(chunk),
-            },
-            Some((&mark, word)) if !word.is_empty() && letters(word) && ends_clause(word, mark) => {
-                Shape::LettersThen {
-                    plain: plain(word),
-                    mark,
-                }
-            }
-            _ => Shape::Other,
-        }
-    }
+    (spaces, non_letters)
 }
 
-impl<'a> Iterator for AsciiChunks<'a> {
-    type Item = (&'a str, Shape);
-
-    #[inline]
-    fn next(&mut self) -> Option<(&'a str, Shape)> {
-        let bytes = self.text.as_bytes();
-        // The chunk's first byte: the window's first non-space at or after `at`. Bytes past
-        // the end are spaces, so one is found before the end or none is.
-        let start = loop {
-            if self.at >= bytes.len() {
-                return None;
-            }
-            if self.at >= self.base + 64 {
-                self.load(self.at & !63);
-            }
-            let rest = !self.spaces >> (self.at - self.base);
-            if rest != 0 {
-                break self.at + rest.trailing_zeros() as usize;
-            }
-            self.at = self.base + 64;
-        };
-        if start >= bytes.len() {
-            self.at = start;
-            return None;
-        }
-        let from = start - self.base;
-        let spaces = self.spaces >> from;
-        if spaces == 0 {
-            // The chunk goes on into the next window.
-            let mut end = self.base + 64;
-            loop {
-                self.load(end);
-                let n = self.spaces.trailing_zeros() as usize;
-                if n < 64 {
-                    end += n;
-                    break;
-                }
-                end += 64;
-            }
-            self.at = end;
-            let chunk = &self.text[start..end];
-            return Some((chunk, Self::shape_of(chunk.as_bytes())));
-        }
-        let n = spaces.trailing_zeros() as usize;
-        self.at = start + n;
-        let chunk = &self.text[start..start + n];
-        let non_letters = (self.non_letters >> from) & ((1 << n) - 1);
-        // Runs of three are ruled out for words within one block, the usual case.
-        let plain = |len: usize| len <= 8 && !swar::has_run_of_three(block_at(bytes, start), len);
-        if non_letters == 0 {
-            return Some((chunk, Shape::Letters { plain: plain(n) }));
-        }
-        if n >= 2 && non_letters == 1 << (n - 1) {
-            let (word, mark) = (&chunk.as_bytes()[..n - 1], chunk.as_bytes()[n - 1]);
-            if ends_clause(word, mark) {
-                return Some((
-                    chunk,
-                    Shape::LettersThen {
-                        plain: plain(n - 1),
-                        mark,
-                    },
-                ));
+/// The shape of an ASCII chunk, from its bytes.
+#[cold]
+fn shape_of(chunk: &[u8]) -> Shape {
+    let letters = |bytes: &[u8]| bytes.iter().all(u8::is_ascii_alphabetic);
+    let plain =
+        |word: &[u8]| word.len() <= 8 && !swar::has_run_of_three(block_at(word, 0), word.len());
+    match chunk.split_last() {
+        _ if letters(chunk) => Shape::Letters {
+            plain: plain(chunk),
+        },
+        Some((&mark, word)) if !word.is_empty() && letters(word) && ends_clause(word, mark) => {
+            Shape::LettersThen {
+                plain: plain(word),
+                mark,
             }
         }
-        Some((chunk, Shape::Other))
+        _ => Shape::Other,
     }
 }
 
@@ -560,7 +520,7 @@ mod fast_path_tests {
             for text in [&any_text, &spaced, &words] {
                 check_chunks(text, chunks(text).collect())?;
                 if text.is_ascii() {
-                    check_chunks(text, ascii_chunks(text).collect())?;
+                    check_chunks(text, ascii_chunks(text))?;
                 }
             }
         }
@@ -570,7 +530,7 @@ mod fast_path_tests {
         fn ascii_chunks_are_split_whitespace(
             text in "([a-zA-Z]{0,70}[.,!?:;)\"'1w]?[a-z]{0,9}[ \t\n\r]{1,3}){0,12}",
         ) {
-            check_chunks(&text, ascii_chunks(&text).collect())?;
+            check_chunks(&text, ascii_chunks(&text))?;
             // The plain shapes are found as often as by the general splitter.
             let plain = |chunks: &[(&str, Shape)]| {
                 chunks
@@ -578,9 +538,15 @@ mod fast_path_tests {
                     .filter(|(_, s)| matches!(s, Shape::Letters { plain: true }))
                     .count()
             };
-            let ours: Vec<_> = ascii_chunks(&text).collect();
+            let ours = ascii_chunks(&text);
             prop_assert!(plain(&ours) >= plain(&chunks(&text).collect::<Vec<_>>()));
         }
+    }
+
+    fn ascii_chunks(text: &str) -> Vec<(&str, Shape)> {
+        let mut chunks = Vec::new();
+        for_each_ascii_chunk(text, |chunk, shape| chunks.push((chunk, shape)));
+        chunks
     }
 
     /// `chunks` are `split_whitespace`'s, and each shape holds of its chunk.
