@@ -101,6 +101,9 @@ struct Sink<'a> {
     text: &'a str,
     own: &'a mut String,
     spans: &'a mut Vec<(usize, usize)>,
+    /// Whether the last token is "dot" (`cashnow dot net`), kept up to date by every push
+    /// rather than looked up for every word.
+    last_dot: bool,
 }
 
 impl Sink<'_> {
@@ -117,14 +120,6 @@ impl Sink<'_> {
         }
     }
 
-    /// Whether the last token is `token`.
-    #[inline]
-    fn last_is(&self, token: &str) -> bool {
-        self.spans
-            .last()
-            .is_some_and(|&(start, end)| end - start == token.len())
-            && self.get(self.len() - 1) == token
-    }
 
     /// Where `token` starts in the text, if it is a slice of it.
     fn offset(&self, token: &str) -> Option<usize> {
@@ -135,6 +130,7 @@ impl Sink<'_> {
 
     #[inline]
     fn push(&mut self, token: &str) {
+        self.last_dot = token == "dot";
         match self.offset(token) {
             Some(start) => self.spans.push((start, start + token.len())),
             None => self.push_own(token),
@@ -145,12 +141,26 @@ impl Sink<'_> {
     #[inline(never)]
     fn push_own(&mut self, token: &str) {
         self.own.push_str(token);
+        // (`end_own_token` tells "dot" again: it may be pushed as its own.)
         self.end_own_token(token.len());
+    }
+
+    /// Pushes `word`, a slice of the text, told whether it is "dot".
+    #[inline(always)]
+    fn push_text(&mut self, word: &str, is_dot: bool) {
+        match self.offset(word) {
+            Some(start) => {
+                self.last_dot = is_dot;
+                self.spans.push((start, start + word.len()));
+            }
+            None => self.push(word),
+        }
     }
 
     /// Records the last `len` bytes of `own` as a token.
     fn end_own_token(&mut self, len: usize) {
         let end = self.text.len() + self.own.len();
+        self.last_dot = self.own.as_bytes()[self.own.len() - len..] == *b"dot";
         self.spans.push((end - len, end));
     }
 
@@ -272,6 +282,7 @@ pub(crate) fn tokenize_in_place(
             text: &text,
             own: &mut out.own,
             spans: &mut out.spans,
+            last_dot: false,
         },
         &mut out.word,
         max_len,
@@ -497,9 +508,12 @@ impl Tokenizer<'_> {
         if plain
             && (2..=self.max_len).contains(&word.len())
             && self.single_letters == 0
-            && !self.out.last_is("dot")
+            && !self.out.last_dot
         {
-            self.out.push(word);
+            // Words starting with 'd' are few: a branch on the first byte is predictable
+            // where one on the length is not.
+            let is_dot = word.as_bytes()[0] == b'd' && word == "dot";
+            self.out.push_text(word, is_dot);
         } else {
             self.undotted_word_in_general(word, plain);
         }
@@ -516,7 +530,7 @@ impl Tokenizer<'_> {
         self.end_single_letters();
         // "cashnow dot net" and "cashnow (dot) net": the two tokens before are NAME, "dot".
         let n = self.out.len();
-        if n >= 2 && self.out.last_is("dot") {
+        if n >= 2 && self.out.last_dot {
             if let Some(tld) = tld(word).filter(|_| is_domain_label(self.out.get(n - 2))) {
                 self.out.replace_written_out_domain(tld, self.scratch);
                 return;
@@ -635,6 +649,13 @@ mod tests {
             ["go", "to", "<url>", "<domain:cashnow.net>"]
         );
         assert_eq!(toks("cashnow (dot) com"), ["<url>", "<domain:cashnow.com>"]);
+        // "dot" made of spaced letters, or written "dooot", and words after a domain.
+        assert_eq!(
+            toks("cashnow d o t net dot"),
+            ["<url>", "<domain:cashnow.net>", "dot"]
+        );
+        assert_eq!(toks("cashnow dooot net"), ["cashnow", "doot", "net"]);
+        assert_eq!(toks("a dot dot com"), ["a", "<url>", "<domain:dot.com>"]);
     }
 
     #[test]

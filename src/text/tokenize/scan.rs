@@ -169,8 +169,9 @@ pub(super) fn for_each_ascii_chunk<'a>(text: &'a str, mut f: impl FnMut(&'a str,
             let chunk = &text[start..start + n];
             let non_letters = (non_letters >> from) & ((1 << n) - 1);
             // Runs of three are ruled out for words within one block, the usual case.
-            let plain =
-                |len: usize| len <= 8 && !swar::has_run_of_three(block_at(bytes, start), len);
+            let plain = |len: usize| {
+                (len <= 8) & !swar::has_run_of_three(block_at(bytes, start), len.min(8))
+            };
             if non_letters == 0 {
                 f(chunk, Shape::Letters { plain: plain(n) });
             } else if n >= 2
@@ -281,14 +282,13 @@ pub(super) mod swar {
 
     /// Whether three equal bytes in a row stand among the first `len` bytes.
     pub(super) fn has_run_of_three(block: u64, len: usize) -> bool {
-        if len < 3 {
-            return false;
-        }
+        debug_assert!(len <= 8);
         // Byte k of `diff` is zero exactly when bytes k, k + 1 and k + 2 are equal; it is
         // below 0x80, so adding 0x7F sets its high bit unless it is zero, with no carry.
         let diff = (block ^ (block >> 8)) | (block ^ (block >> 16));
         let zero = !diff.wrapping_add(each_byte(0x7F)) & HIGH;
-        let run_starts = (1u64 << (8 * (len - 2))) - 1;
+        // None for words of two bytes or less, without a branch: lengths vary unpredictably.
+        let run_starts = (1u64 << (8 * len.saturating_sub(2))) - 1;
         zero & run_starts != 0
     }
 }
