@@ -434,7 +434,10 @@ impl Scorer<'_> {
     pub fn log_odds(&mut self, text: &str) -> &[f64] {
         let model = self.model;
         let weights = model.nb.weights();
-        self.log_odds.copy_from_slice(weights.bias());
+        // (A loop: `copy_from_slice` calls memcpy, costly for two numbers.)
+        for (z, &b) in self.log_odds.iter_mut().zip(weights.bias()) {
+            *z = b;
+        }
         if model.nb.params().is_linear() {
             // Raw counts, no normalization: each occurrence adds its weight.
             self.keys.clear();

@@ -83,25 +83,25 @@ pub(crate) fn for_each_ngram(
 }
 
 /// Appends the key of every word n-gram of length 1 to `max_n` to `out`: all words, then all
-/// pairs, then all triples. `prefixes` is scratch.
+/// pairs, then all triples. `grams` is scratch.
 pub(crate) fn push_ngram_keys(
     tokens: &Tokens,
     max_n: usize,
-    prefixes: &mut Vec<u64>,
+    grams: &mut Vec<u64>,
     out: &mut Vec<u64>,
 ) {
     let start = out.len();
     out.extend(tokens.bytes().map(xxh3_64));
-    let words = start..out.len();
-    prefixes.clear();
-    prefixes.extend_from_slice(&out[words.clone()]);
-    // prefixes[i] holds the key of the (n - 1)-gram starting at word i.
-    for n in 2..=max_n.min(words.len()) {
-        let grams = words.len() + 1 - n;
-        for i in 0..grams {
-            prefixes[i] = combine(prefixes[i], out[words.start + i + n - 1]);
-        }
-        out.extend_from_slice(&prefixes[..grams]);
+    let words = out.len() - start;
+    // The n-grams extend the (n - 1)-grams just before them in `out`.
+    let mut shorter = start;
+    for n in 2..=max_n.min(words) {
+        let prefixes = &out[shorter..];
+        let last_words = &out[start + n - 1..start + words];
+        grams.clear();
+        grams.extend(prefixes.iter().zip(last_words).map(|(&p, &w)| combine(p, w)));
+        shorter = out.len();
+        out.extend_from_slice(grams);
     }
 }
 

@@ -196,14 +196,22 @@ pub(super) fn for_each_ascii_chunk<'a>(text: &'a str, mut f: impl FnMut(&'a str,
 /// The eight bytes of `bytes` from `i` on, padded with spaces past its end.
 #[inline]
 fn block_at(bytes: &[u8], i: usize) -> u64 {
-    match bytes.get(i..i + 8) {
-        Some(block) => u64::from_le_bytes(block.try_into().expect("a slice of 8 bytes")),
-        None => {
-            let mut block = [b' '; 8];
-            let tail = bytes.get(i..).unwrap_or_default();
-            block[..tail.len()].copy_from_slice(tail);
-            u64::from_le_bytes(block)
-        }
+    const SPACES: u64 = 0x2020_2020_2020_2020;
+    let read = |at: usize| {
+        u64::from_le_bytes(bytes[at..at + 8].try_into().expect("a slice of 8 bytes"))
+    };
+    if i + 8 <= bytes.len() {
+        read(i)
+    } else if i < bytes.len() && bytes.len() >= 8 {
+        // The last eight bytes, shifted down to the `tail` from `i`: copying a few bytes
+        // calls memcpy, which costs more.
+        let tail = bytes.len() - i;
+        read(bytes.len() - 8) >> (8 * (8 - tail)) | SPACES << (8 * tail)
+    } else {
+        let mut block = [b' '; 8];
+        let tail = bytes.get(i..).unwrap_or_default();
+        block[..tail.len()].copy_from_slice(tail);
+        u64::from_le_bytes(block)
     }
 }
 
@@ -540,6 +548,24 @@ mod fast_path_tests {
             };
             let ours = ascii_chunks(&text);
             prop_assert!(plain(&ours) >= plain(&chunks(&text).collect::<Vec<_>>()));
+        }
+    }
+
+    /// `block_at` against padding a copy, at every offset of texts of every short length.
+    #[test]
+    fn blocks_are_padded_with_spaces() {
+        let text = b"abcdefghijklmnopqrst";
+        for len in 0..text.len() {
+            let bytes = &text[..len];
+            for i in 0..len + 2 {
+                let mut padded = [b' '; 8];
+                for (k, b) in padded.iter_mut().enumerate() {
+                    if let Some(&x) = bytes.get(i + k) {
+                        *b = x;
+                    }
+                }
+                assert_eq!(block_at(bytes, i), u64::from_le_bytes(padded), "{len} {i}");
+            }
         }
     }
 
