@@ -360,9 +360,11 @@ mod tests {
             .zip(weights.iter().map(Vec::as_slice))
             .collect();
         let table = WeightTable::new(n_labels, map.iter().map(|(&k, &w)| (k, w)));
-        // Grown once at most: the hashes spread even consecutive or low-bit-sharing keys.
+        // Grown twice at most: the hashes spread even consecutive or low-bit-sharing keys.
+        // (Twice, as in tiny tables a key with one place, and another with the same one, is
+        // a coincidence proptest finds.)
         let least = ((known.len() + 1) * 20 / 9 + 1).max(2).next_power_of_two();
-        assert!(1 << (64 - table.shift) <= 2 * least, "{} keys", known.len());
+        assert!(1 << (64 - table.shift) <= 4 * least, "{} keys", known.len());
         let zeros = vec![0.0; n_labels];
         for key in known.iter().chain(unknown) {
             let expected = map.get(key).copied().unwrap_or(&zeros);
