@@ -274,10 +274,21 @@ pub(crate) fn tokenize_in_place(
     fold_leet: bool,
     folded: &mut String,
 ) {
+    tokenize_buffer::<false>(out, max_len, fold_leet, folded);
+}
+
+/// [`tokenize_in_place`]; with `GENERAL`, every chunk takes the general path, which the fast
+/// paths for chunks of known [`Shape`] are tested against.
+fn tokenize_buffer<const GENERAL: bool>(
+    out: &mut Tokens,
+    max_len: usize,
+    fold_leet: bool,
+    folded: &mut String,
+) {
     let text = std::mem::take(&mut out.buf);
     out.spans.clear();
     out.own.clear();
-    tokenize_into(
+    tokenize_into::<GENERAL>(
         Sink {
             text: &text,
             own: &mut out.own,
@@ -293,7 +304,7 @@ pub(crate) fn tokenize_in_place(
     out.buf.push_str(&out.own);
 }
 
-fn tokenize_into(
+fn tokenize_into<const GENERAL: bool>(
     sink: Sink<'_>,
     word: &mut String,
     max_len: usize,
@@ -310,7 +321,11 @@ fn tokenize_into(
         folded: std::mem::take(folded),
         scratch: word,
     };
-    if text.is_ascii() {
+    if GENERAL {
+        for (chunk, _) in chunks(text) {
+            t.chunk(chunk);
+        }
+    } else if text.is_ascii() {
         for_each_ascii_chunk(
             text,
             #[inline(always)]
@@ -350,6 +365,17 @@ impl Tokenizer<'_> {
                         b'?' => t.class("?"),
                         _ => {}
                     }
+                }
+                // As the general path would find them: the word, then the run's token.
+                Shape::LettersThenMarks { plain, mark } => {
+                    t.flush_numeric();
+                    t.undotted_word(chunk.trim_end_matches(char::from(mark)), plain);
+                    t.class(if mark == b'!' { "!!" } else { "??" });
+                }
+                // One word (by UAX #29) with nothing to fold, classify or undot.
+                Shape::Word => {
+                    t.flush_numeric();
+                    t.undotted_word(chunk, false);
                 }
                 Shape::Other => t.chunk(chunk),
             }
@@ -615,6 +641,32 @@ mod tests {
         let mut folded = String::new();
         tokenize(s, 40, true, &mut out, &mut folded);
         out.iter().map(str::to_owned).collect()
+    }
+
+    /// [`toks`] with every chunk on the general path.
+    fn general_toks(s: &str) -> Vec<String> {
+        let mut out = Tokens::default();
+        let mut folded = String::new();
+        out.buf.push_str(s);
+        tokenize_buffer::<true>(&mut out, 40, true, &mut folded);
+        out.iter().map(str::to_owned).collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// The fast paths give the general path's tokens: words, clause marks, runs of marks,
+        /// apostrophes, letter runs, single letters, "dot" domains, and what they are not.
+        #[test]
+        fn fast_paths_give_the_general_tokens(
+            text in "((aaa|dot|com|net|www|[a-z]{1,9}|[a-zA-Z]{9,45}|[0-9]{1,4})\
+                      ([.,;:!?)\"'@$%]{1,3}|'[a-z]{1,3})?[ ]{1,2}){0,14}",
+            any_ascii in "[ -~]{0,60}",
+        ) {
+            for text in [&text, &any_ascii] {
+                proptest::prop_assert_eq!(toks(text), general_toks(text), "{:?}", text);
+            }
+        }
     }
 
     #[test]

@@ -27,6 +27,15 @@ pub(super) enum Shape {
         plain: bool,
         mark: u8,
     },
+    /// ASCII letters (`plain` as above) and two or more of `mark`, `!` or `?`: a word and a
+    /// `!!` or `??` token.
+    LettersThenMarks {
+        plain: bool,
+        mark: u8,
+    },
+    /// ASCII letters with one apostrophe between two of them (`don't`): one word by UAX #29,
+    /// with nothing to fold or classify.
+    Word,
     Other,
 }
 
@@ -172,10 +181,13 @@ pub(super) fn for_each_ascii_chunk<'a>(text: &'a str, mut f: impl FnMut(&'a str,
             let plain = |len: usize| {
                 (len <= 8) & !swar::has_run_of_three(block_at(bytes, start), len.min(8))
             };
+            // Letters up to the first non-letter.
+            let letters = non_letters.trailing_zeros() as usize;
             if non_letters == 0 {
                 f(chunk, Shape::Letters { plain: plain(n) });
-            } else if n >= 2
-                && non_letters == 1 << (n - 1)
+            } else if letters == 0 {
+                f(chunk, Shape::Other);
+            } else if non_letters == 1 << (n - 1)
                 && ends_clause(&bytes[start..start + n - 1], bytes[start + n - 1])
             {
                 let mark = bytes[start + n - 1];
@@ -187,7 +199,7 @@ pub(super) fn for_each_ascii_chunk<'a>(text: &'a str, mut f: impl FnMut(&'a str,
                     },
                 );
             } else {
-                f(chunk, Shape::Other);
+                f(chunk, shape_after_letters(chunk.as_bytes(), letters, plain));
             }
         };
     }
@@ -233,6 +245,23 @@ fn masks(bytes: &[u8], base: usize) -> (u64, u64) {
         non_letters = non_letters & clear | pack(swar::non_letters(block)) << (8 * k);
     }
     (spaces, non_letters)
+}
+
+/// The shape of an ASCII chunk whose first `letters` bytes are letters, followed by another
+/// byte and more: a word with an apostrophe, or letters with a run of marks. `plain` tells of
+/// a word's first bytes.
+fn shape_after_letters(chunk: &[u8], letters: usize, plain: impl Fn(usize) -> bool) -> Shape {
+    let (word, rest) = chunk.split_at(letters);
+    match rest {
+        [b'\'', after @ ..] if !after.is_empty() && after.iter().all(u8::is_ascii_alphabetic) => {
+            Shape::Word
+        }
+        [mark @ (b'!' | b'?'), ..] if rest.iter().all(|b| b == mark) => Shape::LettersThenMarks {
+            plain: plain(word.len()),
+            mark: *mark,
+        },
+        _ => Shape::Other,
+    }
 }
 
 /// The shape of an ASCII chunk, from its bytes.
@@ -533,11 +562,14 @@ mod fast_path_tests {
             }
         }
 
-        /// Long ASCII texts, whose chunks cross the 64-byte windows of [`AsciiChunks`].
+        /// Long ASCII texts, whose chunks cross the 64-byte windows of
+        /// [`for_each_ascii_chunk`], and short ones crowded with apostrophes and marks.
         #[test]
         fn ascii_chunks_are_split_whitespace(
             text in "([a-zA-Z]{0,70}[.,!?:;)\"'1w]?[a-z]{0,9}[ \t\n\r]{1,3}){0,12}",
+            marks in "([a-z]{0,6}['!?.]{0,3}[a-z]{0,4}['!?]{0,3}[ ]{1,2}){0,10}",
         ) {
+            check_chunks(&marks, ascii_chunks(&marks))?;
             check_chunks(&text, ascii_chunks(&text))?;
             // The plain shapes are found as often as by the general splitter.
             let plain = |chunks: &[(&str, Shape)]| {
@@ -596,6 +628,22 @@ mod fast_path_tests {
                             prop_assert_eq!(chunk.as_bytes()[word.len()], mark);
                             prop_assert!(ends_clause(word.as_bytes(), mark), "{:?}", chunk);
                             prop_assert!(!plain || !has_run_of_three(word), "{:?}", chunk);
+                        }
+                        Shape::LettersThenMarks { plain, mark } => {
+                            let word = chunk.trim_end_matches(char::from(mark));
+                            prop_assert!(!word.is_empty() && letters(word), "{:?}", chunk);
+                            prop_assert!(chunk.len() - word.len() >= 2, "{:?}", chunk);
+                            prop_assert!(mark == b'!' || mark == b'?', "{:?}", chunk);
+                            prop_assert!(!plain || !has_run_of_three(word), "{:?}", chunk);
+                        }
+                        Shape::Word => {
+                            // One UAX #29 word, of letters and one apostrophe.
+                            let segments: Vec<&str> = chunk.split_word_bounds().collect();
+                            prop_assert_eq!(segments, vec![chunk]);
+                            let apostrophes = chunk.bytes().filter(|&b| b == b'\'').count();
+                            prop_assert_eq!(apostrophes, 1, "{:?}", chunk);
+                            let rest = chunk.bytes().filter(|&b| b != b'\'');
+                            prop_assert!(rest.clone().all(|b| b.is_ascii_alphabetic()));
                         }
                     }
                 }
