@@ -99,7 +99,12 @@ pub(crate) fn push_ngram_keys(
         let prefixes = &out[shorter..];
         let last_words = &out[start + n - 1..start + words];
         grams.clear();
-        grams.extend(prefixes.iter().zip(last_words).map(|(&p, &w)| combine(p, w)));
+        grams.extend(
+            prefixes
+                .iter()
+                .zip(last_words)
+                .map(|(&p, &w)| combine(p, w)),
+        );
         shorter = out.len();
         out.extend_from_slice(grams);
     }

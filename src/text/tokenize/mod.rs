@@ -120,7 +120,6 @@ impl Sink<'_> {
         }
     }
 
-
     /// Where `token` starts in the text, if it is a slice of it.
     fn offset(&self, token: &str) -> Option<usize> {
         // Address arithmetic only: the slice is never read through it.
@@ -322,19 +321,15 @@ fn tokenize_into<const GENERAL: bool>(
         scratch: word,
     };
     if GENERAL {
-        for (chunk, _) in chunks(text) {
+        for chunk in text.split_whitespace() {
             t.chunk(chunk);
         }
-    } else if text.is_ascii() {
-        for_each_ascii_chunk(
+    } else {
+        for_each_chunk(
             text,
             #[inline(always)]
             |chunk, shape| t.shaped_chunk(chunk, shape),
         );
-    } else {
-        for (chunk, shape) in chunks(text) {
-            t.shaped_chunk(chunk, shape);
-        }
     }
     t.flush_numeric();
     t.end_single_letters();
@@ -662,8 +657,11 @@ mod tests {
             text in "((aaa|dot|com|net|www|[a-z]{1,9}|[a-zA-Z]{9,45}|[0-9]{1,4})\
                       ([.,;:!?)\"'@$%]{1,3}|'[a-z]{1,3})?[ ]{1,2}){0,14}",
             any_ascii in "[ -~]{0,60}",
+            // Words with other characters, and Unicode whitespace between or inside chunks.
+            mixed in "([a-zé]{1,6}[💰\u{2028}\u{a0}\u{3000}'!?., ]{1,2}){0,12}",
+            any_text in "\\PC{0,40}",
         ) {
-            for text in [&text, &any_ascii] {
+            for text in [&text, &any_ascii, &mixed, &any_text] {
                 proptest::prop_assert_eq!(toks(text), general_toks(text), "{:?}", text);
             }
         }
