@@ -531,9 +531,11 @@ impl Tokenizer<'_> {
             && self.single_letters == 0
             && !self.out.last_dot
         {
-            // Words starting with 'd' are few: a branch on the first byte is predictable
-            // where one on the length is not.
-            let is_dot = word.as_bytes()[0] == b'd' && word == "dot";
+            // Without a branch on the length, which varies unpredictably. (The word has two
+            // bytes or more, so the first, the second and the last are there to compare.)
+            let b = word.as_bytes();
+            let is_dot =
+                (b.len() == 3) & (b[0] == b'd') & (b[1] == b'o') & (b[b.len() - 1] == b't');
             self.out.push_text(word, is_dot);
         } else {
             self.undotted_word_in_general(word, plain);
