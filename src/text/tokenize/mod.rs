@@ -524,13 +524,19 @@ impl Tokenizer<'_> {
     /// so that only its length can keep it from being pushed as it is.
     #[inline(always)]
     fn undotted_word(&mut self, word: &str, plain: bool) {
-        // The usual case, inline: a plain word of two letters or more, after neither single
-        // letters nor "dot" (which [`undotted_word_in_general`] would have to look back at).
-        if plain
-            && (2..=self.max_len).contains(&word.len())
-            && self.single_letters == 0
-            && !self.out.last_dot
+        // The usual case, inline: a plain word after "dot" (which
+        // [`undotted_word_in_general`] would have to look back at) or three single letters
+        // (which it would join).
+        if plain && word.len() <= self.max_len && !self.out.last_dot && self.single_letters < 3
         {
+            if word.len() == 1 {
+                // "i", "a": single letters, which "f r e e" may follow.
+                self.single_letters += 1;
+                self.out.push_text(word, false);
+                return;
+            }
+            // One or two single letters before stay as they are.
+            self.single_letters = 0;
             // Without a branch on the length, which varies unpredictably. (The word has two
             // bytes or more, so the first, the second and the last are there to compare.)
             let b = word.as_bytes();
