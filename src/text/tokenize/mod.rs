@@ -524,11 +524,10 @@ impl Tokenizer<'_> {
     /// so that only its length can keep it from being pushed as it is.
     #[inline(always)]
     fn undotted_word(&mut self, word: &str, plain: bool) {
-        // The usual case, inline: a plain word after "dot" (which
+        // The usual case, inline: a plain word, unless after "dot" (which
         // [`undotted_word_in_general`] would have to look back at) or three single letters
         // (which it would join).
-        if plain && word.len() <= self.max_len && !self.out.last_dot && self.single_letters < 3
-        {
+        if plain && word.len() <= self.max_len && !self.out.last_dot && self.single_letters < 3 {
             if word.len() == 1 {
                 // "i", "a": single letters, which "f r e e" may follow.
                 self.single_letters += 1;
