@@ -129,30 +129,26 @@ impl Sink<'_> {
 
     #[inline]
     fn push(&mut self, token: &str) {
-        self.last_dot = token == "dot";
-        match self.offset(token) {
-            Some(start) => self.spans.push((start, start + token.len())),
-            None => self.push_own(token),
-        }
+        self.push_told(token, token == "dot");
     }
 
     /// Pushes a copy of `token`.
     #[inline(never)]
     fn push_own(&mut self, token: &str) {
         self.own.push_str(token);
-        // (`end_own_token` tells "dot" again: it may be pushed as its own.)
         self.end_own_token(token.len());
     }
 
-    /// Pushes `word`, a slice of the text, told whether it is "dot".
+    /// Pushes `token`, told whether it is "dot": as a span if it is a slice of the text, else
+    /// as a copy.
     #[inline(always)]
-    fn push_text(&mut self, word: &str, is_dot: bool) {
-        match self.offset(word) {
+    fn push_told(&mut self, token: &str, is_dot: bool) {
+        match self.offset(token) {
             Some(start) => {
                 self.last_dot = is_dot;
-                self.spans.push((start, start + word.len()));
+                self.spans.push((start, start + token.len()));
             }
-            None => self.push(word),
+            None => self.push_own(token),
         }
     }
 
@@ -531,7 +527,7 @@ impl Tokenizer<'_> {
             if word.len() == 1 {
                 // "i", "a": single letters, which "f r e e" may follow.
                 self.single_letters += 1;
-                self.out.push_text(word, false);
+                self.out.push_told(word, false);
                 return;
             }
             // One or two single letters before stay as they are.
@@ -541,7 +537,7 @@ impl Tokenizer<'_> {
             let b = word.as_bytes();
             let is_dot =
                 (b.len() == 3) & (b[0] == b'd') & (b[1] == b'o') & (b[b.len() - 1] == b't');
-            self.out.push_text(word, is_dot);
+            self.out.push_told(word, is_dot);
         } else {
             self.undotted_word_in_general(word, plain);
         }

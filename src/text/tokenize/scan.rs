@@ -71,37 +71,17 @@ pub(super) fn for_each_chunk<'a>(text: &'a str, mut f: impl FnMut(&'a str, Shape
                     .position(|&b| is_ascii_space(b))
                     .map_or(bytes.len(), |n| start + n);
                 let chunk = &text[start..end];
-                split_other(chunk, shape_of(chunk.as_bytes()), &mut f);
+                let letters = chunk.bytes().take_while(u8::is_ascii_alphabetic).count();
+                let shape = shape(chunk.as_bytes(), letters, block_at(bytes, start));
+                split_other(chunk, shape, &mut f);
                 break end;
             }
             let n = after.trailing_zeros() as usize;
             let chunk = &text[start..start + n];
-            let non_letters = (non_letters >> from) & ((1 << n) - 1);
-            let mut f = |chunk, shape| split_other(chunk, shape, &mut f);
-            // Runs of three are ruled out for words within one block, the usual case.
-            let plain = |len: usize| {
-                (len <= 8) & !swar::has_run_of_three(block_at(bytes, start), len.min(8))
-            };
-            // Letters up to the first non-letter.
-            let letters = non_letters.trailing_zeros() as usize;
-            if non_letters == 0 {
-                f(chunk, Shape::Letters { plain: plain(n) });
-            } else if letters == 0 {
-                f(chunk, Shape::Other);
-            } else if non_letters == 1 << (n - 1)
-                && ends_clause(&bytes[start..start + n - 1], bytes[start + n - 1])
-            {
-                let mark = bytes[start + n - 1];
-                f(
-                    chunk,
-                    Shape::LettersThen {
-                        plain: plain(n - 1),
-                        mark,
-                    },
-                );
-            } else {
-                f(chunk, shape_after_letters(chunk.as_bytes(), letters, plain));
-            }
+            // The letters before the first other byte, if any.
+            let letters = (non_letters >> from).trailing_zeros().min(n as u32) as usize;
+            let shape = shape(chunk.as_bytes(), letters, block_at(bytes, start));
+            split_other(chunk, shape, &mut f);
         };
     }
 }
@@ -164,11 +144,33 @@ fn masks(bytes: &[u8], base: usize) -> (u64, u64) {
     (spaces, non_letters)
 }
 
-/// The shape of an ASCII chunk whose first `letters` bytes are letters, followed by another
-/// byte and more: a word with an apostrophe, or letters with a run of marks. `plain` tells of
-/// a word's first bytes.
-fn shape_after_letters(chunk: &[u8], letters: usize, plain: impl Fn(usize) -> bool) -> Shape {
+/// The shape of a chunk whose first `letters` bytes are ASCII letters and the next, if any,
+/// is not; `block` is the text's eight bytes from the chunk's start.
+#[inline(always)]
+fn shape(chunk: &[u8], letters: usize, block: u64) -> Shape {
+    // Runs of three are ruled out for words within one block, the usual case.
+    let plain = |len: usize| (len <= 8) & !swar::has_run_of_three(block, len.min(8));
     let (word, rest) = chunk.split_at(letters);
+    if rest.is_empty() {
+        return Shape::Letters {
+            plain: plain(letters),
+        };
+    }
+    if word.is_empty() {
+        return Shape::Other;
+    }
+    match rest {
+        &[mark] if ends_clause(word, mark) => Shape::LettersThen {
+            plain: plain(letters),
+            mark,
+        },
+        _ => shape_after_letters(word, rest, plain),
+    }
+}
+
+/// The shape of a chunk of ASCII letters `word` and two bytes or more after (or one that does
+/// not end a clause): a word with an apostrophe, or a word and a run of marks.
+fn shape_after_letters(word: &[u8], rest: &[u8], plain: impl Fn(usize) -> bool) -> Shape {
     match rest {
         [b'\'', after @ ..] if !after.is_empty() && after.iter().all(u8::is_ascii_alphabetic) => {
             Shape::Word
@@ -177,26 +179,6 @@ fn shape_after_letters(chunk: &[u8], letters: usize, plain: impl Fn(usize) -> bo
             plain: plain(word.len()),
             mark: *mark,
         },
-        _ => Shape::Other,
-    }
-}
-
-/// The shape of an ASCII chunk, from its bytes.
-#[cold]
-fn shape_of(chunk: &[u8]) -> Shape {
-    let letters = |bytes: &[u8]| bytes.iter().all(u8::is_ascii_alphabetic);
-    let plain =
-        |word: &[u8]| word.len() <= 8 && !swar::has_run_of_three(block_at(word, 0), word.len());
-    match chunk.split_last() {
-        _ if letters(chunk) => Shape::Letters {
-            plain: plain(chunk),
-        },
-        Some((&mark, word)) if !word.is_empty() && letters(word) && ends_clause(word, mark) => {
-            Shape::LettersThen {
-                plain: plain(word),
-                mark,
-            }
-        }
         _ => Shape::Other,
     }
 }
