@@ -75,9 +75,10 @@ impl KeyCounts {
 /// weights are zeros: the same instructions whether the key is known or not. (A third of a
 /// comment's features are unknown to the model, and which third cannot be predicted.)
 ///
-/// A slot is a record of the key and its weights, within one cache line, so the two loads of
-/// a lookup are independent of each other and of everything but the key. Slots are at most
-/// 45% full, below the 50% at which two-choice cuckoo insertion starts failing.
+/// A slot is a record of the key and its weights, within one cache line for up to seven
+/// labels, so the two loads of a lookup are independent of each other and of everything but
+/// the key. Slots are at most 45% full, below the 50% at which two-choice cuckoo insertion
+/// starts failing.
 ///
 /// Empty slots hold a key the table does not have, and zero weights, so any slot whose key
 /// equals the one looked up holds its weights. The sentinel is slot 0, kept empty: a key one
