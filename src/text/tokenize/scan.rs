@@ -53,7 +53,7 @@ pub(super) fn for_each_chunk<'a>(text: &'a str, mut f: impl FnMut(&'a str, Shape
     // Each window starts where a chunk may: at 0, or after whitespace.
     let mut base = 0;
     while base < bytes.len() {
-        let (spaces, non_letters) = masks(bytes, base);
+        let (spaces, non_letters, runs) = masks(bytes, base);
         let mut starts = !spaces & (spaces << 1 | 1);
         base = loop {
             if starts == 0 {
@@ -72,7 +72,8 @@ pub(super) fn for_each_chunk<'a>(text: &'a str, mut f: impl FnMut(&'a str, Shape
                     .map_or(bytes.len(), |n| start + n);
                 let chunk = &text[start..end];
                 let letters = chunk.bytes().take_while(u8::is_ascii_alphabetic).count();
-                let shape = shape(chunk.as_bytes(), letters, block_at(bytes, start));
+                // (Its runs of three are not told: as if there were one at every byte.)
+                let shape = shape(chunk.as_bytes(), letters, u64::MAX);
                 split_other(chunk, shape, &mut f);
                 break end;
             }
@@ -80,7 +81,7 @@ pub(super) fn for_each_chunk<'a>(text: &'a str, mut f: impl FnMut(&'a str, Shape
             let chunk = &text[start..start + n];
             // The letters before the first other byte, if any.
             let letters = (non_letters >> from).trailing_zeros().min(n as u32) as usize;
-            let shape = shape(chunk.as_bytes(), letters, block_at(bytes, start));
+            let shape = shape(chunk.as_bytes(), letters, runs >> from);
             split_other(chunk, shape, &mut f);
         };
     }
@@ -126,13 +127,15 @@ fn split_other<'a>(chunk: &'a str, shape: Shape, f: &mut impl FnMut(&'a str, Sha
     }
 }
 
-/// The whitespace and non-letter masks of the 64 bytes from `base` on; bytes past the end
-/// are whitespace (and so not letters), and bytes of other characters are neither.
+/// The masks of the 64 bytes from `base` on: whitespace, non-letters, and the starts of runs
+/// of three equal bytes. Bytes past the end are whitespace (and so not letters), and bytes of
+/// other characters are neither.
 #[inline]
-fn masks(bytes: &[u8], base: usize) -> (u64, u64) {
-    let (mut spaces, mut non_letters) = (u64::MAX, u64::MAX);
+fn masks(bytes: &[u8], base: usize) -> (u64, u64, u64) {
+    let (mut spaces, mut non_letters, mut runs) = (u64::MAX, u64::MAX, 0);
     for k in 0..8.min(bytes.len().saturating_sub(base).div_ceil(8)) {
-        let block = block_at(bytes, base + 8 * k);
+        let at = base + 8 * k;
+        let block = block_at(bytes, at);
         // The SWAR tests hold for ASCII bytes: they see the others without their high bit,
         // and the results for them are then set.
         let high = block & swar::HIGH;
@@ -140,16 +143,18 @@ fn masks(bytes: &[u8], base: usize) -> (u64, u64) {
         let clear = !(0xFF << (8 * k));
         spaces = spaces & clear | pack(swar::spaces(ascii) & !high) << (8 * k);
         non_letters = non_letters & clear | pack(swar::non_letters(ascii) | high) << (8 * k);
+        let same = (block ^ block_at(bytes, at + 1)) | (block ^ block_at(bytes, at + 2));
+        runs |= pack(swar::zeros(same)) << (8 * k);
     }
-    (spaces, non_letters)
+    (spaces, non_letters, runs)
 }
 
 /// The shape of a chunk whose first `letters` bytes are ASCII letters and the next, if any,
-/// is not; `block` is the text's eight bytes from the chunk's start.
+/// is not; bit `j` of `runs` tells whether bytes `j` to `j + 2` of the chunk are equal.
 #[inline(always)]
-fn shape(chunk: &[u8], letters: usize, block: u64) -> Shape {
-    // Runs of three are ruled out for words within one block, the usual case.
-    let plain = |len: usize| (len <= 8) & !swar::has_run_of_three(block, len.min(8));
+fn shape(chunk: &[u8], letters: usize, runs: u64) -> Shape {
+    // No run starts before the word's last two bytes.
+    let plain = |len: usize| runs & ((1u64 << len.saturating_sub(2)) - 1) == 0;
     let (word, rest) = chunk.split_at(letters);
     if rest.is_empty() {
         return Shape::Letters {
@@ -216,16 +221,11 @@ pub(super) mod swar {
         !between(block | each_byte(0x20), b'a', b'z') & HIGH
     }
 
-    /// Whether three equal bytes in a row stand among the first `len` bytes.
-    pub(super) fn has_run_of_three(block: u64, len: usize) -> bool {
-        debug_assert!(len <= 8);
-        // Byte k of `diff` is zero exactly when bytes k, k + 1 and k + 2 are equal; it is
-        // below 0x80, so adding 0x7F sets its high bit unless it is zero, with no carry.
-        let diff = (block ^ (block >> 8)) | (block ^ (block >> 16));
-        let zero = !diff.wrapping_add(each_byte(0x7F)) & HIGH;
-        // None for words of two bytes or less, without a branch: lengths vary unpredictably.
-        let run_starts = (1u64 << (8 * len.saturating_sub(2))) - 1;
-        zero & run_starts != 0
+    /// Zero bytes, whatever the others: adding 0x7F to a byte's low seven bits sets its high
+    /// bit unless they are zero, and carries into nothing.
+    pub(super) fn zeros(block: u64) -> u64 {
+        let low = each_byte(0x7F);
+        !(((block & low) + low) | block) & HIGH
     }
 }
 
@@ -504,11 +504,12 @@ mod fast_path_tests {
                             "{:?}",
                             chunk
                         ),
-                        // Plain whenever it can be told from one block.
+                        // Plain whenever it has no run of three, unless it crosses a window.
                         Shape::Letters { plain } => {
                             prop_assert!(letters(chunk), "{:?}", chunk);
-                            let expected = chunk.len() <= 8 && !has_run_of_three(chunk);
-                            prop_assert_eq!(plain, expected, "{:?}", chunk);
+                            prop_assert!(!plain || !has_run_of_three(chunk), "{:?}", chunk);
+                            let short = chunk.len() <= 8 && text.len() <= 64;
+                            prop_assert!(plain || !short || has_run_of_three(chunk), "{:?}", chunk);
                         }
                         Shape::LettersThen { plain, mark } => {
                             let word = &chunk[..chunk.len() - 1];
@@ -546,24 +547,29 @@ mod fast_path_tests {
             .any(|w| w[0] == w[1] && w[1] == w[2])
     }
 
-    /// Every string of up to eight bytes over three letters, at every length.
+    /// Every byte value in every lane, among neighbours of every kind.
     #[test]
-    fn swar_runs_of_three_agree_with_a_byte_loop() {
-        for n in 0..3usize.pow(8) {
-            let bytes: [u8; 8] = std::array::from_fn(|k| b"aab"[n / 3usize.pow(k as u32) % 3]);
-            let block = u64::from_le_bytes(bytes);
-            for len in 0..8 {
-                let word = std::str::from_utf8(&bytes[..len]).expect("ASCII");
-                assert_eq!(
-                    swar::has_run_of_three(block, len),
-                    has_run_of_three(word),
-                    "{word:?} in {bytes:?}"
-                );
+    fn swar_zeros_agree_with_a_byte_loop() {
+        for lane in 0..8 {
+            for b in 0..=u8::MAX {
+                for filler in [0u8, 1, 0x7f, 0x80, 0xff] {
+                    let mut bytes = [filler; 8];
+                    bytes[lane] = b;
+                    let expected = bytes
+                        .iter()
+                        .enumerate()
+                        .filter(|&(_, &x)| x == 0)
+                        .fold(0u64, |mask, (i, _)| mask | 0x80 << (8 * i));
+                    assert_eq!(
+                        swar::zeros(u64::from_le_bytes(bytes)),
+                        expected,
+                        "{bytes:?}"
+                    );
+                }
             }
         }
     }
 
-    /// Every ASCII byte in every lane, among neighbours of every kind.
     #[test]
     fn swar_tests_agree_with_byte_tests() {
         for lane in 0..8 {
