@@ -72,8 +72,8 @@ pub(super) fn for_each_chunk<'a>(text: &'a str, mut f: impl FnMut(&'a str, Shape
                     .map_or(bytes.len(), |n| start + n);
                 let chunk = &text[start..end];
                 let letters = chunk.bytes().take_while(u8::is_ascii_alphabetic).count();
-                // (Its runs of three are not told: as if there were one at every byte.)
-                let shape = shape(chunk.as_bytes(), letters, u64::MAX);
+                // The runs of three of its own window.
+                let shape = shape(chunk.as_bytes(), letters, masks(bytes, start).2);
                 split_other(chunk, shape, &mut f);
                 break end;
             }
@@ -153,8 +153,9 @@ fn masks(bytes: &[u8], base: usize) -> (u64, u64, u64) {
 /// is not; bit `j` of `runs` tells whether bytes `j` to `j + 2` of the chunk are equal.
 #[inline(always)]
 fn shape(chunk: &[u8], letters: usize, runs: u64) -> Shape {
-    // No run starts before the word's last two bytes.
-    let plain = |len: usize| runs & ((1u64 << len.saturating_sub(2)) - 1) == 0;
+    // No run starts before the word's last two bytes (and `runs` tells of 64 bytes only).
+    let plain =
+        |len: usize| (len <= 64) & (runs & ((1u64 << len.saturating_sub(2).min(63)) - 1) == 0);
     let (word, rest) = chunk.split_at(letters);
     if rest.is_empty() {
         return Shape::Letters {
