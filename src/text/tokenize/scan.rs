@@ -72,8 +72,11 @@ pub(super) fn for_each_chunk<'a>(text: &'a str, mut f: impl FnMut(&'a str, Shape
                     .map_or(bytes.len(), |n| start + n);
                 let chunk = &text[start..end];
                 let letters = chunk.bytes().take_while(u8::is_ascii_alphabetic).count();
-                // The runs of three of its own window.
-                let shape = shape(chunk.as_bytes(), letters, masks(bytes, start).2);
+                let shape = shape(
+                    chunk.as_bytes(),
+                    letters,
+                    crossing_runs(bytes, start, chunk.len()),
+                );
                 split_other(chunk, shape, &mut f);
                 break end;
             }
@@ -143,10 +146,27 @@ fn masks(bytes: &[u8], base: usize) -> (u64, u64, u64) {
         let clear = !(0xFF << (8 * k));
         spaces = spaces & clear | pack(swar::spaces(ascii) & !high) << (8 * k);
         non_letters = non_letters & clear | pack(swar::non_letters(ascii) | high) << (8 * k);
-        let same = (block ^ block_at(bytes, at + 1)) | (block ^ block_at(bytes, at + 2));
-        runs |= pack(swar::zeros(same)) << (8 * k);
+        runs |= runs_in_block(bytes, at) << (8 * k);
     }
     (spaces, non_letters, runs)
+}
+
+/// Bit `j`: bytes `at + j` to `at + j + 2` are equal, for the 8-byte block at `at`.
+#[inline(always)]
+fn runs_in_block(bytes: &[u8], at: usize) -> u64 {
+    let block = block_at(bytes, at);
+    let same = (block ^ block_at(bytes, at + 1)) | (block ^ block_at(bytes, at + 2));
+    pack(swar::zeros(same))
+}
+
+/// The runs-of-three mask of the first `len` (at most 64) bytes from `start` on, for a chunk
+/// crossing its window: rare, and kept out of line so that the usual path stays small.
+#[cold]
+#[inline(never)]
+fn crossing_runs(bytes: &[u8], start: usize, len: usize) -> u64 {
+    (0..len.min(64).div_ceil(8)).fold(0, |runs, k| {
+        runs | runs_in_block(bytes, start + 8 * k) << (8 * k)
+    })
 }
 
 /// The shape of a chunk whose first `letters` bytes are ASCII letters and the next, if any,
