@@ -119,6 +119,12 @@ fn select(c: bool, a: usize, b: usize) -> usize {
     std::hint::select_unpredictable(c, a, b)
 }
 
+/// The fewest slots for `n` keys: at most 45% full (and the sentinel's slot besides), and two
+/// at least, so that the shift stays under 64.
+fn least_slots(n: usize) -> usize {
+    ((n + 1) * 20 / 9 + 1).max(2).next_power_of_two()
+}
+
 /// Records with room for `len` `f64`s from a cache line's start; `(records, base)`.
 fn aligned_records(len: usize) -> (Vec<f64>, usize) {
     const LINE: usize = 64 / size_of::<f64>();
@@ -160,12 +166,8 @@ impl WeightTable {
                 .find(|&(&key, i)| key != i)
                 .map_or(n as u64, |(_, i)| i)
         });
-        // At most 45% full (and the sentinel's slot besides); double the slots until every
-        // key finds a place. Two slots at least, so that the shift stays under 64.
-        let mut bits = ((n + 1) * 20 / 9 + 1)
-            .max(2)
-            .next_power_of_two()
-            .trailing_zeros();
+        // Double the slots until every key finds a place.
+        let mut bits = least_slots(n).trailing_zeros();
         loop {
             if let Some(table) = Self::try_build(n_labels, bits, empty, entries.clone()) {
                 return table;
@@ -191,7 +193,7 @@ impl WeightTable {
             base,
         };
         for slot in 0..slots {
-            *table.key_mut(slot) = f64::from_bits(empty);
+            table.set_key(slot, empty);
         }
         let mut moving = vec![0.0; n_labels];
         for (key, weights) in entries {
@@ -219,27 +221,23 @@ impl WeightTable {
         let mut from = usize::MAX;
         for _ in 0..MAX_MOVES {
             let (s1, s2) = places(key, self.shift);
-            let free = |table: &mut WeightTable, s: usize| {
-                s != SENTINEL && table.key_mut(s).to_bits() == empty
-            };
-            if let Some(s) = [s1, s2].into_iter().find(|&s| free(self, s)) {
-                *self.key_mut(s) = f64::from_bits(key);
+            let free = |s: usize| s != SENTINEL && self.key(s) == empty;
+            if let Some(s) = [s1, s2].into_iter().find(|&s| free(s)) {
+                self.set_key(s, key);
                 self.weights_mut(s).copy_from_slice(weights);
                 return true;
             }
             // Evict from the place not just left, or failing that (the other holds a pinned
             // key) from it again, which walks the chain of moves back; never a pinned key.
-            let movable = |table: &mut WeightTable, s: usize| {
-                s != SENTINEL && !pinned(table.key_mut(s).to_bits())
-            };
-            let s = match (movable(self, s1), movable(self, s2)) {
-                (true, true) => select(s1 == from, s2, s1),
-                (true, false) => s1,
+            let movable = |s: usize| s != SENTINEL && !pinned(self.key(s));
+            let s = match (movable(s1), movable(s2)) {
+                (true, true) if s1 == from => s2,
+                (true, _) => s1,
                 (false, true) => s2,
                 (false, false) => return false,
             };
-            let evicted = self.key_mut(s).to_bits();
-            *self.key_mut(s) = f64::from_bits(key);
+            let evicted = self.key(s);
+            self.set_key(s, key);
             self.weights_mut(s).swap_with_slice(weights);
             key = evicted;
             from = s;
@@ -247,8 +245,12 @@ impl WeightTable {
         false
     }
 
-    fn key_mut(&mut self, slot: usize) -> &mut f64 {
-        &mut self.records[self.base + (slot << self.record_bits)]
+    fn key(&self, slot: usize) -> u64 {
+        self.records[self.base + (slot << self.record_bits)].to_bits()
+    }
+
+    fn set_key(&mut self, slot: usize, key: u64) {
+        self.records[self.base + (slot << self.record_bits)] = f64::from_bits(key);
     }
 
     fn weights_mut(&mut self, slot: usize) -> &mut [f64] {
@@ -364,7 +366,7 @@ mod tests {
         // Grown twice at most: the hashes spread even consecutive or low-bit-sharing keys.
         // (Twice, as in tiny tables a key with one place, and another with the same one, is
         // a coincidence proptest finds.)
-        let least = ((known.len() + 1) * 20 / 9 + 1).max(2).next_power_of_two();
+        let least = least_slots(known.len());
         assert!(1 << (64 - table.shift) <= 4 * least, "{} keys", known.len());
         let zeros = vec![0.0; n_labels];
         for key in known.iter().chain(unknown) {

@@ -7,11 +7,11 @@
 //! dodge filters are folded: digits and symbols inside words (`g1ft c@rds`), letter runs
 //! (`freeeee`), letters spaced or dotted apart (`f r e e`, `c.a.s.h`), `site dot com`.
 //!
-//! Most comments are ASCII and most chunks plain words, so the common cases take fast paths
-//! that give exactly what the general path gives (`fast_path_tests` below and
+//! Most chunks are plain words, so the common cases take fast paths that give exactly what the
+//! general path gives (`fast_paths_give_the_general_tokens` below, the tests in `scan.rs` and
 //! `tests/golden_tokens.rs` hold them to it): the whitespace splitter reads eight bytes at a
-//! time and sends words straight to the word path ([`Shape`]); other chunks skip the checks
-//! their bytes rule out ([`Kinds`]); ASCII is segmented without Unicode tables
+//! time into bit masks and sends words straight to the word path ([`Shape`]); other chunks
+//! skip the checks their bytes rule out ([`Kinds`]); ASCII is segmented without Unicode tables
 //! ([`AsciiWordBounds`]); and nothing is allocated once the buffers have grown.
 
 use unicode_segmentation::UnicodeSegmentation;
