@@ -197,6 +197,11 @@ pub enum ModelError {
         /// The newest version this build reads.
         supported: u32,
     },
+    /// The model hashes features into buckets with the hash of an older format version.
+    OldHashBuckets {
+        /// The file's format version.
+        found: u32,
+    },
     /// The checksum does not match the contents.
     ChecksumMismatch,
     /// The contents decode to something inconsistent.
@@ -219,6 +224,11 @@ impl fmt::Display for ModelError {
                 f,
                 "model format version {found} is newer than this commentguard reads \
                  (up to {supported}); upgrade commentguard"
+            ),
+            ModelError::OldHashBuckets { found } => write!(
+                f,
+                "model format version {found} hashes features into buckets with a hash this \
+                 commentguard no longer computes; retrain the model"
             ),
             ModelError::ChecksumMismatch => {
                 f.write_str("checksum mismatch: the model file is corrupted")

@@ -26,7 +26,13 @@ use crate::text::AnalyzerOptions;
 
 const MAGIC: &[u8; 8] = b"CMTGUARD";
 /// The model format this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// Version 2 changed the feature hash (from xxh3 to commentguard's own, see `text::key`). A
+/// model of version 1 with a vocabulary still loads, since its keys are computed from its
+/// texts; one with hash buckets cannot, since its buckets are xxh3's.
+pub const FORMAT_VERSION: u32 = 2;
+/// The first version whose hash buckets this build computes.
+const BUCKETS_SINCE: u32 = 2;
 const HEADER_LEN: usize = 20;
 const CHECKSUM_LEN: usize = 32;
 
@@ -76,7 +82,7 @@ pub struct LabelTuning {
 /// The feature columns of a model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Vocabulary {
-    /// Feature texts, sorted; a feature's key is the xxh3 hash of its text.
+    /// Feature texts, sorted; a feature's key is the hash of its text.
     Terms(Vec<String>),
     /// Hash buckets, sorted (feature hashing: no texts are stored).
     Buckets(Vec<u64>),
@@ -166,8 +172,12 @@ pub(crate) fn decode(bytes: &[u8], file: &str) -> Result<ModelData> {
     if Sha256::digest(&bytes[..body_end]).as_slice() != &bytes[body_end..] {
         return Err(err(ModelError::ChecksumMismatch));
     }
-    postcard::from_bytes(&bytes[HEADER_LEN..body_end])
-        .map_err(|e| err(ModelError::Corrupt(format!("payload does not decode: {e}"))))
+    let data: ModelData = postcard::from_bytes(&bytes[HEADER_LEN..body_end])
+        .map_err(|e| err(ModelError::Corrupt(format!("payload does not decode: {e}"))))?;
+    if version < BUCKETS_SINCE && matches!(data.vocabulary, Vocabulary::Buckets(_)) {
+        return Err(err(ModelError::OldHashBuckets { found: version }));
+    }
+    Ok(data)
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename.
@@ -266,6 +276,32 @@ mod tests {
         bytes[8..12].copy_from_slice(&99u32.to_le_bytes());
         let e = decode(&bytes, "m.model").unwrap_err().to_string();
         assert!(e.contains("version 99 is newer"), "{e}");
+    }
+
+    /// A file of `version` holding `data`, its checksum recomputed.
+    fn with_version(data: &ModelData, version: u32) -> Vec<u8> {
+        let mut bytes = encode(data);
+        bytes[8..12].copy_from_slice(&version.to_le_bytes());
+        let body_end = bytes.len() - CHECKSUM_LEN;
+        let digest = Sha256::digest(&bytes[..body_end]);
+        bytes[body_end..].copy_from_slice(&digest);
+        bytes
+    }
+
+    #[test]
+    fn version_1_loads_with_terms_but_not_with_buckets() {
+        let terms = sample();
+        assert_eq!(decode(&with_version(&terms, 1), "m").unwrap(), terms);
+        let buckets = ModelData {
+            vocabulary: Vocabulary::Buckets(vec![3, 7]),
+            ..sample()
+        };
+        assert_eq!(decode(&with_version(&buckets, 2), "m").unwrap(), buckets);
+        let e = decode(&with_version(&buckets, 1), "old.model")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("old.model: model format version 1"), "{e}");
+        assert!(e.contains("retrain"), "{e}");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::text::{Analyzer, Scratch};
 /// The model shipped inside the binary, trained from `training-data/` (see its README).
 pub const DEFAULT_MODEL: &[u8] = include_bytes!("../models/default.model");
 
-/// Feature key → column. Keys are xxh3 hashes or hash buckets already, so hashing them again
+/// Feature key → column. Keys are hashes or hash buckets already, so hashing them again
 /// is waste.
 pub(crate) type FeatureIndex = HashMap<u64, u32, BuildNoHashHasher<u64>>;
 

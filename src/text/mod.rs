@@ -3,6 +3,7 @@
 //! Its options are data ([`AnalyzerOptions`]) stored inside every model file, so scoring always
 //! extracts features exactly as training did.
 
+mod key;
 mod ngrams;
 mod normalize;
 mod tokenize;
@@ -138,7 +139,7 @@ impl Analyzer {
         );
     }
 
-    /// The key a feature text has in a model: its xxh3 hash, or its hash bucket.
+    /// The key a feature text has in a model: its hash, or its hash bucket.
     pub fn key(&self, feature: &str) -> u64 {
         self.bucket(feature_hash(feature))
     }

@@ -3,37 +3,26 @@
 //! Feature texts are `word`, `word1 word2` for word n-grams, and `#^gi`, `#gif`, `#ft$` for
 //! character n-grams of a word padded with `^` and `$` (no token contains `#`, `^`, `$` or a
 //! space, so the kinds cannot collide). A feature's key is computed from its parts so that
-//! scoring never builds a string: a word's key is the xxh3 hash of its text, a word n-gram's
-//! combines its words' keys, and a character n-gram's is the seeded xxh3 hash of its characters.
-//! [`feature_hash`] computes the same key from a stored text. xxh3 is a fixed, specified
-//! function, so keys are stable across platforms and releases, and a model file only has to store
-//! the feature texts. Character n-grams let `g1veaway`, `giveawayy` and `giveaway` share most of
+//! scoring never builds a string: a word's key is the hash of its text ([`super::key`]), a word
+//! n-gram's combines its words' keys, and a character n-gram's is the seeded hash of its
+//! characters. [`feature_hash`] computes the same key from a stored text. Keys are the same on
+//! every platform, and a model file stores the feature texts, not their keys (except with hash
+//! buckets, whose format version names the hash). Character n-grams let `g1veaway`, `giveawayy` and `giveaway` share most of
 //! their features, as in fastText.
 
-use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
-
+use super::key::{combine, key};
 use super::tokenize::Tokens;
 
 /// Seed separating character n-gram keys from word keys.
 const CHAR_SEED: u64 = 0x6368_6172_6772_616d;
 
-#[inline]
 fn word_key(word: &str) -> u64 {
-    xxh3_64(word.as_bytes())
-}
-
-/// The key of a word n-gram extended by one more word.
-#[inline]
-fn combine(prefix: u64, word: u64) -> u64 {
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&prefix.to_le_bytes());
-    bytes[8..].copy_from_slice(&word.to_le_bytes());
-    xxh3_64(&bytes)
+    key(word.as_bytes(), 0)
 }
 
 #[inline]
 fn char_key(gram: &str) -> u64 {
-    xxh3_64_with_seed(gram.as_bytes(), CHAR_SEED)
+    key(gram.as_bytes(), CHAR_SEED)
 }
 
 /// The key of a feature text, as analysis computes it.
@@ -57,7 +46,7 @@ pub(crate) fn for_each_ngram(
     mut f: impl FnMut(u64, &str),
 ) {
     keys.clear();
-    keys.extend(tokens.bytes().map(xxh3_64));
+    keys.extend(tokens.keys());
     for i in 0..tokens.len() {
         let mut key = keys[i];
         match gram.as_deref_mut() {
@@ -91,7 +80,7 @@ pub(crate) fn push_ngram_keys(
     out: &mut Vec<u64>,
 ) {
     let start = out.len();
-    out.extend(tokens.bytes().map(xxh3_64));
+    out.extend(tokens.keys());
     let words = out.len() - start;
     // The n-grams extend the (n - 1)-grams just before them in `out`.
     let mut shorter = start;

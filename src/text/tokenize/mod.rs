@@ -16,6 +16,8 @@
 
 use unicode_segmentation::UnicodeSegmentation;
 
+use super::key::padded_key;
+
 /// Class token for a URL; followed by a `<domain:...>` token.
 pub const URL: &str = "<url>";
 /// Class token for an email address.
@@ -83,11 +85,15 @@ impl Tokens {
         (0..self.len()).map(|i| self.get(i))
     }
 
-    /// The tokens' bytes in order: what hashing needs, without `str` slicing's checks that
-    /// each end is a character boundary.
-    pub(crate) fn bytes(&self) -> impl Iterator<Item = &[u8]> + '_ {
+    /// The tokens' keys ([`key`](crate::text::key::key) with seed 0) in order, read from the
+    /// buffer without `str` slicing's checks that each end is a character boundary, and
+    /// through the padding after its end.
+    #[inline]
+    pub(crate) fn keys(&self) -> impl Iterator<Item = u64> + '_ {
         let buf = self.buf.as_bytes();
-        self.spans.iter().map(move |&(start, end)| &buf[start..end])
+        self.spans
+            .iter()
+            .map(move |&(start, end)| padded_key(buf, start, end))
     }
 
     /// The buffer that [`tokenize_in_place`] reads the text from.
@@ -297,6 +303,8 @@ fn tokenize_buffer<const GENERAL: bool>(
     );
     out.buf = text;
     out.buf.push_str(&out.own);
+    // So that every token's key is one 16-byte read (see `padded_key`).
+    out.buf.push_str("\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
 }
 
 fn tokenize_into<const GENERAL: bool>(
