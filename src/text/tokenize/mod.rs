@@ -286,10 +286,13 @@ fn tokenize_buffer<const GENERAL: bool>(
     fold_leet: bool,
     folded: &mut String,
 ) {
-    let text = std::mem::take(&mut out.buf);
+    let mut text = std::mem::take(&mut out.buf);
+    let len = text.len();
+    text.push_str(PADDING);
     out.spans.clear();
     out.own.clear();
     tokenize_into::<GENERAL>(
+        len,
         Sink {
             text: &text,
             own: &mut out.own,
@@ -307,14 +310,16 @@ fn tokenize_buffer<const GENERAL: bool>(
     out.buf.push_str("\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
 }
 
+/// Tokenizes `sink.text[..len]`, which [`PADDING`] follows.
 fn tokenize_into<const GENERAL: bool>(
+    len: usize,
     sink: Sink<'_>,
     word: &mut String,
     max_len: usize,
     fold_leet: bool,
     folded: &mut String,
 ) {
-    let text = sink.text;
+    let padded = sink.text;
     let mut t = Tokenizer {
         out: sink,
         max_len,
@@ -325,12 +330,13 @@ fn tokenize_into<const GENERAL: bool>(
         scratch: word,
     };
     if GENERAL {
-        for chunk in text.split_whitespace() {
+        for chunk in padded[..len].split_whitespace() {
             t.chunk(chunk);
         }
     } else {
         for_each_chunk(
-            text,
+            padded,
+            len,
             #[inline(always)]
             |chunk, shape| t.shaped_chunk(chunk, shape),
         );

@@ -39,20 +39,31 @@ pub(super) fn ends_clause(word: &[u8], mark: u8) -> bool {
     }
 }
 
-/// Calls `f(chunk, shape)` for each chunk of `text` split at whitespace, as
+/// What [`for_each_chunk`] needs after the end of the text: it reads whole windows of 64
+/// bytes, and one byte more, without checking where the text ends.
+pub(super) const PADDING: &str = concat!(
+    "                                        ",
+    "                                        "
+);
+
+/// Calls `f(chunk, shape)` for each chunk of `padded[..len]` split at whitespace, as
 /// `str::split_whitespace` splits it, from bit masks: bit `j` of `spaces` and `non_letters`
 /// tells whether byte `base + j` is ASCII whitespace or not an ASCII letter, for a window of
-/// 64 bytes computed eight at a time. The chunks of a window start at the bits of one mask and
-/// end at those of another, and a chunk's shape is one mask test. (Searching for each chunk's
-/// start and end, byte by byte or block by block, took a fifth of the tokenizer's
-/// instructions.) A chunk with other characters is split at their whitespace, if any, and
-/// its parts are [`Shape::Other`].
+/// 64 bytes computed 16 (or 8) at a time. The chunks of a window start at the bits of one mask
+/// and end at those of another, and a chunk's shape is one mask test. (Searching for each
+/// chunk's start and end, byte by byte or block by block, took a fifth of the tokenizer's
+/// instructions.) A chunk with other characters is split at their whitespace, if any, and its
+/// parts are [`Shape::Other`].
+///
+/// `padded` is the text followed by [`PADDING`], so that every read is a whole block.
 #[inline(always)]
-pub(super) fn for_each_chunk<'a>(text: &'a str, mut f: impl FnMut(&'a str, Shape)) {
-    let bytes = text.as_bytes();
+pub(super) fn for_each_chunk<'a>(padded: &'a str, len: usize, mut f: impl FnMut(&'a str, Shape)) {
+    debug_assert!(padded[len..].starts_with(PADDING), "the text is padded");
+    let text = &padded[..len];
+    let bytes = padded.as_bytes();
     // Each window starts where a chunk may: at 0, or after whitespace.
     let mut base = 0;
-    while base < bytes.len() {
+    while base < len {
         let (spaces, non_letters, runs) = masks(bytes, base);
         let mut starts = !spaces & (spaces << 1 | 1);
         base = loop {
@@ -66,10 +77,10 @@ pub(super) fn for_each_chunk<'a>(text: &'a str, mut f: impl FnMut(&'a str, Shape
             let after = spaces >> from;
             if after == 0 {
                 // The chunk goes on past the window.
-                let end = bytes[start..]
+                let end = bytes[start..len]
                     .iter()
                     .position(|&b| is_ascii_space(b))
-                    .map_or(bytes.len(), |n| start + n);
+                    .map_or(len, |n| start + n);
                 let chunk = &text[start..end];
                 let letters = chunk.bytes().take_while(u8::is_ascii_alphabetic).count();
                 let shape = shape(
@@ -90,25 +101,10 @@ pub(super) fn for_each_chunk<'a>(text: &'a str, mut f: impl FnMut(&'a str, Shape
     }
 }
 
-/// The eight bytes of `bytes` from `i` on, padded with spaces past its end.
-#[inline]
+/// The eight bytes of `bytes` from `i` on.
+#[inline(always)]
 fn block_at(bytes: &[u8], i: usize) -> u64 {
-    const SPACES: u64 = 0x2020_2020_2020_2020;
-    let read =
-        |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("a slice of 8 bytes"));
-    if i + 8 <= bytes.len() {
-        read(i)
-    } else if i < bytes.len() && bytes.len() >= 8 {
-        // The last eight bytes, shifted down to the `tail` from `i`: copying a few bytes
-        // calls memcpy, which costs more.
-        let tail = bytes.len() - i;
-        read(bytes.len() - 8) >> (8 * (8 - tail)) | SPACES << (8 * tail)
-    } else {
-        let mut block = [b' '; 8];
-        let tail = bytes.get(i..).unwrap_or_default();
-        block[..tail.len()].copy_from_slice(tail);
-        u64::from_le_bytes(block)
-    }
+    u64::from_le_bytes(bytes[i..i + 8].try_into().expect("a slice of 8 bytes"))
 }
 
 /// The high bit of each byte of a SWAR result, as bit `k` for byte `k`.
@@ -131,25 +127,66 @@ fn split_other<'a>(chunk: &'a str, shape: Shape, f: &mut impl FnMut(&'a str, Sha
 }
 
 /// The masks of the 64 bytes from `base` on: whitespace, non-letters, and the starts of runs
-/// of three equal bytes. Bytes past the end are whitespace (and so not letters), and bytes of
-/// other characters are neither.
-#[inline]
+/// of three equal bytes (exact but for bit 63, which no chunk inside the window uses).
+/// Bytes of characters other than ASCII are neither whitespace nor letters. Reads the 66
+/// bytes from `base` on.
+///
+/// With SSE2, which every x86-64 processor has, 16 bytes at a time (through safe_arch, as
+/// this crate has no unsafe code): the SWAR version takes about three times the
+/// instructions.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
 fn masks(bytes: &[u8], base: usize) -> (u64, u64, u64) {
-    let (mut spaces, mut non_letters, mut runs) = (u64::MAX, u64::MAX, 0);
-    for k in 0..8.min(bytes.len().saturating_sub(base).div_ceil(8)) {
+    use safe_arch::{
+        bitand_m128i as and, bitor_m128i as or, cmp_eq_mask_i8_m128i as eq,
+        cmp_gt_mask_i8_m128i as gt, cmp_lt_mask_i8_m128i as lt, load_unaligned_m128i, m128i,
+        move_mask_i8_m128i, set_splat_i8_m128i,
+    };
+    let load = |at: usize| load_unaligned_m128i(bytes[at..at + 16].try_into().expect("16 bytes"));
+    let each = |b: u8| set_splat_i8_m128i(b as i8);
+    // Bit `j` of the result: byte `j` passes.
+    let bits = |v: m128i| u64::from(move_mask_i8_m128i(v) as u16);
+    let (mut spaces, mut letters, mut same) = (0, 0, 0);
+    for k in 0..4 {
+        let at = base + 16 * k;
+        let block = load(at);
+        // Compared as signed bytes, those of other characters (0x80 and up) are negative,
+        // so below every bound here.
+        let space = or(
+            eq(block, each(b' ')),
+            and(gt(block, each(b'\t' - 1)), lt(block, each(b'\r' + 1))),
+        );
+        // Setting bit 5 lowercases letters and moves nothing else into `a..=z`.
+        let lower = or(block, each(0x20));
+        let letter = and(gt(lower, each(b'a' - 1)), lt(lower, each(b'z' + 1)));
+        spaces |= bits(space) << (16 * k);
+        letters |= bits(letter) << (16 * k);
+        same |= bits(eq(block, load(at + 1))) << (16 * k);
+    }
+    (spaces, !letters, same & same >> 1)
+}
+
+/// [`masks`] eight bytes at a time, for other processors.
+#[cfg(any(test, not(target_arch = "x86_64")))]
+#[inline(always)]
+fn masks_swar(bytes: &[u8], base: usize) -> (u64, u64, u64) {
+    let (mut spaces, mut non_letters, mut runs) = (0, 0, 0);
+    for k in 0..8 {
         let at = base + 8 * k;
         let block = block_at(bytes, at);
         // The SWAR tests hold for ASCII bytes: they see the others without their high bit,
         // and the results for them are then set.
         let high = block & swar::HIGH;
         let ascii = block & !swar::HIGH;
-        let clear = !(0xFF << (8 * k));
-        spaces = spaces & clear | pack(swar::spaces(ascii) & !high) << (8 * k);
-        non_letters = non_letters & clear | pack(swar::non_letters(ascii) | high) << (8 * k);
+        spaces |= pack(swar::spaces(ascii) & !high) << (8 * k);
+        non_letters |= pack(swar::non_letters(ascii) | high) << (8 * k);
         runs |= runs_in_block(bytes, at) << (8 * k);
     }
     (spaces, non_letters, runs)
 }
+
+#[cfg(not(target_arch = "x86_64"))]
+use masks_swar as masks;
 
 /// Bit `j`: bytes `at + j` to `at + j + 2` are equal, for the 8-byte block at `at`.
 #[inline(always)]
@@ -222,22 +259,26 @@ pub(super) mod swar {
 
     /// Bytes `>= lo`. For an ASCII byte `x`, `x + 0x80 - lo` stays below 0x100 (no carry into
     /// the next byte) and reaches 0x80 exactly when `x >= lo`.
+    #[cfg(any(test, not(target_arch = "x86_64")))]
     fn at_least(block: u64, lo: u8) -> u64 {
         block.wrapping_add(each_byte(0x80 - lo)) & HIGH
     }
 
     /// Bytes in `lo..=hi`.
+    #[cfg(any(test, not(target_arch = "x86_64")))]
     fn between(block: u64, lo: u8, hi: u8) -> u64 {
         at_least(block, lo) & !at_least(block, hi + 1)
     }
 
     /// Whitespace bytes, as [`super::is_ascii_space`].
+    #[cfg(any(test, not(target_arch = "x86_64")))]
     pub(super) fn spaces(block: u64) -> u64 {
         between(block, b'\t', b'\r') | between(block, b' ', b' ')
     }
 
     /// Bytes that are not ASCII letters. Setting bit 5 lowercases letters and moves nothing
     /// else into `a..=z`.
+    #[cfg(any(test, not(target_arch = "x86_64")))]
     pub(super) fn non_letters(block: u64) -> u64 {
         !between(block | each_byte(0x20), b'a', b'z') & HIGH
     }
@@ -484,27 +525,39 @@ mod fast_path_tests {
         }
     }
 
-    /// `block_at` against padding a copy, at every offset of texts of every short length.
-    #[test]
-    fn blocks_are_padded_with_spaces() {
-        let text = b"abcdefghijklmnopqrst";
-        for len in 0..text.len() {
-            let bytes = &text[..len];
-            for i in 0..len + 2 {
-                let mut padded = [b' '; 8];
-                for (k, b) in padded.iter_mut().enumerate() {
-                    if let Some(&x) = bytes.get(i + k) {
-                        *b = x;
-                    }
-                }
-                assert_eq!(block_at(bytes, i), u64::from_le_bytes(padded), "{len} {i}");
-            }
+    proptest! {
+        /// Both ways of computing a window's masks against byte-by-byte tests, on windows of
+        /// every kind of byte, and runs of equal bytes.
+        #[test]
+        fn masks_are_byte_tests(
+            bytes in proptest::collection::vec(
+                prop_oneof![any::<u8>(), Just(b' '), Just(b'a'), Just(b'\t'), 0x40u8..0x80],
+                66..100,
+            ),
+            base in 0usize..30,
+        ) {
+            let base = base.min(bytes.len() - 66);
+            let window = &bytes[base..];
+            let bit = |test: &dyn Fn(usize) -> bool| {
+                (0..64).filter(|&j| test(j)).fold(0u64, |mask, j| mask | 1 << j)
+            };
+            let spaces = bit(&|j| is_ascii_space(window[j]));
+            let non_letters = bit(&|j| !window[j].is_ascii_alphabetic());
+            let runs = bit(&|j| window.get(j + 2).is_some_and(|&c| c == window[j] && c == window[j + 1]));
+            let (s, n, r) = masks(&bytes, base);
+            prop_assert_eq!((s, n, r & !(1 << 63)), (spaces, non_letters, runs & !(1 << 63)));
+            prop_assert_eq!(masks_swar(&bytes, base), (spaces, non_letters, runs));
         }
     }
 
+    /// The chunks of `text`, found in a padded copy.
     fn chunks(text: &str) -> Vec<(&str, Shape)> {
+        let padded = format!("{text}{PADDING}");
         let mut chunks = Vec::new();
-        for_each_chunk(text, |chunk, shape| chunks.push((chunk, shape)));
+        for_each_chunk(&padded, text.len(), |chunk, shape| {
+            let at = chunk.as_ptr() as usize - padded.as_ptr() as usize;
+            chunks.push((&text[at..at + chunk.len()], shape));
+        });
         chunks
     }
 
