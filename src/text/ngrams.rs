@@ -79,12 +79,30 @@ pub(crate) fn push_ngram_keys(
     grams: &mut Vec<u64>,
     out: &mut Vec<u64>,
 ) {
+    if max_n < 2 {
+        out.extend(tokens.keys());
+        return;
+    }
     let start = out.len();
-    out.extend(tokens.keys());
-    let words = out.len() - start;
-    // The n-grams extend the (n - 1)-grams just before them in `out`.
-    let mut shorter = start;
-    for n in 2..=max_n.min(words) {
+    let words = tokens.len();
+    let mut keys = tokens.keys();
+    let Some(first) = keys.next() else {
+        return;
+    };
+    // Words and pairs in one loop: a loop over the pairs alone is vectorized, badly (the
+    // 128-bit multiplies are scalar, so lanes are shuffled in and out).
+    out.resize(start + 2 * words - 1, 0);
+    let (word_keys, pair_keys) = out[start..].split_at_mut(words);
+    word_keys[0] = first;
+    let mut prev = first;
+    for ((word, pair), key) in word_keys[1..].iter_mut().zip(pair_keys).zip(keys) {
+        *word = key;
+        *pair = combine(prev, key);
+        prev = key;
+    }
+    // Longer n-grams extend the (n - 1)-grams just before them in `out`.
+    let mut shorter = start + words;
+    for n in 3..=max_n.min(words) {
         let prefixes = &out[shorter..];
         let last_words = &out[start + n - 1..start + words];
         grams.clear();
