@@ -92,7 +92,9 @@ pub(super) fn for_each_chunk<'a>(padded: &'a str, len: usize, mut f: impl FnMut(
                 break end;
             }
             let n = after.trailing_zeros() as usize;
-            let chunk = &text[start..start + n];
+            // A slice of the padded text ends before its end, so that checking that it ends at
+            // a character boundary does not branch on whether it ends the text.
+            let chunk = &padded[start..start + n];
             // The letters before the first other byte, if any.
             let letters = (non_letters >> from).trailing_zeros().min(n as u32) as usize;
             let shape = shape(chunk.as_bytes(), letters, runs >> from);
