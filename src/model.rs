@@ -445,7 +445,7 @@ impl Scorer<'_> {
                 .analyzer
                 .push_keys(text, &mut self.scratch, &mut self.keys);
             let keys = self.keys.iter().map(|&key| (key, 1.0));
-            weigh(&model.table, keys, &mut self.log_odds);
+            weigh(&model.table, keys, &mut self.log_odds, From::Acc);
         } else {
             // One pass over the distinct keys and their counts. Normalizing divides every value
             // by one number, so the sum is divided once at the end.
@@ -454,7 +454,6 @@ impl Scorer<'_> {
             model.analyzer.push_keys(text, &mut self.scratch, keys);
             self.counts.count(keys);
             let params = model.nb.params();
-            acc.fill(0.0);
             let count_values = &self.count_values;
             let values = self.counts.iter().map(|(key, count)| {
                 let value = match count_values.get(count as usize) {
@@ -463,7 +462,7 @@ impl Scorer<'_> {
                 };
                 (key, value)
             });
-            let sum_of_squares = weigh(&model.table, values, acc);
+            let sum_of_squares = weigh(&model.table, values, acc, From::Zero);
             let norm = params.norm(sum_of_squares);
             for (z, a) in self.log_odds.iter_mut().zip(acc.iter()) {
                 *z += a / norm;
@@ -497,17 +496,36 @@ impl Scorer<'_> {
     }
 }
 
-/// Adds `x * weights(key)` to `acc` (one sum per label, in order) for every `(key, x)`, and
-/// returns the sum of the squared `x`. Unknown keys get zero weights rather than a branch (see
-/// `WeightTable`).
+/// Where the sums of [`weigh`] start.
+#[derive(Clone, Copy, PartialEq)]
+enum From {
+    /// At the values in `acc`.
+    Acc,
+    /// At zero: `acc` is only written. (Zeroing it first called memset.)
+    Zero,
+}
+
+/// Sets `acc` (one sum per label, in order) to its start plus `x * weights(key)` for every
+/// `(key, x)`, and returns the sum of the squared `x`. Unknown keys get zero weights rather than
+/// a branch (see `WeightTable`).
 #[inline(always)]
-fn weigh(table: &WeightTable, values: impl Iterator<Item = (u64, f64)>, acc: &mut [f64]) -> f64 {
+fn weigh(
+    table: &WeightTable,
+    values: impl Iterator<Item = (u64, f64)>,
+    acc: &mut [f64],
+    from: From,
+) -> f64 {
     // With the label count a constant the sums stay in registers, where a loop over labels
     // would chain every addition through memory.
     match acc.len() {
-        1 => weigh_n::<1>(table, values, acc),
-        2 => weigh_n::<2>(table, values, acc),
-        _ => weigh_any(table, values, acc),
+        1 => weigh_n::<1>(table, values, acc, from),
+        2 => weigh_n::<2>(table, values, acc, from),
+        _ => {
+            if from == From::Zero {
+                acc.fill(0.0);
+            }
+            weigh_any(table, values, acc)
+        }
     }
 }
 
@@ -517,9 +535,13 @@ fn weigh_n<const N: usize>(
     table: &WeightTable,
     values: impl Iterator<Item = (u64, f64)>,
     acc: &mut [f64],
+    from: From,
 ) -> f64 {
     let table = table.view();
-    let mut sums: [f64; N] = acc.try_into().expect("one sum per label");
+    let mut sums: [f64; N] = match from {
+        From::Acc => acc.try_into().expect("one sum per label"),
+        From::Zero => [0.0; N],
+    };
     let mut sum_of_squares = 0.0;
     for (key, x) in values {
         sum_of_squares += x * x;
