@@ -24,6 +24,17 @@ pub(super) struct NumericRun {
 }
 
 impl NumericRun {
+    /// [`push`](Self::push) for a chunk of `len` digits.
+    #[inline]
+    pub(super) fn push_digits(&mut self, len: usize) {
+        self.chunks += 1;
+        if self.groups == 0 {
+            self.first_group_len = len;
+        }
+        self.groups += 1;
+        self.digits += len;
+    }
+
     pub(super) fn push(&mut self, chunk: &str) {
         self.chunks += 1;
         for group in chunk.split(|c: char| !c.is_ascii_digit()) {

@@ -382,6 +382,11 @@ impl Tokenizer<'_> {
                     t.flush_numeric();
                     t.undotted_word(chunk, false);
                 }
+                // As `chunk` takes a number.
+                Shape::Digits => {
+                    t.end_single_letters();
+                    t.numeric.push_digits(chunk.len());
+                }
                 Shape::Other => t.chunk(chunk),
             }
         }
@@ -671,7 +676,8 @@ mod tests {
         /// apostrophes, letter runs, single letters, "dot" domains, and what they are not.
         #[test]
         fn fast_paths_give_the_general_tokens(
-            text in "((aaa|dot|com|net|www|[a-z]{1,9}|[a-zA-Z]{9,45}|[0-9]{1,4})\
+            // (Single letters, which "f r e e" joins, twice as likely as other words.)
+            text in "((aaa|dot|com|net|www|[a-z]|[a-z]|[a-z]{1,9}|[a-zA-Z]{9,45}|[0-9]{1,4})\
                       ([.,;:!?)\"'@$%]{1,3}|'[a-z]{1,3})?[ ]{1,2}){0,14}",
             any_ascii in "[ -~]{0,60}",
             // Words with other characters, and Unicode whitespace between or inside chunks.
@@ -682,6 +688,14 @@ mod tests {
                 proptest::prop_assert_eq!(toks(text), general_toks(text), "{:?}", text);
             }
         }
+    }
+
+    #[test]
+    fn numbers_end_a_run_of_single_letters() {
+        for text in ["f r e e 100 x", "a b c 12 d e", "a 1 b 2 c 3"] {
+            assert_eq!(toks(text), general_toks(text), "{text:?}");
+        }
+        assert_eq!(toks("f r e e 100 x"), ["free", "<number>", "x"]);
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub(super) enum Shape {
     /// ASCII letters with one apostrophe between two of them (`don't`): one word by UAX #29,
     /// with nothing to fold or classify.
     Word,
+    /// ASCII digits only: part of a number, or of a phone number with the chunks around it.
+    Digits,
     Other,
 }
 
@@ -222,7 +224,12 @@ fn shape(chunk: &[u8], letters: usize, runs: u64) -> Shape {
         };
     }
     if word.is_empty() {
-        return Shape::Other;
+        // A quarter of the other chunks are numbers.
+        return if rest.iter().all(u8::is_ascii_digit) {
+            Shape::Digits
+        } else {
+            Shape::Other
+        };
     }
     match rest {
         &[mark] if ends_clause(word, mark) => Shape::LettersThen {
@@ -600,6 +607,9 @@ mod fast_path_tests {
                             prop_assert!(chunk.len() - word.len() >= 2, "{:?}", chunk);
                             prop_assert!(mark == b'!' || mark == b'?', "{:?}", chunk);
                             prop_assert!(!plain || !has_run_of_three(word), "{:?}", chunk);
+                        }
+                        Shape::Digits => {
+                            prop_assert!(chunk.bytes().all(|b| b.is_ascii_digit()), "{:?}", chunk);
                         }
                         Shape::Word => {
                             // One UAX #29 word, of letters and one apostrophe.
