@@ -40,17 +40,27 @@ pub(crate) fn normalize(text: &str, fold_confusables: bool, out: &mut String) {
     }
     let mut scripts = ScriptCounts::default();
     // NFKC leaves text already in NFKC as it is; most non-ASCII comments are (emoji, Cyrillic,
-    // curly quotes), and the quick check costs far less than the normalizing iterator.
-    if is_nfkc_already(text) {
-        // Mostly ASCII still: copy ASCII runs whole, only the rest char by char.
-        for (ascii, rest) in ascii_runs(text) {
-            push_ascii_lowercase(ascii, out);
-            scripts.latin += ascii.bytes().filter(u8::is_ascii_alphabetic).count();
-            for c in rest.chars().filter(|&c| !is_invisible(c)) {
-                push_lowercase(c, out, &mut scripts);
-            }
+    // curly quotes), and the quick check costs far less than the normalizing iterator. Mostly
+    // ASCII still: ASCII runs are copied whole, only the rest goes char by char. The quick check
+    // passes ASCII and starts afresh after it, so checking each non-ASCII run on its own gives
+    // the same answer as checking the whole text; at the first run that fails, the whole text
+    // is normalized instead.
+    let mut nfkc = true;
+    for (ascii, rest) in ascii_runs(text) {
+        push_ascii_lowercase(ascii, out);
+        scripts.latin += ascii.bytes().filter(u8::is_ascii_alphabetic).count();
+        let visible = || rest.chars().filter(|&c| !is_invisible(c));
+        if is_nfkc_quick(visible()) != IsNormalized::Yes {
+            nfkc = false;
+            break;
         }
-    } else {
+        for c in visible() {
+            push_lowercase(c, out, &mut scripts);
+        }
+    }
+    if !nfkc {
+        out.clear();
+        scripts = ScriptCounts::default();
         for c in text.chars().filter(|&c| !is_invisible(c)).nfkc() {
             push_lowercase(c, out, &mut scripts);
         }
@@ -80,16 +90,6 @@ fn push_ascii_lowercase(text: &str, out: &mut String) {
     out[start..].make_ascii_lowercase();
 }
 
-/// Whether NFKC leaves `text`, without its invisible characters, as it is.
-///
-/// The quick check passes ASCII and starts afresh after it, so checking each non-ASCII run on
-/// its own gives the same answer as checking the whole text.
-fn is_nfkc_already(text: &str) -> bool {
-    ascii_runs(text).all(|(_, rest)| {
-        is_nfkc_quick(rest.chars().filter(|&c| !is_invisible(c))) == IsNormalized::Yes
-    })
-}
-
 /// Splits `text` into pairs of an ASCII run and the non-ASCII run after it (either empty).
 fn ascii_runs(text: &str) -> impl Iterator<Item = (&str, &str)> {
     let mut rest = text;
@@ -98,10 +98,7 @@ fn ascii_runs(text: &str) -> impl Iterator<Item = (&str, &str)> {
             return None;
         }
         // Both ends are char boundaries: ASCII bytes are whole characters.
-        let ascii_end = rest
-            .bytes()
-            .position(|b| !b.is_ascii())
-            .unwrap_or(rest.len());
+        let ascii_end = ascii_prefix(rest.as_bytes());
         let (ascii, tail) = rest.split_at(ascii_end);
         let other_end = tail
             .bytes()
@@ -111,6 +108,26 @@ fn ascii_runs(text: &str) -> impl Iterator<Item = (&str, &str)> {
         rest = tail;
         Some((ascii, other))
     })
+}
+
+/// The length of the ASCII bytes `bytes` starts with: eight bytes at a time, as ASCII runs
+/// are long and the other runs short.
+fn ascii_prefix(bytes: &[u8]) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut blocks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for block in &mut blocks {
+        let high = u64::from_le_bytes(block.try_into().expect("8 bytes")) & HIGH;
+        if high != 0 {
+            return at + high.trailing_zeros() as usize / 8;
+        }
+        at += 8;
+    }
+    let tail = blocks.remainder();
+    at + tail
+        .iter()
+        .position(|b| !b.is_ascii())
+        .unwrap_or(tail.len())
 }
 
 /// Letters seen per script family, to decide how much lookalike folding a text gets.
