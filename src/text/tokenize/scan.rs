@@ -77,8 +77,13 @@ pub(super) fn for_each_chunk<'a>(padded: &'a str, len: usize, mut f: impl FnMut(
             starts &= starts - 1;
             let start = base + from as usize;
             let after = spaces >> from;
+            if after == 0 && from > 0 {
+                // The chunk goes on past the window: the next window starts with it, and finds
+                // its end. (Computing its masks there costs less than a byte-by-byte search.)
+                break start;
+            }
             if after == 0 {
-                // The chunk goes on past the window.
+                // The chunk goes on past a window of its own: over 64 bytes long.
                 let end = bytes[start..len]
                     .iter()
                     .position(|&b| is_ascii_space(b))
