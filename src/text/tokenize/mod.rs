@@ -397,9 +397,7 @@ impl Tokenizer<'_> {
         // A URL starts with "://" or "www." in it.
         if kinds.has(Kinds::COLON | Kinds::DOT) {
             if let Some(at) = url_start(chunk) {
-                let end = chunk[at..]
-                    .find(['"', '\'', '<', '>'])
-                    .map_or(chunk.len(), |e| at + e);
+                let end = at + ascii_position(&chunk[at..], b"\"'<>");
                 self.chunk_text(&chunk[..at], kinds);
                 let url = chunk[at..end].trim_end_matches(is_trailing_punct);
                 self.url(url);
@@ -599,7 +597,7 @@ impl Tokenizer<'_> {
             .windows(3)
             .position(|w| w == b"://")
             .map_or(url, |i| &url[i + 3..]);
-        let host = rest.split(['/', '?', '#', ':']).next().unwrap_or("");
+        let host = &rest[..ascii_position(rest, b"/?#:")];
         self.domain(host);
     }
 
