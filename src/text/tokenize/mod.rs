@@ -466,7 +466,14 @@ impl Tokenizer<'_> {
         // replaces graphic ASCII with graphic ASCII, so `kinds` still tell.)
         if !kinds.has(Kinds::NOT_GRAPHIC) {
             for segment in ascii_word_bounds(text) {
-                self.segment(segment, &mut bang_run);
+                match segment.as_bytes() {
+                    // ASCII punctuation other than a mark: no word, number or emoji, so it only
+                    // ends a run of marks (which `segment` finds at greater cost).
+                    &[b] if !b.is_ascii_alphanumeric() && b != b'!' && b != b'?' => {
+                        self.end_bang_run(std::mem::replace(&mut bang_run, (' ', 0)));
+                    }
+                    _ => self.segment(segment, &mut bang_run),
+                }
             }
         } else {
             for segment in text.split_word_bounds() {
