@@ -1,6 +1,11 @@
 //! Scores the same 1,000 corpus comments (rows 1,000 to 1,999 of `training-data/comments.csv`,
 //! the batch `benches/score.rs` uses) `REPS` times with the embedded default model on one
-//! thread, and prints the rate.
+//! thread, and prints the rate. Given CSV files after `REPS`, it scores the comments of their
+//! `text` or `CONTENT` column instead, e.g. the YouTube spam set:
+//!
+//! ```sh
+//! target/release/examples/score_loop 300 ../shared/data/youtube-dev/Youtube0*.csv
+//! ```
 //!
 //! Wall times on a shared machine drift by 20% within an hour (see README.md, "Performance"),
 //! so compare two builds by running copies of this example alternately, a few times each:
@@ -22,16 +27,34 @@ use std::time::Instant;
 use commentguard::Classifier;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let reps: usize = match std::env::args().nth(1) {
+    let mut args = std::env::args().skip(1);
+    let reps: usize = match args.next() {
         Some(n) => n.parse()?,
         None => 1000,
     };
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("training-data/comments.csv");
+    let files: Vec<String> = args.collect();
     let mut texts = Vec::new();
-    for record in csv::Reader::from_path(path)?.records() {
-        texts.push(record?[1].to_owned());
-    }
-    let batch = texts.get(1000..2000).ok_or("the corpus has 2,000 rows")?;
+    let batch = if files.is_empty() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("training-data/comments.csv");
+        for record in csv::Reader::from_path(path)?.records() {
+            texts.push(record?[1].to_owned());
+        }
+        texts.get(1000..2000).ok_or("the corpus has 2,000 rows")?
+    } else {
+        for file in &files {
+            let mut reader = csv::Reader::from_path(file)?;
+            let column = reader
+                .headers()?
+                .iter()
+                .position(|h| h.eq_ignore_ascii_case("text") || h.eq_ignore_ascii_case("content"))
+                .ok_or_else(|| format!("{file}: no text or CONTENT column"))?;
+            for record in reader.records() {
+                texts.push(record?[column].to_owned());
+            }
+        }
+        &texts[..]
+    };
+    let bytes: usize = batch.iter().map(String::len).sum();
     let model = Classifier::embedded()?;
     let mut scorer = model.scorer();
     let threshold = model.thresholds()[0];
@@ -44,9 +67,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let seconds = start.elapsed().as_secs_f64();
     println!(
-        "{} comments in {seconds:.3} s: {:.0} comments/s ({flagged} flagged spam)",
+        "{} comments in {seconds:.3} s: {:.0} comments/s ({flagged} flagged spam; {} comments of {:.1} bytes on average)",
         reps * batch.len(),
-        (reps * batch.len()) as f64 / seconds
+        (reps * batch.len()) as f64 / seconds,
+        batch.len(),
+        bytes as f64 / batch.len() as f64,
     );
     Ok(())
 }
