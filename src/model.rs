@@ -445,7 +445,7 @@ impl Scorer<'_> {
                 .analyzer
                 .push_keys(text, &mut self.scratch, &mut self.keys);
             let keys = self.keys.iter().map(|&key| (key, 1.0));
-            weigh(&model.table, keys, &mut self.log_odds, From::Acc);
+            weigh(&model.table, keys, &mut self.log_odds, Start::Acc);
         } else {
             // One pass over the distinct keys and their counts. Normalizing divides every value
             // by one number, so the sum is divided once at the end.
@@ -462,7 +462,7 @@ impl Scorer<'_> {
                 };
                 (key, value)
             });
-            let sum_of_squares = weigh(&model.table, values, acc, From::Zero);
+            let sum_of_squares = weigh(&model.table, values, acc, Start::Zero);
             let norm = params.norm(sum_of_squares);
             for (z, a) in self.log_odds.iter_mut().zip(acc.iter()) {
                 *z += a / norm;
@@ -498,7 +498,7 @@ impl Scorer<'_> {
 
 /// Where the sums of [`weigh`] start.
 #[derive(Clone, Copy, PartialEq)]
-enum From {
+enum Start {
     /// At the values in `acc`.
     Acc,
     /// At zero: `acc` is only written. (Zeroing it first called memset.)
@@ -513,15 +513,15 @@ fn weigh(
     table: &WeightTable,
     values: impl Iterator<Item = (u64, f64)>,
     acc: &mut [f64],
-    from: From,
+    start: Start,
 ) -> f64 {
     // With the label count a constant the sums stay in registers, where a loop over labels
     // would chain every addition through memory.
     match acc.len() {
-        1 => weigh_n::<1>(table, values, acc, from),
-        2 => weigh_n::<2>(table, values, acc, from),
+        1 => weigh_n::<1>(table, values, acc, start),
+        2 => weigh_n::<2>(table, values, acc, start),
         _ => {
-            if from == From::Zero {
+            if start == Start::Zero {
                 acc.fill(0.0);
             }
             weigh_any(table, values, acc)
@@ -535,12 +535,12 @@ fn weigh_n<const N: usize>(
     table: &WeightTable,
     values: impl Iterator<Item = (u64, f64)>,
     acc: &mut [f64],
-    from: From,
+    start: Start,
 ) -> f64 {
     let table = table.view();
-    let mut sums: [f64; N] = match from {
-        From::Acc => acc.try_into().expect("one sum per label"),
-        From::Zero => [0.0; N],
+    let mut sums: [f64; N] = match start {
+        Start::Acc => acc.try_into().expect("one sum per label"),
+        Start::Zero => [0.0; N],
     };
     let mut sum_of_squares = 0.0;
     for (key, x) in values {

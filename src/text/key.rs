@@ -14,6 +14,9 @@
 //! feature texts and computes their keys when loaded, except a model with hash buckets, whose
 //! format version names this function.
 
+/// What must follow the last key's bytes in a buffer that [`padded_key`] reads.
+pub(crate) const PADDING: &str = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+
 /// Constants from wyhash, odd and with balanced bits.
 const K: [u64; 4] = [
     0xa076_1d64_78bd_642f,

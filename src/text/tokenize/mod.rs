@@ -16,7 +16,7 @@
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::key::padded_key;
+use super::key::{self, padded_key};
 
 /// Class token for a URL; followed by a `<domain:...>` token.
 pub const URL: &str = "<url>";
@@ -306,8 +306,8 @@ fn tokenize_buffer<const GENERAL: bool>(
     );
     out.buf = text;
     out.buf.push_str(&out.own);
-    // So that every token's key is one 16-byte read (see `padded_key`).
-    out.buf.push_str("\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
+    // So that every token's key is one 16-byte read.
+    out.buf.push_str(key::PADDING);
 }
 
 /// Tokenizes `sink.text[..len]`, which [`PADDING`] follows.
