@@ -93,12 +93,16 @@ fn edit_in_place(text: &str, control: bool, out: &mut String, scripts: &mut Scri
     let mut edits = [(0, 0, None::<char>); MAX_EDITS];
     let mut n = 0;
     let mut at = 0;
+    // The last character looked at and its edit: symbols come in runs (`░░░░`, `▬▬▬`).
+    let mut last: Option<(char, Option<Option<char>>)> = None;
     while let Some(c) = {
         at += ascii_prefix(&text.as_bytes()[at..]);
         text[at..].chars().next()
     } {
         let end = at + c.len_utf8();
-        let edit = if is_invisible(c) {
+        let edit = if let Some((_, edit)) = last.filter(|&(l, _)| l == c) {
+            edit
+        } else if is_invisible(c) {
             Some(None)
         } else if c == '\u{a0}' {
             // NFKC makes a no-break space a space.
@@ -118,9 +122,15 @@ fn edit_in_place(text: &str, control: bool, out: &mut String, scripts: &mut Scri
             if lower.next().is_some() {
                 return false;
             }
-            scripts.count(l);
             (l != c).then_some(Some(l))
         };
+        last = Some((c, edit));
+        // The script of what stays: the replacement, or the character.
+        match edit {
+            Some(Some(replacement)) => scripts.count(replacement),
+            Some(None) => {}
+            None => scripts.count(c),
+        }
         if let Some(replacement) = edit {
             let Some(slot) = edits.get_mut(n) else {
                 return false;
@@ -478,6 +488,25 @@ mod fast_path_tests {
                 Script::Common
             };
             assert_eq!(c.script(), expected, "{c:?}");
+        }
+    }
+
+    /// Runs of one character beyond ASCII, whose edit is worked out once per run.
+    #[test]
+    fn runs_of_symbols_as_the_plain_pipeline() {
+        for text in [
+            "░░░ free ░░░",
+            "ÀÀÀ ÉCOLE",
+            "it’’s “fine”",
+            "a\u{a0}\u{a0}b\u{feff}\u{feff}",
+            "frее frее (Cyrillic е twice)",
+            "❤️❤️ 🔥🔥🔥",
+        ] {
+            for fold in [true, false] {
+                let mut out = String::new();
+                normalize(text, fold, &mut out);
+                assert_eq!(out, reference(text, fold), "{text:?}");
+            }
         }
     }
 
