@@ -75,10 +75,19 @@ pub(super) fn url_start(chunk: &str) -> Option<usize> {
 
 /// `chunk` as (leading punctuation, core, trailing punctuation).
 pub(super) fn split_wrapping(chunk: &str) -> (&str, &str, &str) {
-    let core = chunk.trim_start_matches(is_wrapping_punct);
-    let start = chunk.len() - core.len();
-    let core = core.trim_end_matches(is_wrapping_punct);
-    (&chunk[..start], core, &chunk[start + core.len()..])
+    // By bytes, as wrapping punctuation is ASCII: a byte of another character is never taken
+    // for it, so the ends found are those of whole characters.
+    let wrapping = |b: &u8| is_wrapping_punct(char::from(*b));
+    let bytes = chunk.as_bytes();
+    let start = bytes
+        .iter()
+        .position(|b| !wrapping(b))
+        .unwrap_or(bytes.len());
+    let end = bytes[start..]
+        .iter()
+        .rposition(|b| !wrapping(b))
+        .map_or(start, |i| start + i + 1);
+    (&chunk[..start], &chunk[start..end], &chunk[end..])
 }
 
 pub(super) const fn is_wrapping_punct(c: char) -> bool {

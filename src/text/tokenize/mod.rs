@@ -695,6 +695,18 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Splitting off wrapping punctuation by bytes cuts where trimming chars cuts.
+        #[test]
+        fn wrapping_is_split_as_by_chars(s in "[()\\[\\]{}\"'<>,;:.!?*~a-z1é🔥\u{a0}]{0,12}") {
+            let core = s.trim_start_matches(is_wrapping_punct);
+            let start = s.len() - core.len();
+            let core = core.trim_end_matches(is_wrapping_punct);
+            let by_chars = (&s[..start], core, &s[start + core.len()..]);
+            proptest::prop_assert_eq!(split_wrapping(&s), by_chars);
+        }
+    }
+
     #[test]
     fn numbers_end_a_run_of_single_letters() {
         for text in ["f r e e 100 x", "a b c 12 d e", "a 1 b 2 c 3"] {
