@@ -165,20 +165,32 @@ fn edit_in_place(text: &str, control: bool, out: &mut String, scripts: &mut Scri
     true
 }
 
-/// How many ASCII letters `bytes` has: counted per 16-byte block in a byte, which the
-/// compiler vectorizes (`filter` and `count` it did not).
+/// How many ASCII letters `bytes` has: counted in 16 byte-sized lanes, 16 bytes at a time,
+/// which the compiler vectorizes (`filter` and `count` it did not), and summed at the end.
 fn ascii_letters(bytes: &[u8]) -> usize {
     let is_letter = |b: u8| u8::from((b | 0x20).wrapping_sub(b'a') < 26);
     let mut blocks = bytes.chunks_exact(16);
-    let whole: usize = (&mut blocks)
-        .map(|block| usize::from(block.iter().map(|&b| is_letter(b)).sum::<u8>()))
-        .sum();
-    whole
-        + blocks
-            .remainder()
-            .iter()
-            .map(|&b| usize::from(is_letter(b)))
-            .sum::<usize>()
+    let mut total = 0;
+    // At most 255 blocks at a time, so that no lane overflows.
+    loop {
+        let mut lanes = [0u8; 16];
+        let mut n = 0;
+        for block in blocks.by_ref().take(255) {
+            for (lane, &b) in lanes.iter_mut().zip(block) {
+                *lane += is_letter(b);
+            }
+            n += 1;
+        }
+        total += lanes.iter().map(|&l| usize::from(l)).sum::<usize>();
+        if n < 255 {
+            break;
+        }
+    }
+    let tail = blocks
+        .remainder()
+        .iter()
+        .map(|&b| usize::from(is_letter(b)));
+    total + tail.sum::<usize>()
 }
 
 /// Appends ASCII `text` lowercased, with controls blanked.
@@ -488,6 +500,20 @@ mod fast_path_tests {
                 Script::Common
             };
             assert_eq!(c.script(), expected, "{c:?}");
+        }
+    }
+
+    /// Counted in lanes, 255 blocks at a time: lengths around those limits, and long texts.
+    #[test]
+    fn ascii_letters_are_counted_at_any_length() {
+        let lengths = [0, 1, 15, 16, 17, 4_079, 4_080, 4_081, 8_160, 9_000];
+        // The second has all letters, so that a lane would overflow past 255 blocks.
+        for text in ["Ab1 zZ_é".repeat(1200), "abcdefgh".repeat(1200)] {
+            for len in lengths {
+                let bytes = &text.as_bytes()[..len];
+                let expected = bytes.iter().filter(|b| b.is_ascii_alphabetic()).count();
+                assert_eq!(ascii_letters(bytes), expected, "{len}");
+            }
         }
     }
 
