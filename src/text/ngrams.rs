@@ -7,8 +7,8 @@
 //! n-gram's combines its words' keys, and a character n-gram's is the seeded hash of its
 //! characters. [`feature_hash`] computes the same key from a stored text. Keys are the same on
 //! every platform, and a model file stores the feature texts, not their keys (except with hash
-//! buckets, whose format version names the hash). Character n-grams let `g1veaway`, `giveawayy` and `giveaway` share most of
-//! their features, as in fastText.
+//! buckets, whose format version names the hash). Character n-grams let `g1veaway`,
+//! `giveawayy` and `giveaway` share most of their features, as in fastText.
 
 use super::key::{combine, key};
 use super::tokenize::Tokens;

@@ -350,45 +350,42 @@ impl Tokenizer<'_> {
     /// Tokenizes a chunk of text, told its [`Shape`].
     #[inline(always)]
     fn shaped_chunk(&mut self, chunk: &str, shape: Shape) {
-        let t = self;
-        {
-            match shape {
-                // Most chunks are plain words: none of the checks in `chunk` can match ASCII
-                // letters alone (they need digits, '@', '.', ':', '%', symbols or punctuation),
-                // and the only word-boundary segment of such a chunk is the chunk itself.
-                Shape::Letters { plain } => {
-                    t.flush_numeric();
-                    t.undotted_word(chunk, plain);
-                }
-                // The same for a word ending a clause: the mark is a segment of its own, and only
-                // '!' and '?' make a token.
-                Shape::LettersThen { plain, mark } => {
-                    t.flush_numeric();
-                    t.undotted_word(&chunk[..chunk.len() - 1], plain);
-                    match mark {
-                        b'!' => t.class("!"),
-                        b'?' => t.class("?"),
-                        _ => {}
-                    }
-                }
-                // As the general path would find them: the word, then the run's token.
-                Shape::LettersThenMarks { plain, mark } => {
-                    t.flush_numeric();
-                    t.undotted_word(chunk.trim_end_matches(char::from(mark)), plain);
-                    t.class(if mark == b'!' { "!!" } else { "??" });
-                }
-                // One word (by UAX #29) with nothing to fold, classify or undot.
-                Shape::Word => {
-                    t.flush_numeric();
-                    t.undotted_word(chunk, false);
-                }
-                // As `chunk` takes a number.
-                Shape::Digits => {
-                    t.end_single_letters();
-                    t.numeric.push_digits(chunk.len());
-                }
-                Shape::Other => t.chunk(chunk),
+        match shape {
+            // Most chunks are plain words: none of the checks in `chunk` can match ASCII
+            // letters alone (they need digits, '@', '.', ':', '%', symbols or punctuation),
+            // and the only word-boundary segment of such a chunk is the chunk itself.
+            Shape::Letters { plain } => {
+                self.flush_numeric();
+                self.undotted_word(chunk, plain);
             }
+            // The same for a word ending a clause: the mark is a segment of its own, and only
+            // '!' and '?' make a token.
+            Shape::LettersThen { plain, mark } => {
+                self.flush_numeric();
+                self.undotted_word(&chunk[..chunk.len() - 1], plain);
+                match mark {
+                    b'!' => self.class("!"),
+                    b'?' => self.class("?"),
+                    _ => {}
+                }
+            }
+            // As the general path would find them: the word, then the run's token.
+            Shape::LettersThenMarks { plain, mark } => {
+                self.flush_numeric();
+                self.undotted_word(chunk.trim_end_matches(char::from(mark)), plain);
+                self.class(if mark == b'!' { "!!" } else { "??" });
+            }
+            // One word (by UAX #29) with nothing to fold, classify or undot.
+            Shape::Word => {
+                self.flush_numeric();
+                self.undotted_word(chunk, false);
+            }
+            // As `chunk` takes a number.
+            Shape::Digits => {
+                self.end_single_letters();
+                self.numeric.push_digits(chunk.len());
+            }
+            Shape::Other => self.chunk(chunk),
         }
     }
 
@@ -466,14 +463,7 @@ impl Tokenizer<'_> {
         // replaces graphic ASCII with graphic ASCII, so `kinds` still tell.)
         if !kinds.has(Kinds::NOT_GRAPHIC) {
             for segment in ascii_word_bounds(text) {
-                match segment.as_bytes() {
-                    // ASCII punctuation other than a mark: no word, number or emoji, so it only
-                    // ends a run of marks (which `segment` finds at greater cost).
-                    &[b] if !b.is_ascii_alphanumeric() && b != b'!' && b != b'?' => {
-                        self.end_bang_run(std::mem::replace(&mut bang_run, (' ', 0)));
-                    }
-                    _ => self.segment(segment, &mut bang_run),
-                }
+                self.segment(segment, &mut bang_run);
             }
         } else {
             for segment in text.split_word_bounds() {
@@ -486,6 +476,14 @@ impl Tokenizer<'_> {
 
     /// One word-boundary segment: a word, a number, an emoji, or part of a `!`/`?` run.
     fn segment(&mut self, segment: &str, bang_run: &mut (char, usize)) {
+        if let &[b] = segment.as_bytes() {
+            if !b.is_ascii_alphanumeric() && b != b'!' && b != b'?' {
+                // ASCII punctuation other than a mark: no word, number or emoji, so it only
+                // ends a run of marks (found without the checks below, which decode chars).
+                self.end_bang_run(std::mem::replace(bang_run, (' ', 0)));
+                return;
+            }
+        }
         let first = segment.chars().next().unwrap_or(' ');
         if segment == "!" || segment == "?" {
             if bang_run.0 == first {
