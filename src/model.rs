@@ -440,19 +440,15 @@ impl Scorer<'_> {
         }
         if model.nb.params().is_linear() {
             // Raw counts, no normalization: each occurrence adds its weight.
-            self.keys.clear();
-            model
-                .analyzer
-                .push_keys(text, &mut self.scratch, &mut self.keys);
-            let keys = self.keys.iter().map(|&key| (key, 1.0));
+            let keys = model.analyzer.keys(text, &mut self.scratch, &mut self.keys);
+            let keys = keys.iter().map(|&key| (key, 1.0));
             weigh(&model.table, keys, &mut self.log_odds, Start::Acc);
         } else {
             // One pass over the distinct keys and their counts. Normalizing divides every value
             // by one number, so the sum is divided once at the end.
-            let (keys, acc) = (&mut self.keys, &mut self.probs);
-            keys.clear();
-            model.analyzer.push_keys(text, &mut self.scratch, keys);
+            let keys = model.analyzer.keys(text, &mut self.scratch, &mut self.keys);
             self.counts.count(keys);
+            let acc = &mut self.probs;
             let params = model.nb.params();
             let count_values = &self.count_values;
             let values = self.counts.iter().map(|(key, count)| {
@@ -474,11 +470,10 @@ impl Scorer<'_> {
     /// The comment's `(key, value)` pairs after term weighting and normalization, over all of
     /// its features (known to the model or not, as in training).
     fn values(&mut self, text: &str) -> &[(u64, f64)] {
-        let (keys, row) = (&mut self.keys, &mut self.row);
-        keys.clear();
-        self.model.analyzer.push_keys(text, &mut self.scratch, keys);
+        let keys = (self.model.analyzer).keys(text, &mut self.scratch, &mut self.keys);
         // Counted as log_odds counts them, so the values are the ones it sums.
         self.counts.count(keys);
+        let row = &mut self.row;
         row.clear();
         row.extend(self.counts.iter().map(|(key, n)| (key, f64::from(n))));
         self.model.nb.params().transform(row);

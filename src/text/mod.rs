@@ -175,15 +175,43 @@ impl Analyzer {
     /// then character n-grams) rather than in token order, which is all counting needs and
     /// lets each kind be computed in one tight loop.
     pub fn push_keys(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<u64>) {
-        self.tokenize(text, scratch);
         let from = out.len();
-        ngrams::push_ngram_keys(
+        let end = self.write_keys(text, scratch, out, from);
+        out.truncate(end);
+    }
+
+    /// The keys [`push_keys`](Self::push_keys) would push, written over `buf` from its start
+    /// rather than appended: `buf` grows as needed and is never shortened, so that reused from
+    /// comment to comment it is not zeroed each time.
+    pub(crate) fn keys<'b>(
+        &self,
+        text: &str,
+        scratch: &mut Scratch,
+        buf: &'b mut Vec<u64>,
+    ) -> &'b [u64] {
+        let end = self.write_keys(text, scratch, buf, 0);
+        &buf[..end]
+    }
+
+    /// Writes the keys of `text` into `out` from `from` on, and returns where they end.
+    #[inline(always)]
+    fn write_keys(
+        &self,
+        text: &str,
+        scratch: &mut Scratch,
+        out: &mut Vec<u64>,
+        from: usize,
+    ) -> usize {
+        self.tokenize(text, scratch);
+        let mut end = ngrams::write_ngram_keys(
             &scratch.tokens,
             usize::from(self.options.word_ngrams),
             &mut scratch.keys,
             out,
+            from,
         );
         if let Some((min, max)) = self.options.char_ngrams {
+            out.truncate(end);
             let range = (usize::from(min), usize::from(max));
             ngrams::for_each_char_ngram(
                 &scratch.tokens,
@@ -192,11 +220,13 @@ impl Analyzer {
                 false,
                 |k, _| out.push(k),
             );
+            end = out.len();
         }
         let mask = self.bucket_mask();
         if mask != u64::MAX {
-            out[from..].iter_mut().for_each(|k| *k &= mask);
+            out[from..end].iter_mut().for_each(|k| *k &= mask);
         }
+        end
     }
 
     fn features(

@@ -71,28 +71,36 @@ pub(crate) fn for_each_ngram(
     }
 }
 
-/// Appends the key of every word n-gram of length 1 to `max_n` to `out`: all words, then all
-/// pairs, then all triples. `grams` is scratch.
-pub(crate) fn push_ngram_keys(
+/// Writes the key of every word n-gram of length 1 to `max_n` into `out` from `start` on: all
+/// words, then all pairs, then all triples; returns where they end. `out` grows as needed but
+/// is never shortened, so that a buffer reused from comment to comment is not zeroed each time
+/// (that memset cost as much as hashing the pairs). `grams` is scratch.
+pub(crate) fn write_ngram_keys(
     tokens: &Tokens,
     max_n: usize,
     grams: &mut Vec<u64>,
     out: &mut Vec<u64>,
-) {
-    if max_n < 2 {
-        out.extend(tokens.keys());
-        return;
-    }
-    let start = out.len();
+    start: usize,
+) -> usize {
     let words = tokens.len();
+    let end = start + words + (1..max_n).map(|n| words.saturating_sub(n)).sum::<usize>();
+    if out.len() < end {
+        out.resize(end, 0);
+    }
     let mut keys = tokens.keys();
     let Some(first) = keys.next() else {
-        return;
+        return start;
     };
+    if max_n < 2 {
+        out[start] = first;
+        for (slot, key) in out[start + 1..end].iter_mut().zip(keys) {
+            *slot = key;
+        }
+        return end;
+    }
     // Words and pairs in one loop: a loop over the pairs alone is vectorized, badly (the
     // 128-bit multiplies are scalar, so lanes are shuffled in and out).
-    out.resize(start + 2 * words - 1, 0);
-    let (word_keys, pair_keys) = out[start..].split_at_mut(words);
+    let (word_keys, pair_keys) = out[start..start + 2 * words - 1].split_at_mut(words);
     word_keys[0] = first;
     let mut prev = first;
     for ((word, pair), key) in word_keys[1..].iter_mut().zip(pair_keys).zip(keys) {
@@ -101,9 +109,9 @@ pub(crate) fn push_ngram_keys(
         prev = key;
     }
     // Longer n-grams extend the (n - 1)-grams just before them in `out`.
-    let mut shorter = start + words;
+    let (mut shorter, mut at) = (start + words, start + 2 * words - 1);
     for n in 3..=max_n.min(words) {
-        let prefixes = &out[shorter..];
+        let prefixes = &out[shorter..at];
         let last_words = &out[start + n - 1..start + words];
         grams.clear();
         grams.extend(
@@ -112,9 +120,12 @@ pub(crate) fn push_ngram_keys(
                 .zip(last_words)
                 .map(|(&p, &w)| combine(p, w)),
         );
-        shorter = out.len();
-        out.extend_from_slice(grams);
+        shorter = at;
+        at += grams.len();
+        out[shorter..at].copy_from_slice(grams);
     }
+    debug_assert_eq!(at, end);
+    end
 }
 
 /// Reused buffers for character n-grams.
