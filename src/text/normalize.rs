@@ -143,7 +143,10 @@ fn edit_in_place(text: &str, control: bool, out: &mut String, scripts: &mut Scri
     // Over whole 16-byte blocks of the copy and its padding, as for ASCII text; the edits only
     // touch characters beyond ASCII, which this leaves alone.
     let blocks = text.len().next_multiple_of(16);
-    scripts.latin += ascii_letters(&out.as_bytes()[..blocks]);
+    // Latin letters only count against lookalike ones: without any, they need no counting.
+    if scripts.lookalike > 0 {
+        scripts.latin += ascii_letters(&out.as_bytes()[..blocks]);
+    }
     out[..blocks].make_ascii_lowercase();
     out.truncate(text.len());
     if control {
