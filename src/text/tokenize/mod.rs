@@ -703,6 +703,13 @@ mod tests {
             let by_chars = (&s[..start], core, &s[start + core.len()..]);
             proptest::prop_assert_eq!(split_wrapping(&s), by_chars);
         }
+
+        /// The block-wise byte search finds the first of the bytes, at any length.
+        #[test]
+        fn ascii_position_finds_the_first(s in "[a-z/?#é.]{0,70}") {
+            let first = s.find(['/', '?', '#']).unwrap_or(s.len());
+            proptest::prop_assert_eq!(ascii_position(&s, b"/?#"), first);
+        }
     }
 
     #[test]
