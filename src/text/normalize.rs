@@ -52,30 +52,31 @@ pub(crate) fn normalize(text: &str, fold_confusables: bool, out: &mut String) {
     }
     out.clear();
     scripts = ScriptCounts::default();
-    // NFKC leaves text already in NFKC as it is; most non-ASCII comments are (emoji, Cyrillic,
-    // curly quotes), and the quick check costs far less than the normalizing iterator. Mostly
-    // ASCII still: ASCII runs are copied whole, only the rest goes char by char. The quick check
-    // passes ASCII and starts afresh after it, so checking each non-ASCII run on its own gives
-    // the same answer as checking the whole text; at the first run that fails, the whole text
-    // is normalized instead.
-    let mut nfkc = true;
+    // Mostly ASCII still: ASCII runs are copied whole, only the rest goes char by char. NFKC
+    // can be applied run by run: every ASCII character is a starter that nothing before it
+    // composes with, so there is a normalization boundary before each. Only the last ASCII
+    // character of a run may compose with what follows it (`e` and U+0301), so it is normalized
+    // with the run after it.
+    //
+    // NFKC leaves text already in NFKC as it is; most non-ASCII runs are (emoji, Cyrillic,
+    // curly quotes), and the quick check costs far less than the normalizing iterator. It
+    // passes ASCII and starts afresh after it, so a run can be checked on its own. (Normalizing
+    // a whole comment for one ellipsis cost a hundred instructions a character.)
     for (ascii, rest) in ascii_runs(text) {
-        push_ascii_lowercase(ascii, out);
-        scripts.latin += ascii_letters(ascii.as_bytes());
         let visible = || rest.chars().filter(|&c| !is_invisible(c));
-        if is_nfkc_quick(visible()) != IsNormalized::Yes {
-            nfkc = false;
-            break;
-        }
-        for c in visible() {
-            push_lowercase(c, out, &mut scripts);
-        }
-    }
-    if !nfkc {
-        out.clear();
-        scripts = ScriptCounts::default();
-        for c in text.chars().filter(|&c| !is_invisible(c)).nfkc() {
-            push_lowercase(c, out, &mut scripts);
+        if is_nfkc_quick(visible()) == IsNormalized::Yes {
+            push_ascii_lowercase(ascii, out);
+            scripts.latin += ascii_letters(ascii.as_bytes());
+            for c in visible() {
+                push_lowercase(c, out, &mut scripts);
+            }
+        } else {
+            let (ascii, last) = ascii.split_at(ascii.len().saturating_sub(1));
+            push_ascii_lowercase(ascii, out);
+            scripts.latin += ascii_letters(ascii.as_bytes());
+            for c in last.chars().chain(visible()).nfkc() {
+                push_lowercase(c, out, &mut scripts);
+            }
         }
     }
     if fold_confusables && scripts.lookalike > 0 {
