@@ -470,7 +470,10 @@ impl Scorer<'_> {
     /// The comment's `(key, value)` pairs after term weighting and normalization, over all of
     /// its features (known to the model or not, as in training).
     fn values(&mut self, text: &str) -> &[(u64, f64)] {
-        let keys = (self.model.analyzer).keys(text, &mut self.scratch, &mut self.keys);
+        let keys = self
+            .model
+            .analyzer
+            .keys(text, &mut self.scratch, &mut self.keys);
         // Counted as log_odds counts them, so the values are the ones it sums.
         self.counts.count(keys);
         let row = &mut self.row;

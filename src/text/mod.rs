@@ -280,7 +280,7 @@ mod tests {
         );
     }
 
-    /// `push_keys` groups the keys by kind; sorted, they are exactly `for_each_key`'s.
+    /// `push_keys` and `keys` group the keys by kind; sorted, they are exactly `for_each_key`'s.
     #[test]
     fn pushed_keys_are_the_features_keys() {
         let corpus = include_str!("../../training-data/comments.csv");
@@ -305,6 +305,9 @@ mod tests {
             }
         }
         let mut s = Scratch::default();
+        // Reused across texts and options, as the scorer reuses it: what is left in it from a
+        // longer comment must not show.
+        let mut buf = Vec::new();
         for text in texts {
             for o in &options {
                 let a = Analyzer::new(o.clone()).unwrap();
@@ -313,6 +316,7 @@ mod tests {
                 let mut pushed = vec![7];
                 a.push_keys(text, &mut s, &mut pushed);
                 assert_eq!(pushed.remove(0), 7, "appends");
+                assert_eq!(a.keys(text, &mut s, &mut buf), pushed, "written over");
                 expected.sort_unstable();
                 pushed.sort_unstable();
                 assert_eq!(pushed, expected, "{text:?} with {o:?}");
