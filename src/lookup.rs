@@ -10,9 +10,17 @@
 //! `HashMap` those mispredictions were the largest share of the scoring path's. [`WeightTable`]
 //! finds a key, or a row of zeros, without a branch.
 
-/// Bits of a table with room for `n` entries at a load factor of at most one quarter.
+/// Bits of a counting table for `n` keys: at most one sixteenth full, as each collision costs
+/// a mispredicted branch, while that is at most 16,384 slots (128 KiB, 1,024 keys); at most one
+/// quarter full beyond, so that a huge comment's table stays within 32 bytes a key.
 fn bits_for(n: usize) -> u32 {
-    (n.max(8) * 4).next_power_of_two().trailing_zeros()
+    let sparse = (n.max(8) * 16).next_power_of_two();
+    let slots = if sparse <= 1 << 14 {
+        sparse
+    } else {
+        (n * 4).next_power_of_two()
+    };
+    slots.trailing_zeros()
 }
 
 /// Counts the distinct keys of one comment, in first-seen order; reused from comment to
@@ -20,10 +28,13 @@ fn bits_for(n: usize) -> u32 {
 /// as the analyzer yields them, growing the table on demand, took more instructions.)
 #[derive(Debug, Clone, Default)]
 pub(crate) struct KeyCounts {
-    /// Per slot, 1 + the index in `distinct` of the key there; 0 marks an empty slot.
-    slots: Vec<u32>,
-    /// How many slots from the start may be in use, to be emptied before the next count.
-    dirty: usize,
+    /// Per slot, the number of the count that last filled it (high 32 bits) and the index in
+    /// `distinct` of its key (low 32 bits): a slot filled by an earlier count is empty, so no
+    /// count has to empty the table first, and the table can be sparse enough that keys
+    /// rarely collide (each collision, like each repeated key, is a mispredicted branch).
+    slots: Vec<u64>,
+    /// The number of this count, from 1; slots of 0 were never filled.
+    generation: u32,
     /// `(key, count)` of each distinct key, in first-seen order.
     distinct: Vec<(u64, u32)>,
 }
@@ -31,15 +42,20 @@ pub(crate) struct KeyCounts {
 impl KeyCounts {
     /// Counts `keys`; read the result with [`iter`](Self::iter).
     pub(crate) fn count(&mut self, keys: &[u64]) {
-        self.slots[..self.dirty].fill(0);
         self.distinct.clear();
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            // Once in 2^32 counts: slots filled that many counts ago would look filled.
+            self.slots.fill(0);
+            self.generation = 1;
+        }
+        let filled = u64::from(self.generation) << 32;
         let bits = bits_for(keys.len());
         if self.slots.len() < 1 << bits {
             self.slots.resize(1 << bits, 0);
         }
         // Only the first 2^bits slots, so a short comment after a long one stays in cache.
         let mask = (1 << bits) - 1;
-        self.dirty = mask + 1;
         // Indexes masked into a slice of mask + 1 slots need no bounds checks.
         let slots = &mut self.slots[..=mask];
         for &key in keys {
@@ -47,12 +63,12 @@ impl KeyCounts {
             let mut i = key as usize;
             loop {
                 let slot = &mut slots[i & mask];
-                if *slot == 0 {
+                if *slot >> 32 != filled >> 32 {
+                    *slot = filled | self.distinct.len() as u64;
                     self.distinct.push((key, 1));
-                    *slot = self.distinct.len() as u32;
                     break;
                 }
-                let seen = &mut self.distinct[*slot as usize - 1];
+                let seen = &mut self.distinct[*slot as u32 as usize];
                 if seen.0 == key {
                     seen.1 += 1;
                     break;
@@ -321,15 +337,19 @@ mod tests {
         let mut counts = KeyCounts::default();
         // Long comments between short ones leave slots past the short ones' tables in use.
         let long: Vec<u64> = (0..300).chain(0..300).map(|k| k * 7).collect();
+        // Past 1,024 keys, a denser table.
+        let longer: Vec<u64> = (0..3000).chain(0..2000).map(|k| k * 13).collect();
         // Other keys in the same slots.
         let other: Vec<u64> = (0..300).map(|k| k * 7 + (3 << 12)).collect();
-        let comments: [&[u64]; 7] = [
+        let comments: [&[u64]; 9] = [
             &[3, 1, 3, 0, 3, u64::MAX, 1],
             &[],
             &[42; 100],
             &[9, 8, 7, 8, 0, 0],
             &long,
+            &longer,
             &[7, 14, 7],
+            &longer[..1030],
             &other,
         ];
         for keys in comments {
@@ -346,6 +366,21 @@ mod tests {
             let want: Vec<(u64, u32)> = order.iter().map(|k| (*k, expected[k])).collect();
             assert_eq!(got, want);
         }
+    }
+
+    /// Counting number 2^32 empties the table, or the slots a count filled 2^32 counts before
+    /// would look filled: keys in the same slots would then read entries that are not there.
+    #[test]
+    fn key_counts_survive_the_wrap_of_the_count_number() {
+        let mut counts = KeyCounts::default();
+        let first: Vec<u64> = (0..300).map(|k| k * 7).collect();
+        // Other keys, in the same slots.
+        let same_slots: Vec<u64> = (0..300).map(|k| k * 7 + (1 << 40)).collect();
+        counts.count(&first);
+        counts.generation = u32::MAX;
+        counts.count(&same_slots);
+        let expected: Vec<(u64, u32)> = same_slots.iter().map(|&k| (k, 1)).collect();
+        assert_eq!(counts.iter().collect::<Vec<_>>(), expected);
     }
 
     /// Looks up `known` keys and `unknown` ones in a table of `known`, against a `HashMap`.
