@@ -74,7 +74,8 @@ pub(crate) fn for_each_ngram(
 /// Writes the key of every word n-gram of length 1 to `max_n` into `out` from `start` on: all
 /// words, then all pairs, then all triples; returns where they end. `out` grows as needed but
 /// is never shortened, so that a buffer reused from comment to comment is not zeroed each time
-/// (that memset cost as much as hashing the pairs). `grams` is scratch.
+/// (a call to memset for every comment, whose branches on the length mispredicted). `grams` is
+/// scratch.
 pub(crate) fn write_ngram_keys(
     tokens: &Tokens,
     max_n: usize,
