@@ -64,19 +64,15 @@ pub(crate) fn normalize(text: &str, fold_confusables: bool, out: &mut String) {
     // a whole comment for one ellipsis cost a hundred instructions a character.)
     for (ascii, rest) in ascii_runs(text) {
         let visible = || rest.chars().filter(|&c| !is_invisible(c));
-        if is_nfkc_quick(visible()) == IsNormalized::Yes {
-            push_ascii_lowercase(ascii, out);
-            scripts.latin += ascii_letters(ascii.as_bytes());
-            for c in visible() {
-                push_lowercase(c, out, &mut scripts);
-            }
+        let nfkc = is_nfkc_quick(visible()) == IsNormalized::Yes;
+        let (ascii, last) = ascii.split_at(ascii.len() - usize::from(!nfkc && !ascii.is_empty()));
+        push_ascii_lowercase(ascii, out);
+        scripts.latin += ascii_letters(ascii.as_bytes());
+        if nfkc {
+            visible().for_each(|c| push_lowercase(c, out, &mut scripts));
         } else {
-            let (ascii, last) = ascii.split_at(ascii.len().saturating_sub(1));
-            push_ascii_lowercase(ascii, out);
-            scripts.latin += ascii_letters(ascii.as_bytes());
-            for c in last.chars().chain(visible()).nfkc() {
-                push_lowercase(c, out, &mut scripts);
-            }
+            let normalized = last.chars().chain(visible()).nfkc();
+            normalized.for_each(|c| push_lowercase(c, out, &mut scripts));
         }
     }
     if fold_confusables && scripts.lookalike > 0 {

@@ -9,10 +9,10 @@
 //!
 //! Most chunks are plain words, so the common cases take fast paths that give exactly what the
 //! general path gives (`fast_paths_give_the_general_tokens` below, the tests in `scan.rs` and
-//! `tests/golden_tokens.rs` hold them to it): the whitespace splitter reads eight bytes at a
-//! time into bit masks and sends words straight to the word path ([`Shape`]); other chunks
-//! skip the checks their bytes rule out ([`Kinds`]); ASCII is segmented without Unicode tables
-//! ([`AsciiWordBounds`]); and nothing is allocated once the buffers have grown.
+//! `tests/golden_tokens.rs` hold them to it): the whitespace splitter reads 16 bytes at a time
+//! (eight without SSE2) into bit masks and sends words straight to the word path ([`Shape`]);
+//! other chunks skip the checks their bytes rule out ([`Kinds`]); ASCII is segmented without
+//! Unicode tables ([`AsciiWordBounds`]); and nothing is allocated once the buffers have grown.
 
 use unicode_segmentation::UnicodeSegmentation;
 
