@@ -44,6 +44,10 @@ pub enum Calibration {
 /// justify certainty.
 const ISOTONIC_MARGIN: f64 = 1e-3;
 
+/// The share of σ(z) blended into an isotonic map: enough to break ties between comments at
+/// four decimals within a flat run, too little to move calibration (at most 0.001).
+const ISOTONIC_TIE_BREAK: f64 = 1e-3;
+
 impl Calibration {
     /// Fits a map of `kind` to log-odds `z` with outcomes `y`.
     pub fn fit(kind: CalibrationKind, z: &[f64], y: &[bool]) -> Calibration {
@@ -64,14 +68,20 @@ impl Calibration {
                     return sigmoid(z);
                 }
                 let i = xs.partition_point(|&x| x <= z);
-                if i == 0 {
-                    p[0]
+                let steps = if i == 0 {
+                    // Beyond the end points the map follows σ's shape towards 0 and 1, rather
+                    // than a flat line on which every comment gets the same probability.
+                    p[0] * sigmoid(z) / sigmoid(xs[0])
                 } else if i == xs.len() {
-                    p[xs.len() - 1]
+                    let last = xs.len() - 1;
+                    1.0 - (1.0 - p[last]) * sigmoid(-z) / sigmoid(-xs[last])
                 } else {
                     let (x0, x1, p0, p1) = (xs[i - 1], xs[i], p[i - 1], p[i]);
                     p0 + (p1 - p0) * (z - x0) / (x1 - x0)
-                }
+                };
+                // A sliver of σ(z) makes the map strictly increasing on flat runs too, so
+                // probabilities rank comments exactly as their log-odds do.
+                (1.0 - ISOTONIC_TIE_BREAK) * steps + ISOTONIC_TIE_BREAK * sigmoid(z)
             }
         }
     }
@@ -278,10 +288,43 @@ mod tests {
             &[true, false, true, true],
         );
         assert!(c.is_valid());
-        assert!((c.apply(1.5) - 0.5).abs() < 1e-12);
-        assert!((c.apply(2.5) - (0.5 + 0.999) / 2.0).abs() < 1e-12);
-        assert_eq!(c.apply(-10.0), 0.5);
-        assert_eq!(c.apply(10.0), 0.999);
+        let blend = |steps: f64, z: f64| {
+            (1.0 - ISOTONIC_TIE_BREAK) * steps + ISOTONIC_TIE_BREAK * sigmoid(z)
+        };
+        assert!((c.apply(1.5) - blend(0.5, 1.5)).abs() < 1e-12);
+        assert!((c.apply(2.5) - blend((0.5 + 0.999) / 2.0, 2.5)).abs() < 1e-12);
+        // Beyond the end points: below p[0] and above p[last], still increasing.
+        assert!(c.apply(-10.0) < c.apply(-9.0) && c.apply(-9.0) < blend(0.5, 1.0));
+        assert!(c.apply(10.0) > c.apply(9.0) && c.apply(10.0) < 1.0);
+    }
+
+    /// Regression: the map was flat beyond its end points and along runs of equal probability,
+    /// so a queue sorted by probability could not order those comments (issue 15, item 9).
+    #[test]
+    fn isotonic_probabilities_rank_as_the_log_odds_do() {
+        let (mut z, mut y) = (Vec::new(), Vec::new());
+        for k in 0..2000u64 {
+            let x = (crate::train::splitmix64(k) % 20_000) as f64 / 1000.0 - 10.0;
+            let u = (crate::train::splitmix64(k ^ 0xABCD) % 1000) as f64 / 1000.0;
+            z.push(x);
+            y.push(u < sigmoid(0.7 * x - 0.5));
+        }
+        let c = Calibration::fit(CalibrationKind::Isotonic, &z, &y);
+        let p: Vec<f64> = z.iter().map(|&v| c.apply(v)).collect();
+        let m_z = crate::metrics::binary_metrics(&z, &p, &y, 0.5);
+        let m_p = crate::metrics::binary_metrics(&p, &p, &y, 0.5);
+        assert_eq!(m_z.roc_auc, m_p.roc_auc);
+        let mut sorted = z.clone();
+        sorted.sort_by(f64::total_cmp);
+        sorted.dedup();
+        for w in sorted.windows(2) {
+            assert!(
+                c.apply(w[0]) < c.apply(w[1]),
+                "tie at {} and {}",
+                w[0],
+                w[1]
+            );
+        }
     }
 
     #[test]

@@ -9,7 +9,8 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::metrics::{binary_metrics, ordered_map, BinaryMetrics};
 use crate::nb::{Counts, Weights};
-use crate::train::{fold_error, fold_of, splitmix64, ValidTrainParams};
+use crate::nblr::{BlockRow, LinearFit, BLOCK_ROWS};
+use crate::train::{fold_error, fold_of, splitmix64, Tuned, ValidTrainParams};
 
 /// One labeled comment for cross-validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,12 +137,75 @@ pub fn cross_validate(
     let mut per_fold: Vec<Vec<BinaryMetrics>> = vec![Vec::new(); n_labels];
     for f in 0..k {
         let train = table(&|i| assignment[i] != f);
+        let inner_k = params.folds();
+        let inner = |i: usize| fold_of(i as u64, opts.seed, inner_k);
+        if let Some(&lp) = params.linear() {
+            // NB-LR: ratios from this fold's training counts (and, for tuning, each inner
+            // fold's), the linear models fitted on the training rows in the order `train` reads.
+            let tuning = params.needs_tuning();
+            let ratio = params.nb().ratio_params();
+            let mut ratios = Vec::new();
+            if tuning {
+                for j in 0..inner_k as usize {
+                    let held = table(&|i| assignment[i] != f && inner(i) == j);
+                    ratios.push(
+                        Weights::from_counts(&ratio, &train.minus(&held), params.labels())
+                            .map_err(|e| fold_error(f, k32, e))?,
+                    );
+                }
+            }
+            let full = Weights::from_counts(&ratio, &train, params.labels())
+                .map_err(|e| fold_error(f, k32, e))?;
+            ratios.push(full.clone());
+            let mut fit = LinearFit::new(lp, ratios, n_features);
+            let train_rows: Vec<usize> = (0..rows.len()).filter(|&i| assignment[i] != f).collect();
+            let (mut z, mut y) = (vec![Vec::new(); n_labels], vec![Vec::new(); n_labels]);
+            let mut oof = Vec::new();
+            for epoch in 0..lp.n_epochs() {
+                let last = epoch + 1 == lp.n_epochs();
+                for (b, block) in train_rows.chunks(BLOCK_ROWS).enumerate() {
+                    let batch: Vec<BlockRow<'_>> = block
+                        .iter()
+                        .map(|&i| BlockRow {
+                            features: &features[i],
+                            labels: &rows[i].labels,
+                            fold: tuning.then(|| inner(i)),
+                            want: last && tuning,
+                        })
+                        .collect();
+                    fit.block(&batch, (u64::from(epoch) << 40) ^ b as u64, &mut oof);
+                    if last && tuning {
+                        for (r, &i) in block.iter().enumerate() {
+                            for l in 0..n_labels {
+                                z[l].push(oof[r * n_labels + l]);
+                                y[l].push(rows[i].labels[l]);
+                            }
+                        }
+                    }
+                }
+            }
+            let tuned = if tuning {
+                params.tune(&z, &y)
+            } else {
+                params.untuned()
+            };
+            let order: Vec<u32> = (0..n_features as u32).collect();
+            let model = fit.finish(&order).apply(&full);
+            score_fold(
+                &model,
+                &tuned,
+                f,
+                &assignment,
+                rows,
+                &features,
+                &mut per_fold,
+            );
+            continue;
+        }
         let model = Weights::from_counts(params.nb(), &train, params.labels())
             .map_err(|e| fold_error(f, k32, e))?;
         // Inner out-of-fold scores over this fold's training rows only.
-        let (calibration, thresholds) = if params.needs_second_pass() {
-            let inner_k = params.folds();
-            let inner = |i: usize| fold_of(i as u64, opts.seed, inner_k);
+        let tuned = if params.needs_tuning() {
             let mut z = vec![Vec::new(); n_labels];
             let mut y = vec![Vec::new(); n_labels];
             let mut out = vec![0.0; n_labels];
@@ -160,30 +224,19 @@ pub fn cross_validate(
                     }
                 }
             }
-            let (cal, thresholds, _) = params.tune(&z, &y);
-            (cal, thresholds)
+            params.tune(&z, &y)
         } else {
-            let (cal, thresholds, _) = params.untuned();
-            (cal, thresholds)
+            params.untuned()
         };
-        // Score the held-out fold.
-        let mut z = vec![Vec::new(); n_labels];
-        let mut p = vec![Vec::new(); n_labels];
-        let mut y = vec![Vec::new(); n_labels];
-        let mut out = vec![0.0; n_labels];
-        for (i, r) in rows.iter().enumerate() {
-            if assignment[i] == f {
-                model.log_odds(&features[i], &mut out);
-                for l in 0..n_labels {
-                    z[l].push(out[l]);
-                    p[l].push(calibration[l].apply(out[l]));
-                    y[l].push(r.labels[l]);
-                }
-            }
-        }
-        for l in 0..n_labels {
-            per_fold[l].push(binary_metrics(&z[l], &p[l], &y[l], thresholds[l]));
-        }
+        score_fold(
+            &model,
+            &tuned,
+            f,
+            &assignment,
+            rows,
+            &features,
+            &mut per_fold,
+        );
     }
 
     let labels = params
@@ -212,6 +265,36 @@ pub fn cross_validate(
         rows: rows.len() as u64,
         labels,
     })
+}
+
+/// Scores the held-out fold `f` with its model and tuning, adding each label's metrics.
+fn score_fold(
+    model: &Weights,
+    tuned: &Tuned,
+    f: usize,
+    assignment: &[usize],
+    rows: &[CvRow],
+    features: &[Vec<(u32, f64)>],
+    per_fold: &mut [Vec<BinaryMetrics>],
+) {
+    let n_labels = per_fold.len();
+    let mut z = vec![Vec::new(); n_labels];
+    let mut p = vec![Vec::new(); n_labels];
+    let mut y = vec![Vec::new(); n_labels];
+    let mut out = vec![0.0; n_labels];
+    for (i, r) in rows.iter().enumerate() {
+        if assignment[i] == f {
+            model.log_odds(&features[i], &mut out);
+            for l in 0..n_labels {
+                z[l].push(out[l]);
+                p[l].push(tuned.calibration[l].apply(out[l]));
+                y[l].push(r.labels[l]);
+            }
+        }
+    }
+    for l in 0..n_labels {
+        per_fold[l].push(binary_metrics(&z[l], &p[l], &y[l], tuned.thresholds[l]));
+    }
 }
 
 /// Each row's fold: grouped when rows carry groups, else stratified by label pattern.

@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use crate::calibrate::Calibration;
 use crate::error::{Error, ModelError, Result};
 use crate::nb::NbValidParams;
+use crate::nblr::Linear;
 use crate::text::AnalyzerOptions;
 
 const MAGIC: &[u8; 8] = b"CMTGUARD";
@@ -29,8 +30,12 @@ const MAGIC: &[u8; 8] = b"CMTGUARD";
 ///
 /// Version 2 changed the feature hash (from xxh3 to commentguard's own, see `text::key`). A
 /// model of version 1 with a vocabulary still loads, since its keys are computed from its
-/// texts; one with hash buckets cannot, since its buckets are xxh3's.
-pub const FORMAT_VERSION: u32 = 2;
+/// texts; one with hash buckets cannot, since its buckets are xxh3's. Version 3 added the
+/// NB-LR head and the block thresholds at the end of the payload; older files load without
+/// them.
+pub const FORMAT_VERSION: u32 = 3;
+/// The first version with the NB-LR head and block thresholds.
+const HEADS_SINCE: u32 = 3;
 /// The first version whose hash buckets this build computes.
 const BUCKETS_SINCE: u32 = 2;
 const HEADER_LEN: usize = 20;
@@ -127,6 +132,48 @@ pub(crate) struct ModelData {
     /// Rows containing each feature.
     pub df: Vec<f64>,
     pub summary: TrainingSummary,
+    /// The NB-LR head, when the model has one.
+    pub linear: Option<Linear>,
+    /// Per label, the probability at which a comment is blocked rather than held for review
+    /// (the threshold at 99% out-of-fold precision when tuned).
+    pub block_thresholds: Vec<f64>,
+}
+
+/// The payload of versions 1 and 2: [`ModelData`] without the fields version 3 appended.
+#[derive(Deserialize)]
+struct ModelDataV2 {
+    analyzer: AnalyzerOptions,
+    nb: NbValidParams,
+    labels: Vec<String>,
+    thresholds: Vec<f64>,
+    calibration: Vec<Calibration>,
+    vocabulary: Vocabulary,
+    counts: Vec<f64>,
+    docs: Vec<f64>,
+    df: Vec<f64>,
+    summary: TrainingSummary,
+}
+
+impl From<ModelDataV2> for ModelData {
+    fn from(d: ModelDataV2) -> ModelData {
+        // Blocking only what the review threshold already flags would block too much: with no
+        // stored value, nothing is blocked below certainty.
+        let block_thresholds = vec![1.0; d.labels.len()];
+        ModelData {
+            analyzer: d.analyzer,
+            nb: d.nb,
+            labels: d.labels,
+            thresholds: d.thresholds,
+            calibration: d.calibration,
+            vocabulary: d.vocabulary,
+            counts: d.counts,
+            docs: d.docs,
+            df: d.df,
+            summary: d.summary,
+            linear: None,
+            block_thresholds,
+        }
+    }
 }
 
 pub(crate) fn encode(data: &ModelData) -> Vec<u8> {
@@ -172,8 +219,16 @@ pub(crate) fn decode(bytes: &[u8], file: &str) -> Result<ModelData> {
     if Sha256::digest(&bytes[..body_end]).as_slice() != &bytes[body_end..] {
         return Err(err(ModelError::ChecksumMismatch));
     }
-    let data: ModelData = postcard::from_bytes(&bytes[HEADER_LEN..body_end])
-        .map_err(|e| err(ModelError::Corrupt(format!("payload does not decode: {e}"))))?;
+    let payload = &bytes[HEADER_LEN..body_end];
+    let corrupt =
+        |e: postcard::Error| err(ModelError::Corrupt(format!("payload does not decode: {e}")));
+    let data: ModelData = if version < HEADS_SINCE {
+        postcard::from_bytes::<ModelDataV2>(payload)
+            .map_err(corrupt)?
+            .into()
+    } else {
+        postcard::from_bytes(payload).map_err(corrupt)?
+    };
     if version < BUCKETS_SINCE && matches!(data.vocabulary, Vocabulary::Buckets(_)) {
         return Err(err(ModelError::OldHashBuckets { found: version }));
     }
@@ -244,7 +299,65 @@ mod tests {
             docs: vec![1.0, 1.0],
             df: vec![1.0, 1.0],
             summary: TrainingSummary::default(),
+            linear: Some(Linear {
+                params: crate::nblr::LinearParams::new(),
+                w: vec![0.5, -0.25],
+                bias: vec![-1.0],
+            }),
+            block_thresholds: vec![0.9],
         }
+    }
+
+    /// A version 2 file (no NB-LR head, no block thresholds) still loads: blocking then needs
+    /// certainty, and the model scores with naive Bayes.
+    /// A file of `version` (1 or 2) in the layout before version 3: `d` without its NB-LR head
+    /// and block thresholds.
+    fn old_file(d: &ModelData, version: u32) -> Vec<u8> {
+        let payload = postcard::to_stdvec(&(
+            &d.analyzer,
+            &d.nb,
+            &d.labels,
+            &d.thresholds,
+            &d.calibration,
+            &d.vocabulary,
+            &d.counts,
+            &d.docs,
+            &d.df,
+            &d.summary,
+        ))
+        .unwrap();
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&version.to_le_bytes());
+        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&payload);
+        let digest = Sha256::digest(&bytes);
+        bytes.extend_from_slice(&digest);
+        bytes
+    }
+
+    /// `d` as a file of before version 3 gives back.
+    fn as_old(d: ModelData) -> ModelData {
+        ModelData {
+            linear: None,
+            block_thresholds: vec![1.0; d.labels.len()],
+            ..d
+        }
+    }
+
+    #[test]
+    fn version_2_files_load_without_the_new_fields() {
+        let d = sample();
+        let mut bytes = old_file(&d, 2);
+        let old = decode(&bytes, "m").unwrap();
+        assert_eq!(old.linear, None);
+        assert_eq!(old.block_thresholds, vec![1.0]);
+        assert_eq!(old.counts, d.counts);
+        // The same payload under version 3 lacks the appended fields: an error, not a guess.
+        bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
+        let body_end = bytes.len() - CHECKSUM_LEN;
+        let digest = Sha256::digest(&bytes[..body_end]);
+        bytes[body_end..].copy_from_slice(&digest);
+        assert!(decode(&bytes, "m").is_err());
     }
 
     #[test]
@@ -278,26 +391,19 @@ mod tests {
         assert!(e.contains("version 99 is newer"), "{e}");
     }
 
-    /// A file of `version` holding `data`, its checksum recomputed.
-    fn with_version(data: &ModelData, version: u32) -> Vec<u8> {
-        let mut bytes = encode(data);
-        bytes[8..12].copy_from_slice(&version.to_le_bytes());
-        let body_end = bytes.len() - CHECKSUM_LEN;
-        let digest = Sha256::digest(&bytes[..body_end]);
-        bytes[body_end..].copy_from_slice(&digest);
-        bytes
-    }
-
     #[test]
     fn version_1_loads_with_terms_but_not_with_buckets() {
         let terms = sample();
-        assert_eq!(decode(&with_version(&terms, 1), "m").unwrap(), terms);
+        assert_eq!(decode(&old_file(&terms, 1), "m").unwrap(), as_old(terms));
         let buckets = ModelData {
             vocabulary: Vocabulary::Buckets(vec![3, 7]),
             ..sample()
         };
-        assert_eq!(decode(&with_version(&buckets, 2), "m").unwrap(), buckets);
-        let e = decode(&with_version(&buckets, 1), "old.model")
+        assert_eq!(
+            decode(&old_file(&buckets, 2), "m").unwrap(),
+            as_old(buckets.clone())
+        );
+        let e = decode(&old_file(&buckets, 1), "old.model")
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("old.model: model format version 1"), "{e}");

@@ -34,6 +34,7 @@ mod lookup;
 mod metrics;
 mod model;
 mod nb;
+mod nblr;
 mod text;
 mod train;
 
@@ -55,6 +56,7 @@ pub use model::{
 pub use nb::{
     Counts, NaiveBayes, NbKind, NbParams, NbValidParams, SparseDataset, SparseRows, TermWeight,
 };
+pub use nblr::LinearParams;
 pub use text::{Analyzer, AnalyzerOptions, Scratch, Tokens};
 pub use train::{ThresholdRule, TrainParams, Trainer, ValidTrainParams};
 

@@ -30,6 +30,7 @@ pub struct Classifier {
     analyzer: Analyzer,
     labels: Arc<[String]>,
     thresholds: Arc<[f64]>,
+    block_thresholds: Arc<[f64]>,
     calibration: Vec<Calibration>,
     vocabulary: Vocabulary,
     index: FeatureIndex,
@@ -73,6 +74,7 @@ impl Classifier {
             return Err(corrupt("no labels".into()));
         }
         if data.thresholds.len() != n_labels
+            || data.block_thresholds.len() != n_labels
             || data.calibration.len() != n_labels
             || data.summary.positives.len() != n_labels
         {
@@ -80,7 +82,12 @@ impl Classifier {
                 "per-label sections disagree on the number of labels".into(),
             ));
         }
-        if let Some(t) = data.thresholds.iter().find(|t| !(0.0..=1.0).contains(*t)) {
+        if let Some(t) = data
+            .thresholds
+            .iter()
+            .chain(&data.block_thresholds)
+            .find(|t| !(0.0..=1.0).contains(*t))
+        {
             return Err(corrupt(format!("threshold {t} is outside [0, 1]")));
         }
         if data.calibration.iter().any(|c| !c.is_valid()) {
@@ -111,7 +118,14 @@ impl Classifier {
             .ok_or_else(|| corrupt("count tables do not match the vocabulary and labels".into()))?;
         let index = build_index(&analyzer, &data.vocabulary)
             .map_err(|dup| corrupt(format!("vocabulary entry {dup} repeats or collides")))?;
-        let nb = NaiveBayes::new(data.nb, counts, &data.labels)?;
+        if let Some(head) = &data.linear {
+            if !head.is_valid(n_features, n_labels) {
+                return Err(corrupt(
+                    "the NB-LR head does not match the vocabulary".into(),
+                ));
+            }
+        }
+        let nb = NaiveBayes::with_head(data.nb, counts, data.linear, &data.labels)?;
         let weights = nb.weights();
         let table = WeightTable::new(
             n_labels,
@@ -121,6 +135,7 @@ impl Classifier {
             analyzer,
             labels: data.labels.into(),
             thresholds: data.thresholds.into(),
+            block_thresholds: data.block_thresholds.into(),
             calibration: data.calibration,
             vocabulary: data.vocabulary,
             index,
@@ -143,6 +158,8 @@ impl Classifier {
             docs: docs.to_vec(),
             df: df.to_vec(),
             summary: self.summary.clone(),
+            linear: self.nb.linear().cloned(),
+            block_thresholds: self.block_thresholds.to_vec(),
         }
     }
 
@@ -164,6 +181,18 @@ impl Classifier {
     /// Each label's threshold, in label order.
     pub fn thresholds(&self) -> &[f64] {
         &self.thresholds
+    }
+
+    /// Each label's block threshold, in label order: a comment at or above it is blocked
+    /// outright rather than held for review (the probability at 99% out-of-fold precision when
+    /// the model was tuned; 1.0 in models older than format version 3).
+    pub fn block_thresholds(&self) -> &[f64] {
+        &self.block_thresholds
+    }
+
+    /// True when the model scores with an NB-LR head (naive Bayes ratios, learned weights).
+    pub fn has_linear_head(&self) -> bool {
+        self.nb.linear().is_some()
     }
 
     /// Each label's calibration map, in label order.
@@ -308,6 +337,7 @@ impl Classifier {
                             feature: names.get(&key).cloned().unwrap_or_default(),
                             value,
                             weight: self.nb.weight(f as usize, l),
+                            score_part: 0.0,
                         })
                     })
                     .filter(|c| c.weight != 0.0)
@@ -318,12 +348,25 @@ impl Classifier {
                         .total_cmp(&a.log_odds().abs())
                         .then_with(|| a.feature.cmp(&b.feature))
                 });
+                // On the scale of the calibrated score: the move from the prior's probability
+                // to the comment's, shared among the features in proportion to their log-odds,
+                // so the parts add up to it exactly.
+                let prior = self.nb.bias()[l];
+                let prior_score = self.calibration[l].apply(prior);
+                let moved = probs[l] - prior_score;
+                let total: f64 = contributions.iter().map(Contribution::log_odds).sum();
+                if total != 0.0 {
+                    for c in &mut contributions {
+                        c.score_part = moved * c.log_odds() / total;
+                    }
+                }
                 LabelExplanation {
                     label: label.clone(),
                     score: probs[l],
                     log_odds: log_odds[l],
                     threshold: self.thresholds[l],
-                    prior_log_odds: self.nb.bias()[l],
+                    prior_log_odds: prior,
+                    prior_score,
                     contributions,
                 }
             })
@@ -634,6 +677,9 @@ pub struct LabelExplanation {
     pub threshold: f64,
     /// Log-odds before any feature is seen.
     pub prior_log_odds: f64,
+    /// The calibrated score before any feature is seen; `score` is this plus every
+    /// contribution's [`score_part`](Contribution::score_part).
+    pub prior_score: f64,
     /// The comment's known features, the strongest first.
     pub contributions: Vec<Contribution>,
 }
@@ -648,6 +694,10 @@ pub struct Contribution {
     pub value: f64,
     /// Its log-odds weight per unit of value.
     pub weight: f64,
+    /// Its part of the calibrated score's move from the prior's score: the move shared among
+    /// the features in proportion to their log-odds, so the parts add up to `score` minus
+    /// `prior_score`.
+    pub score_part: f64,
 }
 
 impl Contribution {

@@ -29,6 +29,7 @@ use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::nblr::Linear;
 
 /// Which naive Bayes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,6 +204,15 @@ impl NbValidParams {
     /// Maximum document frequency share.
     pub fn max_df(&self) -> f64 {
         self.max_df
+    }
+
+    /// The parameters whose weights are NB-LR's ratios: the same weighting, smoothing and
+    /// pruning, as multinomial log-count ratios (see `crate::nblr`).
+    pub(crate) fn ratio_params(&self) -> NbValidParams {
+        NbValidParams {
+            kind: NbKind::Multinomial,
+            ..self.clone()
+        }
     }
 
     /// True when a comment's features can be summed occurrence by occurrence, with no need to
@@ -511,6 +521,13 @@ pub(crate) struct Weights {
 }
 
 impl Weights {
+    /// Weights from their parts: feature-major `w` (`n_features × n_labels`) and one bias per
+    /// label.
+    pub(crate) fn from_parts(w: Vec<f64>, bias: Vec<f64>) -> Weights {
+        debug_assert!(bias.is_empty() || w.len().is_multiple_of(bias.len()));
+        Weights { w, bias }
+    }
+
     pub(crate) fn from_counts(p: &NbValidParams, c: &Counts, labels: &[String]) -> Result<Weights> {
         c.check_classes(labels)?;
         let (n_labels, n_features) = (c.n_labels, c.n_features());
@@ -621,22 +638,48 @@ impl Weights {
     }
 }
 
-/// A fitted multi-label naive Bayes: counts, parameters, and the weights derived from them.
+/// A fitted multi-label naive Bayes: counts, parameters, and the weights derived from them;
+/// with an NB-LR head (`crate::nblr`), the weights are the head's on the counts' ratios.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NaiveBayes {
     params: NbValidParams,
     counts: Counts,
+    linear: Option<Linear>,
     weights: Weights,
 }
 
 impl NaiveBayes {
     pub(crate) fn new(params: NbValidParams, counts: Counts, labels: &[String]) -> Result<Self> {
-        let weights = Weights::from_counts(&params, &counts, labels)?;
+        Self::with_head(params, counts, None, labels)
+    }
+
+    /// A model whose scoring weights come from `linear` when given (NB-LR), else from naive
+    /// Bayes itself.
+    pub(crate) fn with_head(
+        params: NbValidParams,
+        counts: Counts,
+        linear: Option<Linear>,
+        labels: &[String],
+    ) -> Result<Self> {
+        let weights = match &linear {
+            Some(head) => head.apply(&Weights::from_counts(
+                &params.ratio_params(),
+                &counts,
+                labels,
+            )?),
+            None => Weights::from_counts(&params, &counts, labels)?,
+        };
         Ok(NaiveBayes {
             params,
             counts,
+            linear,
             weights,
         })
+    }
+
+    /// The NB-LR head, when the model has one.
+    pub(crate) fn linear(&self) -> Option<&Linear> {
+        self.linear.as_ref()
     }
 
     /// Number of labels.

@@ -17,6 +17,7 @@ use crate::format::{LabelTuning, ModelData, Source, TrainingSummary, Vocabulary}
 use crate::metrics::{best_f1_threshold, threshold_for_precision, threshold_point};
 use crate::model::{Classifier, FeatureIndex};
 use crate::nb::{NbParams, NbValidParams, Weights};
+use crate::nblr::{BlockRow, LinearFit, LinearParams, BLOCK_ROWS};
 use crate::text::{Analyzer, AnalyzerOptions, Scratch};
 
 mod batch;
@@ -58,11 +59,13 @@ impl ThresholdRule {
 /// | `calibration` | isotonic | map out-of-fold log-odds to probabilities | none, Platt, isotonic |
 /// | `folds` | 5 | folds for out-of-fold tuning | 2..=50 |
 /// | `seed` | 0 | fold assignment | any |
+/// | `linear` | NB-LR, [`LinearParams::default`] | an NB-LR head on the naive Bayes ratios, or `None` for naive Bayes alone | see there |
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainParams {
     labels: Vec<String>,
     analyzer: AnalyzerOptions,
     nb: NbParams,
+    linear: Option<LinearParams>,
     default_rule: ThresholdRule,
     rules: Vec<(String, ThresholdRule)>,
     calibration: CalibrationKind,
@@ -76,6 +79,7 @@ pub struct ValidTrainParams {
     labels: Vec<String>,
     analyzer: AnalyzerOptions,
     nb: NbValidParams,
+    linear: Option<LinearParams>,
     rules: Vec<ThresholdRule>,
     calibration: CalibrationKind,
     folds: u32,
@@ -89,6 +93,7 @@ impl TrainParams {
             labels: labels.into_iter().map(Into::into).collect(),
             analyzer: AnalyzerOptions::default(),
             nb: NbParams::new(),
+            linear: Some(LinearParams::new()),
             default_rule: ThresholdRule::F1,
             rules: Vec::new(),
             calibration: CalibrationKind::Isotonic,
@@ -106,6 +111,12 @@ impl TrainParams {
     /// Sets the naive Bayes hyper-parameters.
     pub fn nb(mut self, nb: NbParams) -> Self {
         self.nb = nb;
+        self
+    }
+
+    /// Adds an NB-LR head (`Some`) or scores with naive Bayes alone (`None`).
+    pub fn linear(mut self, linear: Option<LinearParams>) -> Self {
+        self.linear = linear;
         self
     }
 
@@ -202,8 +213,10 @@ impl TrainParams {
                     .map_or(self.default_rule, |&(_, r)| r)
             })
             .collect();
+        let linear = self.linear.map(LinearParams::check).transpose()?;
         Ok(ValidTrainParams {
             nb: self.nb.check()?,
+            linear,
             labels: self.labels,
             analyzer: self.analyzer,
             rules,
@@ -235,9 +248,28 @@ impl ValidTrainParams {
         self.folds
     }
 
-    /// True when thresholds or calibration are fitted on out-of-fold scores, so training reads
-    /// its rows twice.
+    /// The NB-LR head's parameters, when there is one.
+    pub fn linear(&self) -> Option<&LinearParams> {
+        self.linear.as_ref()
+    }
+
+    /// How many times training reads its rows: once for the counts; once more to fit
+    /// thresholds and calibration on out-of-fold scores; with an NB-LR head, once per epoch
+    /// instead (the last epoch gives the out-of-fold scores).
+    pub fn passes(&self) -> u32 {
+        match &self.linear {
+            Some(p) => 1 + p.n_epochs(),
+            None => 1 + u32::from(self.needs_tuning()),
+        }
+    }
+
+    /// True when training reads its rows more than once (see [`passes`](Self::passes)).
     pub fn needs_second_pass(&self) -> bool {
+        self.passes() > 1
+    }
+
+    /// True when thresholds or calibration are fitted on out-of-fold scores.
+    pub(crate) fn needs_tuning(&self) -> bool {
         self.calibration != CalibrationKind::None
             || self
                 .rules
@@ -248,7 +280,7 @@ impl ValidTrainParams {
     /// A trainer that takes rows one at a time.
     pub fn trainer(&self) -> Trainer {
         let n_labels = self.labels.len();
-        let folds = if self.needs_second_pass() {
+        let folds = if self.needs_tuning() {
             self.folds as usize
         } else {
             0
@@ -276,20 +308,18 @@ impl ValidTrainParams {
 
     /// Each label's calibration and threshold when nothing is fitted (fixed thresholds, no
     /// calibration): what [`tune`](Self::tune) gives with no out-of-fold scores.
-    pub(crate) fn untuned(&self) -> (Vec<Calibration>, Vec<f64>, Vec<LabelTuning>) {
+    pub(crate) fn untuned(&self) -> Tuned {
         let none = vec![Vec::new(); self.labels.len()];
         let truth = vec![Vec::new(); self.labels.len()];
         self.tune(&none, &truth)
     }
 
-    /// Fits each label's calibration and threshold to out-of-fold log-odds `z` and truths `y`.
-    pub(crate) fn tune(
-        &self,
-        z: &[Vec<f64>],
-        y: &[Vec<bool>],
-    ) -> (Vec<Calibration>, Vec<f64>, Vec<LabelTuning>) {
+    /// Fits each label's calibration, threshold and block threshold to out-of-fold log-odds
+    /// `z` and truths `y`.
+    pub(crate) fn tune(&self, z: &[Vec<f64>], y: &[Vec<bool>]) -> Tuned {
         let mut calibration = Vec::new();
         let mut thresholds = Vec::new();
+        let mut block = Vec::new();
         let mut tuning = Vec::new();
         for (l, label) in self.labels.iter().enumerate() {
             let cal = Calibration::fit(self.calibration, &z[l], &y[l]);
@@ -313,11 +343,34 @@ impl ValidTrainParams {
                 recall: point.recall,
                 f1: point.f1,
             });
-            thresholds.push(point.threshold.clamp(0.0, 1.0));
+            let threshold = point.threshold.clamp(0.0, 1.0);
+            // Blocking needs more certainty than review: 99% out-of-fold precision, never below
+            // the review threshold; out of reach (or untuned), only certainty blocks.
+            let at_99 = threshold_for_precision(&p, &y[l], BLOCK_PRECISION)
+                .map_or(1.0, |b| b.threshold.clamp(0.0, 1.0));
+            block.push(at_99.max(threshold));
+            thresholds.push(threshold);
             calibration.push(cal);
         }
-        (calibration, thresholds, tuning)
+        Tuned {
+            calibration,
+            thresholds,
+            block,
+            tuning,
+        }
     }
+}
+
+/// The out-of-fold precision a label's block threshold is chosen for.
+pub const BLOCK_PRECISION: f64 = 0.99;
+
+/// What tuning fits per label.
+#[derive(Debug, Clone)]
+pub(crate) struct Tuned {
+    pub calibration: Vec<Calibration>,
+    pub thresholds: Vec<f64>,
+    pub block: Vec<f64>,
+    pub tuning: Vec<LabelTuning>,
 }
 
 /// Appends a comment's `(column, value)` pairs from its sorted feature keys to `row`: each run
@@ -364,16 +417,29 @@ pub(crate) fn splitmix64(mut x: u64) -> u64 {
 /// this many (reservoir sampling), so memory does not grow with the data.
 pub const OUT_OF_FOLD_SAMPLE: usize = 1 << 16;
 
-/// State of the second pass: one model per fold and a sample of the out-of-fold scores.
+/// State of the later passes: one model per fold and a sample of the out-of-fold scores; with an
+/// NB-LR head, the linear models being fitted instead.
 #[derive(Debug)]
 struct SecondPass {
     models: Vec<Weights>,
+    linear: Option<LinearPass>,
     /// The rows whose scores are kept to the end, the only ones worth scoring.
     survivors: Survivors,
     rows: u64,
     z: Vec<Vec<f64>>,
     y: Vec<Vec<bool>>,
     log_odds: Vec<f64>,
+}
+
+/// The NB-LR epochs: the models, the epoch, and the rows of the current block.
+#[derive(Debug)]
+struct LinearPass {
+    fit: LinearFit,
+    epoch: u32,
+    entries: Vec<(u32, f64)>,
+    ends: Vec<usize>,
+    labels: Vec<bool>,
+    oof: Vec<f64>,
 }
 
 impl SecondPass {
@@ -515,10 +581,46 @@ impl Trainer {
         self.params.needs_second_pass()
     }
 
-    /// Ends the first pass: builds one model per fold for out-of-fold scores.
+    /// Starts the next pass over the same rows. After the first pass it builds one model per
+    /// fold for out-of-fold scores (and, with an NB-LR head, the linear models to fit); later,
+    /// once a pass has read every row, it starts the next NB-LR epoch. Passing rows to
+    /// [`add_second_pass`](Self::add_second_pass) starts passes by itself.
     pub fn start_second_pass(&mut self) -> Result<()> {
+        if self.second.is_some() {
+            return self.advance_epoch();
+        }
         // A label missing a class altogether is that, not a problem of some fold.
         self.counts.check_classes(&self.params.labels)?;
+        if let Some(p) = self.params.linear {
+            let ratio = self.params.nb.ratio_params();
+            let labels = &self.params.labels;
+            let mut ratios = (0..self.counts.folds())
+                .map(|f| {
+                    Weights::from_counts(&ratio, &self.counts.without_fold(f), labels)
+                        .map_err(|e| fold_error(f, self.params.folds, e))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let all = self.counts.total(0..self.index.len() as u32);
+            ratios.push(Weights::from_counts(&ratio, &all, labels)?);
+            let n = labels.len();
+            self.second = Some(SecondPass {
+                models: Vec::new(),
+                linear: Some(LinearPass {
+                    fit: LinearFit::new(p, ratios, self.index.len()),
+                    epoch: 0,
+                    entries: Vec::new(),
+                    ends: Vec::new(),
+                    labels: Vec::new(),
+                    oof: Vec::new(),
+                }),
+                survivors: Survivors::new(self.summary.rows, self.params.seed),
+                rows: 0,
+                z: vec![Vec::new(); n],
+                y: vec![Vec::new(); n],
+                log_odds: vec![0.0; n],
+            });
+            return Ok(());
+        }
         let models = (0..self.counts.folds())
             .map(|f| {
                 Weights::from_counts(
@@ -532,6 +634,7 @@ impl Trainer {
         let n = self.params.labels.len();
         self.second = Some(SecondPass {
             models,
+            linear: None,
             survivors: Survivors::new(self.summary.rows, self.params.seed),
             rows: 0,
             z: vec![Vec::new(); n],
@@ -547,7 +650,15 @@ impl Trainer {
         if self.second.is_none() {
             self.start_second_pass()?;
         }
+        self.advance_epoch()?;
         let second = self.second.as_mut().expect("started above");
+        if second.linear.is_some() {
+            self.with_keys(text, |t, keys| t.featurize_keys(text, keys, false));
+            let row = std::mem::take(&mut self.row);
+            self.push_linear_row(&row, labels);
+            self.row = row;
+            return Ok(());
+        }
         if second.survivors.contains(second.rows) {
             self.with_keys(text, |t, keys| t.featurize_keys(text, keys, false));
             let second = self.second.as_mut().expect("started above");
@@ -561,21 +672,111 @@ impl Trainer {
         Ok(())
     }
 
+    /// With an NB-LR head: when the current pass has read every row and epochs remain, starts
+    /// the next epoch.
+    fn advance_epoch(&mut self) -> Result<()> {
+        let rows = self.summary.rows;
+        let Some(second) = self.second.as_mut() else {
+            return Ok(());
+        };
+        let Some(linear) = second.linear.as_mut() else {
+            return Ok(());
+        };
+        if second.rows == rows && rows > 0 {
+            if linear.epoch + 1 >= linear.fit.params().n_epochs() {
+                return Err(Error::InvalidParam {
+                    name: "training pass",
+                    value: (linear.epoch + 3).to_string(),
+                    reason: "every pass over the rows has been read already",
+                });
+            }
+            linear.epoch += 1;
+            second.rows = 0;
+        }
+        Ok(())
+    }
+
+    /// Buffers one row of an NB-LR epoch; a full block (or the pass's last row) is learned.
+    fn push_linear_row(&mut self, row: &[(u32, f64)], labels: &[bool]) {
+        let total = self.summary.rows;
+        let second = self.second.as_mut().expect("in a later pass");
+        let linear = second.linear.as_mut().expect("an NB-LR pass");
+        linear.entries.extend_from_slice(row);
+        linear.ends.push(linear.entries.len());
+        linear.labels.extend_from_slice(labels);
+        second.rows += 1;
+        if second.rows.is_multiple_of(BLOCK_ROWS as u64) || second.rows == total {
+            self.learn_linear_block();
+        }
+    }
+
+    /// Learns the buffered block of rows; in the last epoch, keeps their out-of-fold scores.
+    fn learn_linear_block(&mut self) {
+        let (seed, folds) = (self.params.seed, self.params.folds);
+        let tuned = self.counts.folds() > 0;
+        let n = self.params.labels.len();
+        let second = self.second.as_mut().expect("in a later pass");
+        let mut linear = second.linear.take().expect("an NB-LR pass");
+        let count = linear.ends.len() as u64;
+        let first = second.rows - count;
+        let last = linear.epoch + 1 == linear.fit.params().n_epochs();
+        let mut start = 0;
+        let rows: Vec<BlockRow<'_>> = (0..count as usize)
+            .map(|r| {
+                let i = first + r as u64;
+                let end = linear.ends[r];
+                let features = &linear.entries[start..end];
+                start = end;
+                BlockRow {
+                    features,
+                    labels: &linear.labels[r * n..(r + 1) * n],
+                    fold: tuned.then(|| fold_of(i, seed, folds)),
+                    want: last && tuned && second.survivors.contains(i),
+                }
+            })
+            .collect();
+        let key = (u64::from(linear.epoch) << 40) ^ (first / BLOCK_ROWS as u64);
+        let mut oof = std::mem::take(&mut linear.oof);
+        linear.fit.block(&rows, key, &mut oof);
+        drop(rows);
+        if last && tuned {
+            for r in 0..count as usize {
+                second.log_odds.copy_from_slice(&oof[r * n..(r + 1) * n]);
+                second.keep(first + r as u64, seed, &linear.labels[r * n..(r + 1) * n]);
+            }
+        }
+        linear.oof = oof;
+        linear.entries.clear();
+        linear.ends.clear();
+        linear.labels.clear();
+        second.linear = Some(linear);
+    }
+
     /// Builds the classifier. The vocabulary is sorted, so the result does not depend on the
     /// order in which features were first seen; features below `min_df` are dropped.
     pub fn finish(mut self) -> Result<Classifier> {
-        let (calibration, thresholds) = match self.second.take() {
-            Some(second) => {
-                if second.rows != self.summary.rows {
+        let mut linear = None;
+        let tuned = match self.second.take() {
+            Some(mut second) => {
+                let epochs_left = second
+                    .linear
+                    .as_ref()
+                    .map_or(0, |l| l.fit.params().n_epochs() - 1 - l.epoch);
+                if second.rows != self.summary.rows || epochs_left > 0 {
                     return Err(Error::InvalidParam {
-                        name: "second-pass rows",
+                        name: "later-pass rows",
                         value: second.rows.to_string(),
-                        reason: "the second pass must read the same rows as the first",
+                        reason: "every later pass must read the same rows as the first",
                     });
                 }
-                let (cal, thresholds, tuning) = self.params.tune(&second.z, &second.y);
-                self.summary.tuning = tuning;
-                (cal, thresholds)
+                linear = second.linear.take().map(|l| l.fit);
+                if self.counts.folds() > 0 {
+                    let tuned = self.params.tune(&second.z, &second.y);
+                    self.summary.tuning = tuned.tuning.clone();
+                    tuned
+                } else {
+                    self.params.untuned()
+                }
             }
             None if self.needs_second_pass() => {
                 return Err(Error::InvalidParam {
@@ -585,10 +786,7 @@ impl Trainer {
                 })
             }
             // Fixed thresholds and no calibration: no out-of-fold scores are needed.
-            None => {
-                let (cal, thresholds, _) = self.params.untuned();
-                (cal, thresholds)
-            }
+            None => self.params.untuned(),
         };
         let min_df = f64::from(self.params.nb.min_df());
         let mut order: Vec<u32> = (0..self.index.len() as u32)
@@ -609,14 +807,17 @@ impl Trainer {
                 Vocabulary::Buckets(order.iter().map(|&i| buckets[i as usize]).collect())
             }
         };
+        let linear = linear.map(|fit| fit.finish(&order));
         let total = self.counts.total(order);
         let (counts, docs, df) = total.parts();
         Classifier::from_data(ModelData {
             analyzer: self.params.analyzer.clone(),
             nb: self.params.nb.clone(),
             labels: self.params.labels.clone(),
-            thresholds,
-            calibration,
+            thresholds: tuned.thresholds,
+            block_thresholds: tuned.block,
+            linear,
+            calibration: tuned.calibration,
             vocabulary,
             counts: counts.to_vec(),
             docs: docs.to_vec(),
@@ -678,6 +879,7 @@ mod tests {
     /// Plain multinomial NB with a fixed threshold: no out-of-fold tuning, for tiny data.
     fn plain() -> TrainParams {
         TrainParams::new(["spam"])
+            .linear(None)
             .nb(NbParams::multinomial())
             .default_threshold(ThresholdRule::Fixed(0.5))
             .calibration(CalibrationKind::None)
@@ -732,28 +934,86 @@ mod tests {
                 )
             })
             .collect();
-        let params = TrainParams::new(["spam"]).seed(3).check().unwrap();
-        let mut one = params.trainer();
-        for (t, y) in &rows {
-            one.add(t, &[*y]).unwrap();
+        // Naive Bayes alone (two passes), and NB-LR (one pass per epoch more).
+        for linear in [None, Some(LinearParams::new().epochs(3))] {
+            let params = TrainParams::new(["spam"])
+                .linear(linear)
+                .seed(3)
+                .check()
+                .unwrap();
+            let mut one = params.trainer();
+            for (t, y) in &rows {
+                one.add(t, &[*y]).unwrap();
+            }
+            for _ in 1..params.passes() {
+                for (t, y) in &rows {
+                    one.add_second_pass(t, &[*y]).unwrap();
+                }
+            }
+            let mut batched = params.trainer();
+            let texts: Vec<&str> = rows.iter().map(|(t, _)| t.as_str()).collect();
+            let labels: Vec<bool> = rows.iter().map(|(_, y)| *y).collect();
+            // Uneven batches, so new features also arrive mid-batch.
+            for (t, l) in texts.chunks(77).zip(labels.chunks(77)) {
+                batched.add_batch(t, l).unwrap();
+            }
+            for _ in 1..params.passes() {
+                batched.start_second_pass().unwrap();
+                for (t, l) in texts.chunks(50).zip(labels.chunks(50)) {
+                    batched.add_second_pass_batch(t, l).unwrap();
+                }
+            }
+            let one = one.finish().unwrap();
+            assert_eq!(one.has_linear_head(), linear.is_some());
+            assert_eq!(one.to_bytes(), batched.finish().unwrap().to_bytes());
         }
-        for (t, y) in &rows {
-            one.add_second_pass(t, &[*y]).unwrap();
+    }
+
+    #[test]
+    fn an_nb_lr_model_needs_every_epoch() {
+        let params = TrainParams::new(["spam"])
+            .linear(Some(LinearParams::new().epochs(2)))
+            // Four rows: keep the words seen once, or nothing is left to learn from.
+            .nb(NbParams::new().min_df(1))
+            .default_threshold(ThresholdRule::Fixed(0.5))
+            .calibration(CalibrationKind::None)
+            .check()
+            .unwrap();
+        assert_eq!(params.passes(), 3);
+        let mut t = params.trainer();
+        for (text, y) in ROWS {
+            t.add(text, &[*y]).unwrap();
         }
-        let mut batched = params.trainer();
-        let texts: Vec<&str> = rows.iter().map(|(t, _)| t.as_str()).collect();
-        let labels: Vec<bool> = rows.iter().map(|(_, y)| *y).collect();
-        // Uneven batches, so new features also arrive mid-batch.
-        for (t, l) in texts.chunks(77).zip(labels.chunks(77)) {
-            batched.add_batch(t, l).unwrap();
+        for (text, y) in ROWS {
+            t.add_second_pass(text, &[*y]).unwrap();
         }
-        for (t, l) in texts.chunks(50).zip(labels.chunks(50)) {
-            batched.add_second_pass_batch(t, l).unwrap();
+        // One epoch of two: finishing now would ship a half-fitted head.
+        assert!(t.finish().is_err());
+        let mut t = params.trainer();
+        for _ in 0..3 {
+            for (text, y) in ROWS {
+                if t.second.is_none() && t.rows() < ROWS.len() as u64 {
+                    t.add(text, &[*y]).unwrap();
+                } else {
+                    t.add_second_pass(text, &[*y]).unwrap();
+                }
+            }
         }
-        assert_eq!(
-            one.finish().unwrap().to_bytes(),
-            batched.finish().unwrap().to_bytes()
-        );
+        let m = t.finish().unwrap();
+        assert!(m.has_linear_head());
+        assert!(m.score("free cash").get("spam").unwrap() > 0.5);
+        assert!(m.score("the game on monday").get("spam").unwrap() < 0.5);
+        // A fourth read is refused rather than learned as a third epoch.
+        let mut t = params.trainer();
+        for (text, y) in ROWS {
+            t.add(text, &[*y]).unwrap();
+        }
+        for _ in 0..2 {
+            for (text, y) in ROWS {
+                t.add_second_pass(text, &[*y]).unwrap();
+            }
+        }
+        assert!(t.add_second_pass(ROWS[0].0, &[ROWS[0].1]).is_err());
     }
 
     #[test]
@@ -769,6 +1029,7 @@ mod tests {
         let texts: Vec<&str> = rows.iter().map(|(t, _)| t.as_str()).collect();
         let labels: Vec<bool> = rows.iter().flat_map(|(_, l)| *l).collect();
         let params = TrainParams::new(["spam", "toxic"]).check().unwrap();
+        assert!(params.linear().is_some(), "the default head");
         let train = |threads| {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -779,8 +1040,10 @@ mod tests {
                 for (t_, l) in texts.chunks(1000).zip(labels.chunks(2000)) {
                     t.add_batch(t_, l).unwrap();
                 }
-                for (t_, l) in texts.chunks(700).zip(labels.chunks(1400)) {
-                    t.add_second_pass_batch(t_, l).unwrap();
+                for _ in 1..params.passes() {
+                    for (t_, l) in texts.chunks(700).zip(labels.chunks(1400)) {
+                        t.add_second_pass_batch(t_, l).unwrap();
+                    }
                 }
             });
             t.finish().unwrap().to_bytes()
@@ -797,7 +1060,11 @@ mod tests {
         let n = OUT_OF_FOLD_SAMPLE + 3000;
         let text = |i: usize| format!("w{} x{}", i % 13, i % 7);
         let label = |i: usize| i.is_multiple_of(3);
-        let params = TrainParams::new(["spam"]).seed(9).check().unwrap();
+        let params = TrainParams::new(["spam"])
+            .linear(None)
+            .seed(9)
+            .check()
+            .unwrap();
         let mut t = params.trainer();
         for i in 0..n {
             t.add(&text(i), &[label(i)]).unwrap();
@@ -834,6 +1101,7 @@ mod tests {
     #[test]
     fn tuning_without_the_second_pass_is_an_error() {
         let params = TrainParams::new(["spam"])
+            .linear(None)
             .default_threshold(ThresholdRule::F1)
             .check()
             .unwrap();
@@ -850,6 +1118,7 @@ mod tests {
             .map(|i| (format!("w{} w{} common", i % 7, i % 5), i % 3 == 0))
             .collect();
         let params = TrainParams::new(["spam"])
+            .linear(None)
             .default_threshold(ThresholdRule::F1)
             .seed(7)
             .check()
@@ -863,6 +1132,7 @@ mod tests {
             t.add_second_pass(text, &[*y]).unwrap();
             let fold = fold_of(i as u64, 7, 5);
             let mut alone = TrainParams::new(["spam"])
+                .linear(None)
                 .default_threshold(ThresholdRule::Fixed(0.5))
                 .calibration(CalibrationKind::None)
                 .check()

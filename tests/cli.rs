@@ -220,6 +220,63 @@ fn explain_names_the_tokens_that_pushed_each_label() {
     );
 }
 
+/// Regression (issue 15, item 8): every part printed as +0.000 in log-odds; the table now
+/// shows each feature's part of the calibrated score, and the printed parts (with the line for
+/// the features not shown) add up to the printed score.
+#[test]
+fn explain_parts_add_up_to_the_printed_score() {
+    let comment = "I think the article misses the point about sanctions.";
+    let out = cg()
+        .args(["explain", "--top", "4", comment])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let mut lines = text.lines().skip(1).peekable();
+    while let Some(head) = lines.next() {
+        // "  spam: 0.0123 (not flagged, threshold 0.4) = 0.0456 before any feature + ..."
+        let score: f64 = head
+            .split(':')
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let prior: f64 = head
+            .split("= ")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let mut sum = prior;
+        let mut nonzero = 0;
+        while lines.peek().is_some_and(|l| l.starts_with("    ")) {
+            let part: f64 = lines
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap_or(0.0);
+            nonzero += usize::from(part != 0.0);
+            sum += part;
+        }
+        assert!(
+            (sum - score).abs() < 0.0004,
+            "{head}: parts add up to {sum}"
+        );
+        assert!(
+            nonzero > 0 || (score - prior).abs() < 1e-4,
+            "{head}: every part printed as zero\n{text}"
+        );
+    }
+}
+
 #[test]
 fn inspect_shows_labels_vocabulary_rows_and_sources() {
     let dir = tempdir();

@@ -85,14 +85,23 @@ fn explanation_adds_up_to_the_score() {
                 "{text}: {}",
                 l.label
             );
+            // On the score's own scale: the prior's score plus every part is the score.
+            let parts: f64 = l.contributions.iter().map(|c| c.score_part).sum();
+            assert!(
+                (l.prior_score + parts - l.score).abs() < 1e-9,
+                "{text}: {}",
+                l.label
+            );
         }
     }
 }
 
 #[test]
 fn trainer_learns_multiple_labels_at_once() {
-    // Four rows: textbook multinomial NB with fixed thresholds (too few rows to tune).
+    // Four rows: textbook multinomial NB with fixed thresholds (too few rows to tune), so one
+    // pass and no NB-LR head.
     let mut t = TrainParams::new(["spam", "toxic"])
+        .linear(None)
         .nb(NbParams::multinomial())
         .default_threshold(ThresholdRule::Fixed(0.5))
         .calibration(CalibrationKind::None)

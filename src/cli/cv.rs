@@ -40,7 +40,7 @@ pub struct CvArgs {
 pub fn run(args: CvArgs) -> anyhow::Result<()> {
     let params = args
         .options
-        .params(args.label.iter().map(|l| l.name.clone()))
+        .params(args.label.iter().map(|l| l.name.clone()))?
         .check()?;
     let mut opts = args.columns.options(args.label.clone());
     // The group column is read through the id column slot: it is only needed per row.

@@ -36,11 +36,11 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<()> {
                         .contributions
                         .iter()
                         .take(args.top)
-                        .map(|c| json!({"feature": c.feature, "value": c.value, "weight": c.weight, "log_odds": c.log_odds()}))
+                        .map(|c| json!({"feature": c.feature, "score_part": c.score_part, "value": c.value, "weight": c.weight, "log_odds": c.log_odds()}))
                         .collect();
                     (
                         l.label.clone(),
-                        json!({"score": l.score, "threshold": l.threshold,
+                        json!({"score": l.score, "threshold": l.threshold, "prior_score": l.prior_score,
                                "log_odds": l.log_odds, "prior_log_odds": l.prior_log_odds, "features": features}),
                     )
                 })
@@ -64,17 +64,27 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<()> {
             };
             writeln!(
                 out,
-                "  {}: {:.4} ({verdict}, threshold {:.4}); log-odds {:+.3} = prior {:+.3} + features",
-                l.label, l.score, l.threshold, l.log_odds, l.prior_log_odds
+                "  {}: {:.4} ({verdict}, threshold {:.4}) = {:.4} before any feature + the parts below",
+                l.label, l.score, l.threshold, l.prior_score
             )?;
             for c in l.contributions.iter().take(args.top) {
                 writeln!(
                     out,
-                    "    {:+8.3}  {} (value {:.3} x weight {:+.3})",
-                    c.log_odds(),
+                    "    {:+.4}  {} (log-odds {:+.4} = value {:.3} x weight {:+.4})",
+                    c.score_part,
                     c.feature,
+                    c.log_odds(),
                     c.value,
                     c.weight
+                )?;
+            }
+            let shown = l.contributions.len().min(args.top);
+            if shown < l.contributions.len() {
+                let rest: f64 = l.contributions[shown..].iter().map(|c| c.score_part).sum();
+                writeln!(
+                    out,
+                    "    {rest:+.4}  ({} more features)",
+                    l.contributions.len() - shown
                 )?;
             }
             if l.contributions.is_empty() {

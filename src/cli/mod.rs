@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use commentguard::{
-    AnalyzerOptions, CalibrationKind, Classifier, InputOptions, NbKind, NbParams, TermWeight,
-    ThresholdRule, TrainParams,
+    AnalyzerOptions, CalibrationKind, Classifier, InputOptions, LinearParams, NbKind, NbParams,
+    TermWeight, ThresholdRule, TrainParams,
 };
 
 /// Flags spam and toxic comments with naive Bayes models.
@@ -150,6 +150,22 @@ struct TrainOptionArgs {
     /// Fix LABEL's threshold at P (repeatable).
     #[arg(long, value_name = "LABEL=P", value_parser = parse_threshold)]
     threshold: Vec<(String, f64)>,
+    /// The scoring head: naive Bayes alone, or NB-LR (logistic regression on naive Bayes
+    /// log-count ratios, one more read of the data per epoch) [default: nblr].
+    #[arg(long, value_enum, value_name = "HEAD")]
+    head: Option<HeadArg>,
+    /// NB-LR: passes of FTRL-proximal over the rows [default: 4].
+    #[arg(long, value_name = "N")]
+    epochs: Option<u32>,
+    /// NB-LR: L2 penalty on the weights [default: 1].
+    #[arg(long, value_name = "LAMBDA")]
+    l2: Option<f64>,
+    /// NB-LR: FTRL's learning rate [default: 0.1].
+    #[arg(long, value_name = "RATE")]
+    rate: Option<f64>,
+    /// NB-LR: Wang & Manning's interpolation towards the mean weight, 1 for none [default: 1].
+    #[arg(long, value_name = "BETA")]
+    beta: Option<f64>,
     /// Folds for the out-of-fold scores that tuning and calibration use [default: 5].
     #[arg(long, value_name = "K")]
     tune_folds: Option<u32>,
@@ -163,6 +179,12 @@ enum NbArg {
     Multinomial,
     Complement,
     Bernoulli,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
+enum HeadArg {
+    Nb,
+    Nblr,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -199,7 +221,7 @@ fn parse_char_ngrams(s: &str) -> anyhow::Result<CharNgrams> {
 
 impl TrainOptionArgs {
     /// Training parameters for `labels`, with the library's defaults where no flag was given.
-    fn params(&self, labels: impl IntoIterator<Item = String>) -> TrainParams {
+    fn params(&self, labels: impl IntoIterator<Item = String>) -> anyhow::Result<TrainParams> {
         let mut analyzer = AnalyzerOptions::default();
         if let Some(n) = self.word_ngrams {
             analyzer.word_ngrams = n;
@@ -269,7 +291,29 @@ impl TrainOptionArgs {
         if let Some(k) = self.tune_folds {
             params = params.folds(k);
         }
-        params
+        let head = self.head.unwrap_or(HeadArg::Nblr);
+        if head == HeadArg::Nb
+            && (self.epochs, self.l2, self.rate, self.beta) != (None, None, None, None)
+        {
+            bail!("--epochs, --l2, --rate and --beta set the NB-LR head; they need --head nblr");
+        }
+        let linear = (head == HeadArg::Nblr).then(|| {
+            let mut p = LinearParams::new();
+            if let Some(n) = self.epochs {
+                p = p.epochs(n);
+            }
+            if let Some(l2) = self.l2 {
+                p = p.l2(l2);
+            }
+            if let Some(r) = self.rate {
+                p = p.rate(r);
+            }
+            if let Some(b) = self.beta {
+                p = p.beta(b);
+            }
+            p
+        });
+        Ok(params.linear(linear))
     }
 }
 

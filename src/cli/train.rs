@@ -34,13 +34,16 @@ pub struct TrainArgs {
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let params = args
         .options
-        .params(args.label.iter().map(|l| l.name.clone()))
+        .params(args.label.iter().map(|l| l.name.clone()))?
         .check()?;
     let mut trainer = params.trainer();
     let opts = args.columns.options(args.label.clone());
-    let two_passes = trainer.needs_second_pass();
-    if two_passes && args.data.iter().any(|p| p.as_os_str() == "-") {
-        bail!("tuning and calibration read the data twice, so --data cannot be standard input");
+    let passes = params.passes();
+    if passes > 1 && args.data.iter().any(|p| p.as_os_str() == "-") {
+        bail!(
+            "this training reads the data {passes} times (NB-LR epochs, tuning and calibration), \
+             so --data cannot be standard input"
+        );
     }
 
     // Drawn only on a terminal: indicatif hides itself when stderr is a pipe or file.
@@ -69,13 +72,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         report_skipped(path, &summary);
         trainer.add_source(source);
     }
-    if two_passes {
-        // Out-of-fold scores for thresholds and calibration: read the files again rather than
-        // keep the rows.
+    // NB-LR epochs, and out-of-fold scores for thresholds and calibration: read the files again
+    // rather than keep the rows.
+    for pass in 2..=passes {
         trainer.start_second_pass()?;
         progress.set_position(0);
         for path in &args.data {
-            progress.set_message(format!("{} (tuning pass)", path.display()));
+            progress.set_message(format!("{} (pass {pass} of {passes})", path.display()));
             let format = InputFormat::from_path(path);
             read_batched(
                 BATCH,

@@ -192,6 +192,9 @@ impl Trainer {
         if self.second.is_none() {
             self.start_second_pass()?;
         }
+        if self.second.as_ref().is_some_and(|s| s.linear.is_some()) {
+            return self.learn_linear_batch(texts, labels);
+        }
         let (seed, folds) = (self.params.seed, self.params.folds);
         let second = self.second.as_ref().expect("started above");
         let first = second.rows;
@@ -230,6 +233,21 @@ impl Trainer {
             second.keep(second.rows, seed, &labels[i * n..(i + 1) * n]);
             second.rows += 1;
         }
+        self.chunks = chunks;
+        Ok(())
+    }
+
+    /// An NB-LR epoch's batch: featurized in parallel, then learned in order, block by block.
+    fn learn_linear_batch(&mut self, texts: &(impl Texts + ?Sized), labels: &[bool]) -> Result<()> {
+        let n = self.params.labels.len();
+        let chunks = self.featurize_chunks(texts);
+        for (i, row_labels) in labels.chunks_exact(n).enumerate() {
+            self.advance_epoch()?;
+            let chunk = &chunks[i / CHUNK_ROWS];
+            self.push_linear_row(chunk.row(i % CHUNK_ROWS), row_labels);
+        }
+        let mut chunks = chunks;
+        chunks.append(&mut self.chunks);
         self.chunks = chunks;
         Ok(())
     }

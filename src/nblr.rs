@@ -1,0 +1,478 @@
+//! NB-LR: naive Bayes log-count ratios as feature scales, logistic regression on top (Wang &
+//! Manning 2012, "Baselines and Bigrams", the NBSVM family, with a logistic loss).
+//!
+//! Naive Bayes counts correlated evidence as independent votes; a linear model learned on top of
+//! its ratios weighs them against each other. Per label:
+//!
+//! - `r_j = idf_j · (log θ_pos,j − log θ_neg,j)`, the multinomial log-count ratio with Lidstone
+//!   smoothing α, computed from the counts the model keeps (so [`learn`](crate::Classifier) and
+//!   forget change `r` exactly, like any naive Bayes weight);
+//! - a comment's weighted values `x` (the same `ln(1 + tf)`, length-normalized values naive
+//!   Bayes sees) are scaled to `x̃_j = r_j x_j`;
+//! - `z = b + Σ_j w_j x̃_j`, `P = σ(z)`, with `w` and `b` fitted by FTRL-proximal (McMahan et
+//!   al. 2013) on the logistic loss with an L2 penalty λ: per-coordinate adaptive steps, sparse
+//!   updates, a fixed row order, so the same rows give the same bytes;
+//! - Wang & Manning's interpolation `w' = (1 − β)·mean|w| + β·w` (β = 1: none).
+//!
+//! The scoring weight of feature `j` is `r_j · w'_j`: the scorer's sum is the same dot product
+//! as plain naive Bayes, so NB-LR scores at naive Bayes' speed. Only `w` and `b` are stored;
+//! `r` is derived from the counts at load.
+//!
+//! Rows stream: each epoch is one more read of the training files. Within blocks of
+//! [`BLOCK_ROWS`] consecutive rows the order is shuffled with a fixed generator, so files sorted
+//! by label do not leave the model leaning towards the last class seen. Out-of-fold scores for
+//! thresholds and calibration come from one model per fold trained in the same passes on the
+//! other folds' rows, each with ratios from its own counts (the total minus its fold).
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::nb::{sigmoid, Weights};
+use crate::train::splitmix64;
+
+/// Rows shuffled together in each epoch.
+pub const BLOCK_ROWS: usize = 4096;
+
+/// Hyper-parameters of the NB-LR head.
+///
+/// | Name | Default | Purpose | Range |
+/// |---|---|---|---|
+/// | `epochs` | 4 | passes of FTRL over the rows (each reads the files once more) | 1..=100 |
+/// | `l2` | 1.0 | L2 penalty λ on the weights | [0, 1e6] |
+/// | `rate` | 0.1 | FTRL's learning rate α | (0, 100] |
+/// | `beta` | 1.0 | Wang & Manning's interpolation towards the mean weight (1: none) | [0, 1] |
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LinearParams {
+    epochs: u32,
+    l2: f64,
+    rate: f64,
+    beta: f64,
+}
+
+impl Default for LinearParams {
+    fn default() -> Self {
+        LinearParams {
+            epochs: 4,
+            l2: 1.0,
+            rate: 0.1,
+            beta: 1.0,
+        }
+    }
+}
+
+impl LinearParams {
+    /// The defaults (see the table above).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the number of epochs.
+    pub fn epochs(mut self, epochs: u32) -> Self {
+        self.epochs = epochs;
+        self
+    }
+
+    /// Sets the L2 penalty.
+    pub fn l2(mut self, l2: f64) -> Self {
+        self.l2 = l2;
+        self
+    }
+
+    /// Sets FTRL's learning rate.
+    pub fn rate(mut self, rate: f64) -> Self {
+        self.rate = rate;
+        self
+    }
+
+    /// Sets the interpolation β.
+    pub fn beta(mut self, beta: f64) -> Self {
+        self.beta = beta;
+        self
+    }
+
+    /// Number of epochs.
+    pub fn n_epochs(&self) -> u32 {
+        self.epochs
+    }
+
+    /// Checks every value against the range where the math is finite.
+    pub fn check(self) -> Result<Self> {
+        let bad = |name, value: String, reason| {
+            Err(Error::InvalidParam {
+                name,
+                value,
+                reason,
+            })
+        };
+        if !(1..=100).contains(&self.epochs) {
+            return bad("epochs", self.epochs.to_string(), "must be from 1 to 100");
+        }
+        if !(self.l2.is_finite() && (0.0..=1e6).contains(&self.l2)) {
+            return bad("l2", self.l2.to_string(), "must be in [0, 1e6]");
+        }
+        if !(self.rate.is_finite() && self.rate > 0.0 && self.rate <= 100.0) {
+            return bad("rate", self.rate.to_string(), "must be in (0, 100]");
+        }
+        if !(self.beta.is_finite() && (0.0..=1.0).contains(&self.beta)) {
+            return bad("beta", self.beta.to_string(), "must be in [0, 1]");
+        }
+        Ok(self)
+    }
+}
+
+/// A fitted NB-LR head: the linear weights on the ratio-scaled features, feature-major
+/// (`n_features × n_labels`), and one bias per label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Linear {
+    pub(crate) params: LinearParams,
+    pub(crate) w: Vec<f32>,
+    pub(crate) bias: Vec<f64>,
+}
+
+impl Linear {
+    /// Checks the shapes and values against a model of `n_features × n_labels`.
+    pub(crate) fn is_valid(&self, n_features: usize, n_labels: usize) -> bool {
+        self.w.len() == n_features * n_labels
+            && self.bias.len() == n_labels
+            && self.w.iter().all(|w| w.is_finite())
+            && self.bias.iter().all(|b| b.is_finite())
+            && self.params.check().is_ok()
+    }
+
+    /// The scoring weights `r_j · w'_j` from the ratios `r`.
+    pub(crate) fn apply(&self, ratios: &Weights) -> Weights {
+        let n_labels = self.bias.len();
+        let beta = self.params.beta;
+        let mut mean = vec![0.0; n_labels];
+        if beta < 1.0 {
+            let n_features = (self.w.len() / n_labels.max(1)).max(1) as f64;
+            for row in self.w.chunks_exact(n_labels) {
+                for (m, &w) in mean.iter_mut().zip(row) {
+                    *m += f64::from(w).abs() / n_features;
+                }
+            }
+        }
+        let w = self
+            .w
+            .chunks_exact(n_labels)
+            .enumerate()
+            .flat_map(|(f, row)| {
+                let r = ratios.feature(f as u32);
+                row.iter()
+                    .zip(r)
+                    .zip(&mean)
+                    .map(move |((&w, &r), &m)| r * ((1.0 - beta) * m + beta * f64::from(w)))
+            })
+            .collect();
+        Weights::from_parts(w, self.bias.clone())
+    }
+}
+
+/// FTRL-proximal state of one model (all labels): per coordinate the `z` and `n` sums.
+#[derive(Debug, Clone)]
+pub(crate) struct Ftrl {
+    n_labels: usize,
+    z: Vec<f32>,
+    n: Vec<f32>,
+    bias_z: Vec<f64>,
+    bias_n: Vec<f64>,
+    l2: f64,
+    rate: f64,
+}
+
+/// FTRL's β (its learning-rate offset, not Wang & Manning's): 1, as McMahan et al. suggest.
+const FTRL_BETA: f64 = 1.0;
+
+impl Ftrl {
+    pub(crate) fn new(n_features: usize, n_labels: usize, p: &LinearParams) -> Ftrl {
+        Ftrl {
+            n_labels,
+            z: vec![0.0; n_features * n_labels],
+            n: vec![0.0; n_features * n_labels],
+            bias_z: vec![0.0; n_labels],
+            bias_n: vec![0.0; n_labels],
+            l2: p.l2,
+            rate: p.rate,
+        }
+    }
+
+    #[inline]
+    fn weight(z: f64, n: f64, rate: f64, l2: f64) -> f64 {
+        -z / ((FTRL_BETA + n.sqrt()) / rate + l2)
+    }
+
+    /// Log-odds per label of one row under the current weights.
+    pub(crate) fn log_odds(&self, row: &[(u32, f64)], ratios: &Weights, out: &mut [f64]) {
+        let l = self.n_labels;
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = Self::weight(self.bias_z[k], self.bias_n[k], self.rate, 0.0);
+        }
+        for &(f, x) in row {
+            let r = ratios.feature(f);
+            let at = f as usize * l;
+            for k in 0..l {
+                if r[k] != 0.0 {
+                    let w = Self::weight(
+                        f64::from(self.z[at + k]),
+                        f64::from(self.n[at + k]),
+                        self.rate,
+                        self.l2,
+                    );
+                    out[k] += w * r[k] * x;
+                }
+            }
+        }
+    }
+
+    /// One FTRL step on one row for every label.
+    pub(crate) fn update(
+        &mut self,
+        row: &[(u32, f64)],
+        ratios: &Weights,
+        labels: &[bool],
+        z: &mut [f64],
+    ) {
+        self.log_odds(row, ratios, z);
+        let l = self.n_labels;
+        for k in 0..l {
+            let g = sigmoid(z[k]) - f64::from(u8::from(labels[k]));
+            let w = Self::weight(self.bias_z[k], self.bias_n[k], self.rate, 0.0);
+            let n = self.bias_n[k];
+            let sigma = ((n + g * g).sqrt() - n.sqrt()) / self.rate;
+            self.bias_z[k] += g - sigma * w;
+            self.bias_n[k] += g * g;
+        }
+        for &(f, x) in row {
+            let r = ratios.feature(f);
+            let at = f as usize * l;
+            for k in 0..l {
+                if r[k] == 0.0 {
+                    continue;
+                }
+                let g = (sigmoid(z[k]) - f64::from(u8::from(labels[k]))) * r[k] * x;
+                let (zk, nk) = (f64::from(self.z[at + k]), f64::from(self.n[at + k]));
+                let w = Self::weight(zk, nk, self.rate, self.l2);
+                let sigma = ((nk + g * g).sqrt() - nk.sqrt()) / self.rate;
+                self.z[at + k] = (zk + g - sigma * w) as f32;
+                self.n[at + k] = (nk + g * g) as f32;
+            }
+        }
+    }
+
+    /// The fitted head, with features renumbered: new column `c` is old column `order[c]`.
+    pub(crate) fn into_linear(self, params: LinearParams, order: &[u32]) -> Linear {
+        let l = self.n_labels;
+        let mut w = Vec::with_capacity(order.len() * l);
+        for &old in order {
+            let at = old as usize * l;
+            for k in 0..l {
+                w.push(Self::weight(
+                    f64::from(self.z[at + k]),
+                    f64::from(self.n[at + k]),
+                    self.rate,
+                    self.l2,
+                ) as f32);
+            }
+        }
+        let bias = (0..l)
+            .map(|k| Self::weight(self.bias_z[k], self.bias_n[k], self.rate, 0.0))
+            .collect();
+        Linear { params, w, bias }
+    }
+}
+
+/// A training row of a block: its features, labels, fold (`None`: in every model) and whether
+/// its out-of-fold log-odds are wanted.
+pub(crate) struct BlockRow<'a> {
+    pub features: &'a [(u32, f64)],
+    pub labels: &'a [bool],
+    pub fold: Option<usize>,
+    pub want: bool,
+}
+
+/// Several FTRL models trained in the same passes: one per fold (on the other folds' rows) and
+/// the full model last.
+#[derive(Debug)]
+pub(crate) struct LinearFit {
+    params: LinearParams,
+    ratios: Vec<Weights>,
+    models: Vec<Ftrl>,
+    seed: u64,
+}
+
+impl LinearFit {
+    /// `ratios` holds each fold's ratios, then the full model's.
+    pub(crate) fn new(params: LinearParams, ratios: Vec<Weights>, n_features: usize) -> Self {
+        let n_labels = ratios.last().map_or(0, Weights::n_labels);
+        let models = ratios
+            .iter()
+            .map(|_| Ftrl::new(n_features, n_labels, &params))
+            .collect();
+        LinearFit {
+            params,
+            ratios,
+            models,
+            seed: 0,
+        }
+    }
+
+    pub(crate) fn params(&self) -> &LinearParams {
+        &self.params
+    }
+
+    /// Learns one block of rows in a shuffled order fixed by `(seed, epoch, block)`; the models
+    /// learn in parallel, each in that order. Returns, for each row with `want`, the log-odds
+    /// of its fold's model just before that model would have seen it (it never does), in
+    /// `oof[row * n_labels..]`.
+    pub(crate) fn block(&mut self, rows: &[BlockRow<'_>], key: u64, oof: &mut Vec<f64>) {
+        let n_labels = self.ratios.last().map_or(0, Weights::n_labels);
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        // Fisher-Yates with SplitMix64, so the order is the same everywhere.
+        let mut state = splitmix64(self.seed ^ key);
+        for i in (1..order.len()).rev() {
+            state = splitmix64(state);
+            order.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        oof.clear();
+        oof.resize(rows.len() * n_labels, 0.0);
+        let full = self.models.len() - 1;
+        let ratios = &self.ratios;
+        let outs: Vec<Vec<(usize, Vec<f64>)>> = self
+            .models
+            .par_iter_mut()
+            .enumerate()
+            .map(|(m, model)| {
+                let mut z = vec![0.0; n_labels];
+                let mut found = Vec::new();
+                for &i in &order {
+                    let row = &rows[i];
+                    if m != full && row.fold == Some(m) {
+                        if row.want {
+                            model.log_odds(row.features, &ratios[m], &mut z);
+                            found.push((i, z.clone()));
+                        }
+                        continue;
+                    }
+                    model.update(row.features, &ratios[m], row.labels, &mut z);
+                }
+                found
+            })
+            .collect();
+        for (i, z) in outs.into_iter().flatten() {
+            oof[i * n_labels..(i + 1) * n_labels].copy_from_slice(&z);
+        }
+    }
+
+    /// The full model's head, renumbered by `order` (see [`Ftrl::into_linear`]).
+    pub(crate) fn finish(mut self, order: &[u32]) -> Linear {
+        let full = self.models.pop().expect("the full model is last");
+        full.into_linear(self.params, order)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ratios of 1 for every feature and label.
+    fn unit_ratios(n_features: usize, n_labels: usize) -> Weights {
+        Weights::from_parts(vec![1.0; n_features * n_labels], vec![0.0; n_labels])
+    }
+
+    #[test]
+    fn ftrl_learns_a_separable_problem() {
+        let p = LinearParams::new().l2(0.1).rate(0.5);
+        let r = unit_ratios(3, 1);
+        let mut m = Ftrl::new(3, 1, &p);
+        let mut z = vec![0.0];
+        let pos: &[(u32, f64)] = &[(0, 1.0), (2, 0.5)];
+        let neg: &[(u32, f64)] = &[(1, 1.0), (2, 0.5)];
+        for _ in 0..200 {
+            m.update(pos, &r, &[true], &mut z);
+            m.update(neg, &r, &[false], &mut z);
+        }
+        m.log_odds(pos, &r, &mut z);
+        assert!(z[0] > 2.0, "positive row: {}", z[0]);
+        m.log_odds(neg, &r, &mut z);
+        assert!(z[0] < -2.0, "negative row: {}", z[0]);
+        let lin = m.into_linear(p, &[0, 1, 2]);
+        assert!(lin.w[0] > 0.0 && lin.w[1] < 0.0);
+        // The shared feature carries no evidence: its weight stays small.
+        assert!(lin.w[2].abs() < lin.w[0].abs() / 4.0, "{:?}", lin.w);
+    }
+
+    #[test]
+    fn a_zero_ratio_feature_is_never_learned() {
+        let p = LinearParams::new();
+        let r = Weights::from_parts(vec![1.0, 0.0], vec![0.0]);
+        let mut m = Ftrl::new(2, 1, &p);
+        let mut z = vec![0.0];
+        for _ in 0..10 {
+            m.update(&[(0, 1.0), (1, 1.0)], &r, &[true], &mut z);
+        }
+        let lin = m.into_linear(p, &[0, 1]);
+        assert_eq!(lin.w[1], 0.0);
+        assert!(lin.w[0] > 0.0);
+    }
+
+    #[test]
+    fn interpolation_pulls_weights_to_their_mean_magnitude() {
+        let lin = Linear {
+            params: LinearParams::new().beta(0.0),
+            w: vec![2.0, -4.0],
+            bias: vec![0.5],
+        };
+        let r = unit_ratios(2, 1);
+        let eff = lin.apply(&r);
+        assert_eq!(eff.feature(0), &[3.0]);
+        assert_eq!(eff.feature(1), &[3.0]);
+        let lin = Linear {
+            params: LinearParams::new(),
+            ..lin
+        };
+        assert_eq!(lin.apply(&r).feature(1), &[-4.0]);
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused() {
+        assert!(LinearParams::new().epochs(0).check().is_err());
+        assert!(LinearParams::new().l2(f64::NAN).check().is_err());
+        assert!(LinearParams::new().l2(1e308).check().is_err());
+        assert!(LinearParams::new().rate(0.0).check().is_err());
+        assert!(LinearParams::new().beta(1.5).check().is_err());
+        assert!(LinearParams::new().check().is_ok());
+    }
+
+    #[test]
+    fn fold_models_skip_their_own_rows_and_report_them() {
+        let p = LinearParams::new();
+        let ratios = vec![unit_ratios(2, 1), unit_ratios(2, 1), unit_ratios(2, 1)];
+        let mut fit = LinearFit::new(p, ratios, 2);
+        let a: &[(u32, f64)] = &[(0, 1.0)];
+        let b: &[(u32, f64)] = &[(1, 1.0)];
+        let rows = [
+            BlockRow {
+                features: a,
+                labels: &[true],
+                fold: Some(0),
+                want: true,
+            },
+            BlockRow {
+                features: b,
+                labels: &[false],
+                fold: Some(1),
+                want: true,
+            },
+        ];
+        let mut oof = Vec::new();
+        for epoch in 0..5 {
+            fit.block(&rows, epoch, &mut oof);
+        }
+        // Fold 0's model never saw row 0 (the only row with feature 0), so it has no opinion
+        // about it beyond its bias, which row 1 (negative) pushed down.
+        assert!(oof[0] < 0.0, "{oof:?}");
+        let lin = fit.finish(&[0, 1]);
+        assert!(lin.w[0] > 0.0 && lin.w[1] < 0.0);
+    }
+}
