@@ -154,13 +154,13 @@ struct TrainOptionArgs {
     /// log-count ratios, one more read of the data per epoch) [default: nblr].
     #[arg(long, value_enum, value_name = "HEAD")]
     head: Option<HeadArg>,
-    /// NB-LR: passes of FTRL-proximal over the rows [default: 4].
+    /// NB-LR: passes of FTRL-proximal over the rows [default: 2].
     #[arg(long, value_name = "N")]
     epochs: Option<u32>,
-    /// NB-LR: L2 penalty on the weights [default: 1].
+    /// NB-LR: L2 penalty on the weights [default: 100].
     #[arg(long, value_name = "LAMBDA")]
     l2: Option<f64>,
-    /// NB-LR: FTRL's learning rate [default: 0.1].
+    /// NB-LR: FTRL's learning rate [default: 1].
     #[arg(long, value_name = "RATE")]
     rate: Option<f64>,
     /// NB-LR: Wang & Manning's interpolation towards the mean weight, 1 for none [default: 1].
