@@ -35,6 +35,7 @@ mod metrics;
 mod model;
 mod nb;
 mod nblr;
+mod prior;
 mod text;
 mod train;
 
@@ -57,6 +58,7 @@ pub use nb::{
     Counts, NaiveBayes, NbKind, NbParams, NbValidParams, SparseDataset, SparseRows, TermWeight,
 };
 pub use nblr::LinearParams;
+pub use prior::adapt_prior;
 pub use text::{Analyzer, AnalyzerOptions, Scratch, Tokens};
 pub use train::{ThresholdRule, TrainParams, Trainer, ValidTrainParams};
 

@@ -254,6 +254,18 @@ impl Evaluation {
         self
     }
 
+    /// Rescales every label's probabilities to the positive share EM estimates on them
+    /// ([`adapt_prior`](crate::adapt_prior)), from each label's training share; returns the
+    /// estimated shares. Ranks, and so ROC AUC, do not change; thresholds then cut at the new
+    /// share.
+    pub fn adapt_priors(&mut self, train_priors: &[f64]) -> Vec<f64> {
+        self.probs
+            .iter_mut()
+            .zip(train_priors)
+            .map(|(p, &prior)| crate::prior::adapt_prior(p, prior))
+            .collect()
+    }
+
     /// Adds one row: a ranking score (log-odds), a probability and a true value per label,
     /// in the order given to `new`.
     pub fn add(&mut self, ranks: &[f64], probs: &[f64], truth: &[bool]) {

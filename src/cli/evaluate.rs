@@ -22,6 +22,10 @@ pub struct EvaluateArgs {
     /// Print one JSON object instead of tables.
     #[arg(long)]
     json: bool,
+    /// Re-estimate each label's positive share on these comments (EM, Saerens et al. 2002)
+    /// and rescale the probabilities to it before measuring.
+    #[arg(long)]
+    adapt_prior: bool,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -57,7 +61,7 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         );
         eval = eval.target_precision(p);
     }
-    let opts = args.columns.options(specs);
+    let opts = args.columns.options(specs.clone());
     let mut scorer = model.scorer();
     let (mut z, mut p) = (Vec::new(), Vec::new());
     for path in &args.data {
@@ -71,6 +75,20 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
             Ok(())
         })?;
         report_skipped(path, &summary);
+    }
+    if args.adapt_prior {
+        let summary = model.summary();
+        let rows = summary.rows.max(1) as f64;
+        let train: Vec<f64> = indices
+            .iter()
+            .map(|&i| summary.positives[i] as f64 / rows)
+            .collect();
+        for ((spec, share), t) in specs.iter().zip(eval.adapt_priors(&train)).zip(&train) {
+            eprintln!(
+                "commentguard: {}: positive share estimated at {share:.4} (training share {t:.4})",
+                spec.name
+            );
+        }
     }
     let report = eval.report();
     let mut out = io::stdout().lock();
