@@ -216,15 +216,13 @@ impl Classifier {
         Ok(())
     }
 
-    /// The position of `label` among [`labels`](Self::labels).
+    /// The position of `label` among [`labels`](Self::labels). `toxic`, the label of models
+    /// before the Perspective-style attributes, finds `toxicity` in a model without `toxic`.
     pub fn label_index(&self, label: &str) -> Result<usize> {
-        self.labels
-            .iter()
-            .position(|l| l == label)
-            .ok_or_else(|| Error::UnknownLabel {
-                label: label.to_owned(),
-                available: self.labels.to_vec(),
-            })
+        position(&self.labels, label).ok_or_else(|| Error::UnknownLabel {
+            label: label.to_owned(),
+            available: self.labels.to_vec(),
+        })
     }
 
     /// The feature extractor.
@@ -620,13 +618,22 @@ pub struct Scores {
     probs: Vec<f64>,
 }
 
+/// Where `label` is among `labels`. The label `toxic` of models before the Perspective-style
+/// attributes finds `toxicity` in a model that has no `toxic`, so code written for them keeps
+/// working.
+fn position(labels: &[String], label: &str) -> Option<usize> {
+    labels.iter().position(|l| l == label).or_else(|| {
+        (label == "toxic")
+            .then(|| labels.iter().position(|l| l == "toxicity"))
+            .flatten()
+    })
+}
+
 impl Scores {
-    /// The probability of `label`, if the model has it.
+    /// The probability of `label`, if the model has it (`toxic` finds `toxicity`, see
+    /// [`Classifier::label_index`]).
     pub fn get(&self, label: &str) -> Option<f64> {
-        self.labels
-            .iter()
-            .position(|l| l == label)
-            .map(|i| self.probs[i])
+        position(&self.labels, label).map(|i| self.probs[i])
     }
 
     /// `(label, probability)` in label order.
@@ -639,7 +646,7 @@ impl Scores {
 
     /// True when `label`'s probability reaches its threshold.
     pub fn is_flagged(&self, label: &str) -> bool {
-        self.flagged().any(|l| l == label)
+        position(&self.labels, label).is_some_and(|i| self.probs[i] >= self.thresholds[i])
     }
 
     /// The labels whose probability reaches their threshold, in label order.
