@@ -5,14 +5,54 @@ mod util;
 use util::{cg, repo, tempdir};
 
 /// The command that builds `models/default.model`; README.md and training-data/README.md quote it.
+/// Spam, toxicity and insult are tuned for 95% out-of-fold precision, since false alarms on
+/// ordinary comments are what make a site switch a filter off; the rarer attributes for F1.
 pub const DEFAULT_MODEL_ARGS: &[&str] = &[
     "train",
     "--data",
-    "training-data/comments.csv",
+    "training-data/train/blog.csv",
+    "--data",
+    "training-data/train/discussion.csv",
+    "--data",
+    "training-data/train/gaming.csv",
+    "--data",
+    "training-data/train/legacy.csv",
+    "--data",
+    "training-data/train/multilingual.csv",
+    "--data",
+    "training-data/train/news.csv",
+    "--data",
+    "training-data/train/politics.csv",
+    "--data",
+    "training-data/train/social.csv",
+    "--data",
+    "training-data/train/talk.csv",
+    "--data",
+    "training-data/train/threats.csv",
+    "--data",
+    "training-data/train/tweets.csv",
+    "--data",
+    "training-data/train/video.csv",
     "--label",
     "spam",
     "--label",
-    "toxic",
+    "toxicity",
+    "--label",
+    "severe_toxicity",
+    "--label",
+    "identity_attack",
+    "--label",
+    "insult",
+    "--label",
+    "profanity",
+    "--label",
+    "threat",
+    "--target-precision",
+    "spam=0.95",
+    "--target-precision",
+    "toxicity=0.95",
+    "--target-precision",
+    "insult=0.95",
 ];
 
 #[test]
@@ -60,28 +100,17 @@ fn thread_count_does_not_change_the_model() {
 }
 
 #[test]
-fn corpus_has_the_promised_size_and_labels() {
-    let mut rdr = csv::Reader::from_path(repo().join("training-data/comments.csv")).unwrap();
-    assert_eq!(rdr.headers().unwrap(), vec!["id", "text", "spam", "toxic"]);
-    let (mut rows, mut spam, mut toxic) = (0, 0, 0);
-    let mut texts = std::collections::HashSet::new();
-    for r in rdr.records() {
-        let r = r.unwrap();
-        rows += 1;
-        spam += usize::from(&r[2] == "1");
-        toxic += usize::from(&r[3] == "1");
-        assert!(
-            texts.insert(r[1].to_owned()),
-            "duplicate comment {:?}",
-            &r[1]
-        );
-    }
-    assert!(
-        rows >= 2000 && spam >= 500 && toxic >= 500,
-        "{rows} {spam} {toxic}"
-    );
-    // The acceptance comments are not in the corpus.
+fn the_acceptance_comments_are_not_in_the_corpus() {
     let fixture = std::fs::read_to_string(repo().join("tests/fixtures/news-thread.txt")).unwrap();
+    let mut texts = std::collections::HashSet::new();
+    for dir in ["train", "holdout"] {
+        for entry in std::fs::read_dir(repo().join("training-data").join(dir)).unwrap() {
+            let mut rdr = csv::Reader::from_path(entry.unwrap().path()).unwrap();
+            for r in rdr.records() {
+                texts.insert(r.unwrap()[1].to_owned());
+            }
+        }
+    }
     for line in fixture.lines() {
         assert!(
             !texts.contains(line),
