@@ -13,6 +13,9 @@ use crate::error::{Error, Result};
 use crate::format::{HashingReader, Source};
 
 mod batch;
+mod quotes;
+
+use quotes::{QuoteTracker, UnclosedQuote};
 
 pub use batch::{read_batched, RowBatch, BATCHES_AHEAD};
 
@@ -294,7 +297,7 @@ pub fn read_csv<R: Read>(
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
-        .from_reader(reader);
+        .from_reader(QuoteTracker::new(reader, b','));
     let header = csv.byte_headers().map_err(|e| csv_error(file, e))?.clone();
     if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
         return Err(Error::EmptyInput { file: file.into() });
@@ -408,7 +411,16 @@ fn fill_csv_record(
 fn csv_error(file: &str, e: csv::Error) -> Error {
     let line = e.position().map_or(0, csv::Position::line);
     match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::io(file, io),
+        csv::ErrorKind::Io(io) => {
+            match io.get_ref().and_then(|e| e.downcast_ref::<UnclosedQuote>()) {
+                Some(quote) => Error::Parse {
+                    file: file.into(),
+                    line: quote.line,
+                    message: quote.to_string(),
+                },
+                None => Error::io(file, io),
+            }
+        }
         csv::ErrorKind::Utf8 { .. } => Error::InvalidUtf8 {
             file: file.into(),
             line,

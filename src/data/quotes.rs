@@ -1,0 +1,182 @@
+//! Where CSV quotes open and close, followed byte by byte beside the csv crate's parser.
+//!
+//! The csv crate ends a quoted field that never closes at the end of the file without a word,
+//! so one stray quote folds the rest of the file into one comment. [`QuoteTracker`] runs the
+//! same state machine as `csv_core` (RFC 4180 quoting, doubled quotes, `\r`, `\n` or `\r\n`
+//! ending a record) over the bytes it passes on, and fails the read when a quoted field reaches
+//! the end of the input or runs over [`MAX_QUOTED_LINES`] lines: the error names the line where
+//! the quote opened.
+
+use std::fmt;
+use std::io::{self, Read};
+
+/// The most lines one quoted field may span. A comment of a thousand lines is far beyond any
+/// seen in a comment section; a field that long is a quote that was never closed.
+pub const MAX_QUOTED_LINES: u64 = 1_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// At the start of a field (or of a record).
+    StartField,
+    /// Inside an unquoted field: quotes are plain characters here.
+    InField,
+    /// Inside a quoted field.
+    InQuoted,
+    /// Just after a quote inside a quoted field: it closes the field unless another follows.
+    QuoteInQuoted,
+}
+
+/// Why a CSV read stopped inside a quoted field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct UnclosedQuote {
+    /// 1-based line where the quote opened.
+    pub line: u64,
+    /// True when the input ended inside the field; false when it ran over the line limit.
+    pub at_end: bool,
+}
+
+impl fmt::Display for UnclosedQuote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.at_end {
+            f.write_str(
+                "a quoted field opens on this line and never closes (the file ends inside it)",
+            )
+        } else {
+            write!(
+                f,
+                "a quoted field opens on this line and runs over {MAX_QUOTED_LINES} lines; \
+                 is its closing quote missing?"
+            )
+        }
+    }
+}
+
+impl std::error::Error for UnclosedQuote {}
+
+/// A reader that follows CSV quoting in the bytes read through it (see the module doc).
+#[derive(Debug)]
+pub(crate) struct QuoteTracker<R> {
+    inner: R,
+    delimiter: u8,
+    state: State,
+    /// The physical line of the next byte, 1-based.
+    line: u64,
+    /// The line where the open quoted field began.
+    quote_line: u64,
+}
+
+impl<R: Read> QuoteTracker<R> {
+    pub(crate) fn new(inner: R, delimiter: u8) -> Self {
+        QuoteTracker {
+            inner,
+            delimiter,
+            state: State::StartField,
+            line: 1,
+            quote_line: 0,
+        }
+    }
+
+    fn unclosed(&self, at_end: bool) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            UnclosedQuote {
+                line: self.quote_line,
+                at_end,
+            },
+        )
+    }
+
+    fn step(&mut self, b: u8) -> io::Result<()> {
+        let ends_field = b == self.delimiter || b == b'\n' || b == b'\r';
+        self.state = match self.state {
+            State::StartField if b == b'"' => {
+                self.quote_line = self.line;
+                State::InQuoted
+            }
+            State::StartField | State::InField | State::QuoteInQuoted if ends_field => {
+                State::StartField
+            }
+            State::StartField | State::InField => State::InField,
+            State::InQuoted if b == b'"' => State::QuoteInQuoted,
+            State::InQuoted => State::InQuoted,
+            State::QuoteInQuoted if b == b'"' => State::InQuoted,
+            State::QuoteInQuoted => State::InField,
+        };
+        if b == b'\n' {
+            self.line += 1;
+            if self.state == State::InQuoted && self.line - self.quote_line > MAX_QUOTED_LINES {
+                return Err(self.unclosed(false));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for QuoteTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && self.state == State::InQuoted {
+            return Err(self.unclosed(true));
+        }
+        for &b in &buf[..n] {
+            self.step(b)?;
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(input: &str) -> Result<Vec<u8>, UnclosedQuote> {
+        let mut out = Vec::new();
+        QuoteTracker::new(input.as_bytes(), b',')
+            .read_to_end(&mut out)
+            .map(|_| out)
+            .map_err(|e| {
+                *e.get_ref()
+                    .unwrap()
+                    .downcast_ref::<UnclosedQuote>()
+                    .unwrap()
+            })
+    }
+
+    #[test]
+    fn closed_quotes_doubled_quotes_and_bare_quotes_pass() {
+        for ok in [
+            "a,b\n\"x, \"\"y\"\"\nz\",1\n",
+            "a,b\n5 \"inch,1\n",
+            "a,b\n\"x\"tail,1\r\n\"\",\"\"\n",
+        ] {
+            assert_eq!(read_all(ok).unwrap(), ok.as_bytes());
+        }
+    }
+
+    #[test]
+    fn a_quote_open_at_the_end_names_its_line() {
+        let e = read_all("a,b\n1,ok\n2,\"open\n3,x\n").unwrap_err();
+        assert_eq!(
+            e,
+            UnclosedQuote {
+                line: 3,
+                at_end: true
+            }
+        );
+    }
+
+    #[test]
+    fn a_quoted_field_over_the_line_limit_names_its_line() {
+        let s = format!("a\n\"{}\"\n", "x\n".repeat(MAX_QUOTED_LINES as usize + 1));
+        let e = read_all(&s).unwrap_err();
+        assert_eq!(
+            e,
+            UnclosedQuote {
+                line: 2,
+                at_end: false
+            }
+        );
+        let s = format!("a\n\"{}\"\n", "x\n".repeat(MAX_QUOTED_LINES as usize - 1));
+        assert!(read_all(&s).is_ok());
+    }
+}
