@@ -157,6 +157,14 @@ pub enum Error {
     /// An error raised by linfa's dataset types (linfa's `Fit` requires we can carry one).
     #[error(transparent)]
     Linfa(#[from] linfa::Error),
+    /// An output file was not written, to keep an input or a special file safe.
+    #[error("{file}: not written: {problem}")]
+    Output {
+        /// The output file, as given.
+        file: String,
+        /// Why it was not written.
+        problem: OutputProblem,
+    },
     /// A label was named that the model does not have.
     #[error(
         "the model has no label {label:?}; its labels are: {}",
@@ -168,6 +176,27 @@ pub enum Error {
         /// The model's labels.
         available: Vec<String>,
     },
+}
+
+/// Why an output file was not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OutputProblem {
+    /// It is the same file as one of the command's inputs.
+    IsAnInput {
+        /// The input, as given.
+        input: String,
+    },
+}
+
+impl fmt::Display for OutputProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OutputProblem::IsAnInput { input } => {
+                write!(f, "the file is one of the inputs ({input})")
+            }
+        }
+    }
 }
 
 /// Why a model file was rejected.

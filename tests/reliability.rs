@@ -78,3 +78,30 @@ fn a_quoted_field_across_thousands_of_lines_is_an_error() {
         &["d.csv: line 3:", "quote"],
     );
 }
+
+/// Defect 2: `train --out` naming one of the `--data` files overwrote the training data with
+/// the model, exit 0. Also through another spelling of the path, a symlink and a hard link.
+#[test]
+fn train_refuses_to_write_over_its_input() {
+    let dir = tempdir();
+    let data = corpus_head(dir.path(), 60);
+    let before = std::fs::read(&data).unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::os::unix::fs::symlink(&data, dir.path().join("link.csv")).unwrap();
+    std::fs::hard_link(&data, dir.path().join("hard.csv")).unwrap();
+    for out in [
+        data.clone(),
+        dir.path().join("sub/../head.csv"),
+        dir.path().join("link.csv"),
+        dir.path().join("hard.csv"),
+    ] {
+        fails_with(
+            cg().args(["train", "--label", "spam", "--tune", "none", "--data"])
+                .arg(&data)
+                .arg("--out")
+                .arg(&out),
+            &["is one of the inputs"],
+        );
+        assert_eq!(std::fs::read(&data).unwrap(), before, "{}", out.display());
+    }
+}

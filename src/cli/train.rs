@@ -36,6 +36,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         .options
         .params(args.label.iter().map(|l| l.name.clone()))
         .check()?;
+    // Refused before hours of training, and checked again as the model is written.
+    let inputs: Vec<&std::path::Path> = args.data.iter().map(PathBuf::as_path).collect();
+    commentguard::check_output(&args.out, &inputs)?;
     let mut trainer = params.trainer();
     let opts = args.columns.options(args.label.clone());
     let two_passes = trainer.needs_second_pass();
@@ -90,8 +93,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     progress.finish_and_clear();
 
     let model = trainer.finish()?;
-    model
-        .save(&args.out)
+    commentguard::write_output(&args.out, &model.to_bytes(), &inputs)
         .with_context(|| format!("writing the model to {}", args.out.display()))?;
     let summary = model.summary();
     let positives: Vec<String> = model
