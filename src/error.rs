@@ -187,6 +187,12 @@ pub enum OutputProblem {
         /// The input, as given.
         input: String,
     },
+    /// It exists and is not a regular file: renaming over it would replace a FIFO, a device
+    /// or a directory.
+    NotARegularFile {
+        /// What it is, e.g. "a FIFO".
+        kind: &'static str,
+    },
 }
 
 impl fmt::Display for OutputProblem {
@@ -194,6 +200,9 @@ impl fmt::Display for OutputProblem {
         match self {
             OutputProblem::IsAnInput { input } => {
                 write!(f, "the file is one of the inputs ({input})")
+            }
+            OutputProblem::NotARegularFile { kind } => {
+                write!(f, "it exists and is not a regular file ({kind})")
             }
         }
     }

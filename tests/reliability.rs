@@ -105,3 +105,92 @@ fn train_refuses_to_write_over_its_input() {
         assert_eq!(std::fs::read(&data).unwrap(), before, "{}", out.display());
     }
 }
+
+fn train_small(dir: &Path, out: &Path) -> std::process::Output {
+    let data = corpus_head(dir, 60);
+    cg().args([
+        "train",
+        "--label",
+        "spam",
+        "--tune",
+        "none",
+        "--calibration",
+        "none",
+    ])
+    .arg("--data")
+    .arg(&data)
+    .arg("--out")
+    .arg(out)
+    .output()
+    .unwrap()
+}
+
+/// Defect 3: the atomic rename replaced a FIFO (or a device: as root, `--out /dev/null`
+/// replaced the system's /dev/null) with a regular file.
+#[test]
+fn out_that_is_not_a_regular_file_is_refused() {
+    let dir = tempdir();
+    let fifo = dir.path().join("pipe");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let out = train_small(dir.path(), &fifo);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+}
+
+/// Defect 3: a symlink at `--out` was replaced by a file, its target left stale. The README
+/// says commentguard writes the file the link points to.
+#[test]
+fn out_through_a_symlink_writes_its_target() {
+    let dir = tempdir();
+    std::fs::create_dir(dir.path().join("models")).unwrap();
+    let target = write(&dir.path().join("models"), "v1.model", "old");
+    let link = dir.path().join("current.model");
+    std::os::unix::fs::symlink("models/v1.model", &link).unwrap();
+    let out = train_small(dir.path(), &link);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read(&target).unwrap().starts_with(b"CMTGUARD"));
+}
+
+/// Defect 3: model files were created 0600 whatever the umask.
+#[test]
+fn model_file_mode_is_0644_less_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir();
+    let data = corpus_head(dir.path(), 60);
+    for (umask, mode) in [("022", 0o644), ("077", 0o600), ("002", 0o644)] {
+        let model = dir.path().join(format!("m{umask}.model"));
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask {umask} && exec \"$0\" train --label spam --tune none --calibration none \
+                 --data \"$1\" --out \"$2\""
+            ))
+            .arg(env!("CARGO_BIN_EXE_commentguard"))
+            .arg(&data)
+            .arg(&model)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let got = std::fs::metadata(&model).unwrap().permissions().mode() & 0o777;
+        assert_eq!(got, mode, "umask {umask}: {got:o}");
+    }
+}
