@@ -157,6 +157,17 @@ pub enum Error {
     /// An error raised by linfa's dataset types (linfa's `Fit` requires we can carry one).
     #[error(transparent)]
     Linfa(#[from] linfa::Error),
+    /// A row's out-of-fold score is not a finite number: the options overflow the model's math.
+    #[error(
+        "row {row}: the score of label {label:?} is not a finite number; \
+         the training options overflow the model's math"
+    )]
+    NonFiniteScore {
+        /// 1-based row of the training data (across files, in order).
+        row: u64,
+        /// The label.
+        label: String,
+    },
     /// An output file was not written, to keep an input or a special file safe.
     #[error("{file}: not written: {problem}")]
     Output {

@@ -194,3 +194,31 @@ fn model_file_mode_is_0644_less_the_umask() {
         assert_eq!(got, mode, "umask {umask}: {got:o}");
     }
 }
+
+/// Defect 4: `--alpha 1e308` hung `train` and `cv` forever (isotonic fitting and threshold cuts
+/// spun on NaN), and with `--tune none --calibration none` wrote a model whose scores were NaN.
+#[test]
+fn an_alpha_where_the_math_overflows_is_refused_at_once() {
+    let dir = tempdir();
+    let data = corpus_head(dir.path(), 300);
+    let model = dir.path().join("m.model");
+    for extra in [&[][..], &["--tune", "none", "--calibration", "none"][..]] {
+        fails_with(
+            cg().args(["train", "--label", "spam", "--alpha", "1e308"])
+                .args(extra)
+                .arg("--data")
+                .arg(&data)
+                .arg("--out")
+                .arg(&model)
+                .timeout(Duration::from_secs(60)),
+            &["invalid alpha 1e308"],
+        );
+    }
+    fails_with(
+        cg().args(["cv", "--label", "spam", "--alpha", "1e308", "--data"])
+            .arg(&data)
+            .timeout(Duration::from_secs(60)),
+        &["invalid alpha 1e308"],
+    );
+    assert!(!model.exists());
+}
