@@ -298,7 +298,10 @@ pub fn read_csv<R: Read>(
         .flexible(true)
         .has_headers(true)
         .from_reader(QuoteTracker::new(reader, b','));
-    let header = csv.byte_headers().map_err(|e| csv_error(file, e))?.clone();
+    let header = csv
+        .byte_headers()
+        .map_err(|e| csv_error(file, e, 1))?
+        .clone();
     if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
         return Err(Error::EmptyInput { file: file.into() });
     }
@@ -332,8 +335,8 @@ pub fn read_csv<R: Read>(
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
-                let err = csv_error(file, e);
+                let line = e.position().map_or(0, |p| csv.get_mut().line_at(p.byte()));
+                let err = csv_error(file, e, line);
                 if opts.skip_invalid && line > 0 {
                     record.position += 1;
                     summary.skip(line, err);
@@ -343,7 +346,9 @@ pub fn read_csv<R: Read>(
             }
         }
         record.position += 1;
-        record.line = row.position().map_or(0, csv::Position::line);
+        record.line = row
+            .position()
+            .map_or(0, |p| csv.get_mut().line_at(p.byte()));
         match fill_csv_record(
             &row,
             &mut record,
@@ -408,8 +413,8 @@ fn fill_csv_record(
     Ok(())
 }
 
-fn csv_error(file: &str, e: csv::Error) -> Error {
-    let line = e.position().map_or(0, csv::Position::line);
+/// `e` as an [`Error`] at physical `line`.
+fn csv_error(file: &str, e: csv::Error, line: u64) -> Error {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => {
             match io.get_ref().and_then(|e| e.downcast_ref::<UnclosedQuote>()) {
@@ -680,6 +685,16 @@ mod tests {
             .unwrap()
             .starts_with("skipped 2 invalid rows (lines 3, 4)"));
         assert_eq!(rows[1].position, 4, "positions count skipped rows");
+    }
+
+    #[test]
+    fn lines_are_physical_with_a_bom_crlf_and_blank_lines() {
+        let e = collect(
+            "\u{feff}text,spam\r\n\r\nok,0\r\n\n\"a\r\nb\",1\r\nbad,maybe\r\n",
+            &labels(&["spam"]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("t.csv: line 7, "), "{e}");
     }
 
     #[test]

@@ -222,3 +222,28 @@ fn an_alpha_where_the_math_overflows_is_refused_at_once() {
     );
     assert!(!model.exists());
 }
+
+/// Defect 5: error lines were wrong in CRLF files (line 2 for line 3) and did not count blank
+/// lines (line 3 for line 5). The line is the file's physical line, as an editor shows it.
+#[test]
+fn error_lines_are_physical_lines_in_crlf_files_and_after_blank_lines() {
+    let dir = tempdir();
+    for (name, contents, line) in [
+        ("crlf.csv", "text,spam\r\nok,0\r\nbad,maybe\r\n", 3),
+        ("blank.csv", "text,spam\nok,0\n\n\nbad,maybe\n", 5),
+        (
+            "both.csv",
+            "text,spam\r\n\r\nok,0\r\n\"two\r\nlines\",1\r\n\r\nbad,maybe\r\n",
+            7,
+        ),
+    ] {
+        let data = write(dir.path(), name, contents);
+        fails_with(
+            cg().args(["train", "--label", "spam", "--out"])
+                .arg(dir.path().join("m.model"))
+                .arg("--data")
+                .arg(&data),
+            &[&format!("{name}: line {line}, column \"spam\"")],
+        );
+    }
+}

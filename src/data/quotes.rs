@@ -6,7 +6,11 @@
 //! ending a record) over the bytes it passes on, and fails the read when a quoted field reaches
 //! the end of the input or runs over [`MAX_QUOTED_LINES`] lines: the error names the line where
 //! the quote opened.
+//!
+//! It also gives each record its physical line, as an editor shows it: the csv crate's line
+//! count skips blank lines and counts `\r\n` oddly.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, Read};
 
@@ -16,7 +20,9 @@ pub const MAX_QUOTED_LINES: u64 = 1_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    /// At the start of a field (or of a record).
+    /// At the start of a record, or in the line ends and blank lines before it.
+    StartRecord,
+    /// At the start of a field.
     StartField,
     /// Inside an unquoted field: quotes are plain characters here.
     InField,
@@ -63,6 +69,11 @@ pub(crate) struct QuoteTracker<R> {
     line: u64,
     /// The line where the open quoted field began.
     quote_line: u64,
+    /// Bytes passed on so far.
+    offset: u64,
+    /// `(offset, line)` of the first byte of each record passed on and not yet behind one asked
+    /// for in [`line_at`](Self::line_at): those of the parser's read-ahead buffer.
+    starts: VecDeque<(u64, u64)>,
 }
 
 impl<R: Read> QuoteTracker<R> {
@@ -70,10 +81,25 @@ impl<R: Read> QuoteTracker<R> {
         QuoteTracker {
             inner,
             delimiter,
-            state: State::StartField,
+            state: State::StartRecord,
             line: 1,
             quote_line: 0,
+            offset: 0,
+            starts: VecDeque::new(),
         }
+    }
+
+    /// The 1-based line of the record the parser says starts at byte `offset`, for offsets asked
+    /// for in ascending order. (The parser's offset may point at the line end before the record,
+    /// or at blank lines it skipped: the record starts at the first byte after them.)
+    pub(crate) fn line_at(&mut self, offset: u64) -> u64 {
+        while let Some(&(start, line)) = self.starts.front() {
+            if start >= offset {
+                return line;
+            }
+            self.starts.pop_front();
+        }
+        self.line
     }
 
     fn unclosed(&self, at_end: bool) -> io::Error {
@@ -87,16 +113,26 @@ impl<R: Read> QuoteTracker<R> {
     }
 
     fn step(&mut self, b: u8) -> io::Result<()> {
-        let ends_field = b == self.delimiter || b == b'\n' || b == b'\r';
+        let line_end = b == b'\n' || b == b'\r';
+        if self.state == State::StartRecord && !line_end {
+            self.starts.push_back((self.offset, self.line));
+        }
         self.state = match self.state {
-            State::StartField if b == b'"' => {
+            State::StartRecord | State::StartField if b == b'"' => {
                 self.quote_line = self.line;
                 State::InQuoted
             }
-            State::StartField | State::InField | State::QuoteInQuoted if ends_field => {
+            State::StartRecord | State::StartField | State::InField | State::QuoteInQuoted
+                if line_end =>
+            {
+                State::StartRecord
+            }
+            State::StartRecord | State::StartField | State::InField | State::QuoteInQuoted
+                if b == self.delimiter =>
+            {
                 State::StartField
             }
-            State::StartField | State::InField => State::InField,
+            State::StartRecord | State::StartField | State::InField => State::InField,
             State::InQuoted if b == b'"' => State::QuoteInQuoted,
             State::InQuoted => State::InQuoted,
             State::QuoteInQuoted if b == b'"' => State::InQuoted,
@@ -108,6 +144,7 @@ impl<R: Read> QuoteTracker<R> {
                 return Err(self.unclosed(false));
             }
         }
+        self.offset += 1;
         Ok(())
     }
 }
