@@ -247,3 +247,42 @@ fn error_lines_are_physical_lines_in_crlf_files_and_after_blank_lines() {
         );
     }
 }
+
+/// Runs `score` on many comments, reads one line of its output and closes the pipe; returns
+/// its exit code and stderr.
+fn score_into_closed_pipe(args: &[&str]) -> (Option<i32>, String) {
+    let lines = "some comment\n".repeat(200_000);
+    let mut child = raw()
+        .arg("score")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = stdin.write_all(lines.as_bytes());
+    });
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Defect 6: `--format csv | head -1` printed "Broken pipe (os error 32)" and exited 1, while
+/// jsonl and table ended quietly.
+#[test]
+fn every_output_format_ends_quietly_on_a_closed_pipe() {
+    for format in ["csv", "jsonl", "table"] {
+        let (code, stderr) = score_into_closed_pipe(&["--format", format]);
+        assert_eq!((code, stderr.as_str()), (Some(0), ""), "--format {format}");
+    }
+}

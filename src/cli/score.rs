@@ -181,12 +181,12 @@ impl<W: Write> Output<W> {
             OutputFormat::Jsonl => Kind::Jsonl(out),
             OutputFormat::Csv => {
                 let mut csv = csv::Writer::from_writer(out);
-                csv.write_field("id")?;
+                csv.write_field("id").map_err(csv_io)?;
                 for l in labels {
-                    csv.write_field(l)?;
+                    csv.write_field(l).map_err(csv_io)?;
                 }
-                csv.write_field("flagged")?;
-                csv.write_record(None::<&[u8]>)?;
+                csv.write_field("flagged").map_err(csv_io)?;
+                csv.write_record(None::<&[u8]>).map_err(csv_io)?;
                 Kind::Csv(Box::new(csv))
             }
             OutputFormat::Table => {
@@ -236,12 +236,13 @@ impl<W: Write> Output<W> {
                 out.write_all(b"]}\n")?;
             }
             Kind::Csv(csv) => {
-                csv.write_field(id)?;
+                csv.write_field(id).map_err(csv_io)?;
                 for p in probs {
-                    csv.write_field(format!("{p:.4}"))?;
+                    csv.write_field(format!("{p:.4}")).map_err(csv_io)?;
                 }
-                csv.write_field(flagged().collect::<Vec<_>>().join(";"))?;
-                csv.write_record(None::<&[u8]>)?;
+                csv.write_field(flagged().collect::<Vec<_>>().join(";"))
+                    .map_err(csv_io)?;
+                csv.write_record(None::<&[u8]>).map_err(csv_io)?;
             }
             Kind::Table(out) => {
                 write!(out, "{:>8}", truncate(id, 8))?;
@@ -269,6 +270,15 @@ impl<W: Write> Output<W> {
             Kind::Csv(mut csv) => csv.flush()?,
         }
         Ok(())
+    }
+}
+
+/// The I/O error inside a csv writer's error, so that a broken pipe is still seen as one (the
+/// csv crate's own conversion wraps it as `Other`, and `--format csv | head` then failed).
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        kind => io::Error::other(format!("{kind:?}")),
     }
 }
 
