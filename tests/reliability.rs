@@ -286,3 +286,33 @@ fn every_output_format_ends_quietly_on_a_closed_pipe() {
         assert_eq!((code, stderr.as_str()), (Some(0), ""), "--format {format}");
     }
 }
+
+/// Defect 7: with stderr on a full device, a successful `train` panicked (exit 101) printing its
+/// summary, and an error exited 101 instead of 1.
+#[test]
+fn an_unwritable_stderr_never_panics() {
+    let dir = tempdir();
+    let data = corpus_head(dir.path(), 60);
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let status = raw()
+        .args(["train", "--label", "spam", "--tune", "none", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(dir.path().join("m.model"))
+        .stderr(full())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let status = raw()
+        .args(["score", "--input"])
+        .arg(dir.path().join("missing.csv"))
+        .stderr(full())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+}

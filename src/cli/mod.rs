@@ -289,6 +289,6 @@ fn parse_threshold(s: &str) -> anyhow::Result<(String, f64)> {
 /// Prints a skipped-rows note for `file` on stderr, if any rows were skipped.
 fn report_skipped(file: &Path, summary: &commentguard::ReadSummary) {
     if let Some(note) = summary.skipped_note() {
-        eprintln!("commentguard: {}: {note}", file.display());
+        note!("{}: {note}", file.display());
     }
 }

@@ -102,8 +102,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         .zip(&summary.positives)
         .map(|(l, p)| format!("{l} {p}"))
         .collect();
-    eprintln!(
-        "commentguard: trained on {} rows from {} file{} (positives: {}); {} features; wrote {}",
+    note!(
+        "trained on {} rows from {} file{} (positives: {}); {} features; wrote {}",
         summary.rows,
         summary.sources.len(),
         if summary.sources.len() == 1 { "" } else { "s" },
@@ -112,8 +112,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         args.out.display()
     );
     for (t, threshold) in summary.tuning.iter().zip(model.thresholds()) {
-        eprintln!(
-            "commentguard: {}: threshold {threshold:.4} ({}; out of {} folds: precision {:.3}, recall {:.3}, F1 {:.3})",
+        note!(
+            "{}: threshold {threshold:.4} ({}; out of {} folds: precision {:.3}, recall {:.3}, F1 {:.3})",
             t.label, t.rule, t.folds, t.precision, t.recall, t.f1
         );
     }
