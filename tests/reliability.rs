@@ -316,3 +316,27 @@ fn an_unwritable_stderr_never_panics() {
         .unwrap();
     assert_eq!(status.code(), Some(1));
 }
+
+/// Defect 8: `--threads` had no upper bound: `--threads 3000` took 17 s to score one comment,
+/// 10000 took 110 s. Beyond 4 threads per core it is refused.
+#[test]
+fn threads_beyond_four_per_core_are_refused() {
+    let dir = tempdir();
+    let data = corpus_head(dir.path(), 60);
+    fails_with(
+        cg().args(["score", "--threads", "3000", "hello"])
+            .timeout(Duration::from_secs(10)),
+        &["invalid --threads 3000", "per core"],
+    );
+    fails_with(
+        cg().args(["train", "--label", "spam", "--threads", "3000", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(dir.path().join("m.model"))
+            .timeout(Duration::from_secs(10)),
+        &["invalid --threads 3000", "per core"],
+    );
+    cg().args(["score", "--threads", "4", "hello"])
+        .assert()
+        .success();
+}

@@ -22,7 +22,7 @@ pub struct ScoreArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Jsonl)]
     format: OutputFormat,
-    /// Threads that score [default: one per core].
+    /// Threads that score, at most 4 per core [default: one per core].
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
     #[command(flatten)]
@@ -47,9 +47,7 @@ enum OutputFormat {
 
 pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     let model = args.model.load()?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()?;
+    let pool = super::thread_pool(args.threads)?;
     let stdout = io::stdout();
     let out = Output::new(args.format, BufWriter::new(stdout.lock()), model.labels())?;
     let mut batch = Batch::new(out, &model, &pool);

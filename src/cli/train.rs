@@ -22,7 +22,7 @@ pub struct TrainArgs {
     /// Where to write the model.
     #[arg(long, value_name = "PATH")]
     out: PathBuf,
-    /// Threads that extract features [default: one per core].
+    /// Threads that extract features, at most 4 per core [default: one per core].
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
     #[command(flatten)]
@@ -53,9 +53,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             .expect("the template is valid"),
     );
     progress.enable_steady_tick(Duration::from_millis(120));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()?;
+    let pool = super::thread_pool(args.threads)?;
     // Rows are read ahead on a thread of their own, in batches whose features are extracted in
     // parallel; only a few batches are held, never the file.
     for path in &args.data {
