@@ -15,9 +15,14 @@ use crate::format::{HashingReader, Source};
 mod batch;
 mod quotes;
 
-use quotes::{QuoteTracker, UnclosedQuote};
+use quotes::{QuoteTracker, RecordTooLong, UnclosedQuote};
 
 pub use batch::{read_batched, RowBatch, BATCHES_AHEAD};
+
+/// The longest comment read from a file, in bytes: a row longer than this (plus a little room
+/// for a CSV record's other fields) is an error naming its line. Analyzing a comment takes about
+/// ten times its size, so this bounds a scoring or training thread's memory near 160 MiB.
+pub const MAX_COMMENT_BYTES: usize = 16 << 20;
 
 /// The layout of an input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -417,13 +422,21 @@ fn fill_csv_record(
 fn csv_error(file: &str, e: csv::Error, line: u64) -> Error {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => {
-            match io.get_ref().and_then(|e| e.downcast_ref::<UnclosedQuote>()) {
-                Some(quote) => Error::Parse {
+            let inner = io.get_ref();
+            if let Some(quote) = inner.and_then(|e| e.downcast_ref::<UnclosedQuote>()) {
+                Error::Parse {
                     file: file.into(),
                     line: quote.line,
                     message: quote.to_string(),
-                },
-                None => Error::io(file, io),
+                }
+            } else if let Some(long) = inner.and_then(|e| e.downcast_ref::<RecordTooLong>()) {
+                Error::RowTooLong {
+                    file: file.into(),
+                    line: long.line,
+                    limit: MAX_COMMENT_BYTES as u64,
+                }
+            } else {
+                Error::io(file, io)
             }
         }
         csv::ErrorKind::Utf8 { .. } => Error::InvalidUtf8 {
@@ -583,17 +596,29 @@ fn for_each_line<R: BufRead>(
     file: &str,
     mut f: impl FnMut(u64, &[u8]) -> Result<()>,
 ) -> Result<()> {
+    // A line ending, and a UTF-8 byte-order mark on the first line.
+    const ROOM: u64 = 5;
     let mut buf = Vec::new();
     let mut line_no = 0;
     loop {
         buf.clear();
-        let n = reader
+        // Read no further than the longest line allowed: a file without line ends must not
+        // be read whole into memory.
+        let n = (&mut *reader)
+            .take(MAX_COMMENT_BYTES as u64 + ROOM)
             .read_until(b'\n', &mut buf)
             .map_err(|e| Error::io(file, e))?;
         if n == 0 {
             return Ok(());
         }
         line_no += 1;
+        if n as u64 == MAX_COMMENT_BYTES as u64 + ROOM && buf.last() != Some(&b'\n') {
+            return Err(Error::RowTooLong {
+                file: file.into(),
+                line: line_no,
+                limit: MAX_COMMENT_BYTES as u64,
+            });
+        }
         f(line_no, trim_newline(&buf))?;
     }
 }

@@ -81,6 +81,19 @@ pub enum Error {
         /// The column, for CSV input.
         field: Option<String>,
     },
+    /// A row (a line, or a CSV record) is longer than a comment may be.
+    #[error(
+        "{file}: line {line}: the row is longer than {} MiB, the most a comment may take",
+        limit >> 20
+    )]
+    RowTooLong {
+        /// The input file.
+        file: String,
+        /// 1-based line where the row starts.
+        line: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// The input has no header or no content at all.
     #[error("{file}: the file is empty")]
     EmptyInput {

@@ -340,3 +340,67 @@ fn threads_beyond_four_per_core_are_refused() {
         .assert()
         .success();
 }
+
+/// A comment of `bytes` bytes of varied words on one line.
+fn huge_comment(bytes: usize) -> String {
+    let mut s = String::with_capacity(bytes + 1);
+    let mut x: u64 = 1;
+    while s.len() < bytes {
+        // A fixed generator: words from a vocabulary of about 100,000, as real text has.
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let w = (x >> 33) % 100_000;
+        s.push_str(&format!("w{w:x} "));
+    }
+    s.push('\n');
+    s
+}
+
+/// Defect 9: memory was about 25 times the comment: a 50 MB comment peaked at 1.4 GB and
+/// aborted under a 1 GB limit; a 6 MiB one aborted under a 120 MB data limit. Now it scores
+/// within it (it peaks near 87 MB, the model and runtime taking about 11 MB).
+#[test]
+fn a_huge_comment_scores_within_a_few_times_its_size() {
+    let dir = tempdir();
+    let input = write(dir.path(), "big.txt", huge_comment(6 << 20));
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(
+            "ulimit -d 120000 && exec \"$0\" score --threads 1 --input \"$1\" --input-format lines",
+        )
+        .arg(env!("CARGO_BIN_EXE_commentguard"))
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(jsonl(&out.stdout).len(), 1);
+}
+
+/// Defect 9: a comment too big is an error naming its line, not an abort; the reader stops at
+/// the limit rather than reading the whole row into memory.
+#[test]
+fn a_row_longer_than_the_comment_limit_is_an_error_naming_its_line() {
+    let dir = tempdir();
+    let over = commentguard::MAX_COMMENT_BYTES + 16;
+    let lines = write(
+        dir.path(),
+        "big.txt",
+        format!("fine\n{}\n", "x".repeat(over)),
+    );
+    fails_with(
+        cg().args(["score", "--input-format", "lines", "--input"])
+            .arg(&lines),
+        &["big.txt: line 2: the row is longer than 16 MiB"],
+    );
+    let csv = write(
+        dir.path(),
+        "big.csv",
+        format!("id,text\n1,fine\n\n2,{}\n", "x".repeat(over + (1 << 20))),
+    );
+    fails_with(
+        cg().args(["score", "--input"]).arg(&csv),
+        &["big.csv: line 4: the row is longer than 16 MiB"],
+    );
+}

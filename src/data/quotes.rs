@@ -14,6 +14,12 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, Read};
 
+use super::MAX_COMMENT_BYTES;
+
+/// The longest CSV record, in bytes: a comment of [`MAX_COMMENT_BYTES`] and room for its
+/// other fields.
+const MAX_RECORD_BYTES: u64 = MAX_COMMENT_BYTES as u64 + (1 << 20);
+
 /// The most lines one quoted field may span. A comment of a thousand lines is far beyond any
 /// seen in a comment section; a field that long is a quote that was never closed.
 pub const MAX_QUOTED_LINES: u64 = 1_000;
@@ -59,6 +65,23 @@ impl fmt::Display for UnclosedQuote {
 
 impl std::error::Error for UnclosedQuote {}
 
+/// Why a CSV read stopped in a record too long to be a comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RecordTooLong {
+    /// 1-based line where the record starts.
+    pub line: u64,
+    /// The limit in bytes.
+    pub limit: u64,
+}
+
+impl fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "record longer than {} bytes", self.limit)
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
 /// A reader that follows CSV quoting in the bytes read through it (see the module doc).
 #[derive(Debug)]
 pub(crate) struct QuoteTracker<R> {
@@ -74,6 +97,10 @@ pub(crate) struct QuoteTracker<R> {
     /// `(offset, line)` of the first byte of each record passed on and not yet behind one asked
     /// for in [`line_at`](Self::line_at): those of the parser's read-ahead buffer.
     starts: VecDeque<(u64, u64)>,
+    /// `(offset, line)` of the record being read.
+    record_start: (u64, u64),
+    /// The longest record allowed, in bytes.
+    max_record: u64,
 }
 
 impl<R: Read> QuoteTracker<R> {
@@ -86,6 +113,8 @@ impl<R: Read> QuoteTracker<R> {
             quote_line: 0,
             offset: 0,
             starts: VecDeque::new(),
+            record_start: (0, 1),
+            max_record: MAX_RECORD_BYTES,
         }
     }
 
@@ -116,6 +145,15 @@ impl<R: Read> QuoteTracker<R> {
         let line_end = b == b'\n' || b == b'\r';
         if self.state == State::StartRecord && !line_end {
             self.starts.push_back((self.offset, self.line));
+            self.record_start = (self.offset, self.line);
+        } else if self.offset - self.record_start.0 >= self.max_record {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                RecordTooLong {
+                    line: self.record_start.1,
+                    limit: self.max_record,
+                },
+            ));
         }
         self.state = match self.state {
             State::StartRecord | State::StartField if b == b'"' => {
@@ -188,6 +226,19 @@ mod tests {
         ] {
             assert_eq!(read_all(ok).unwrap(), ok.as_bytes());
         }
+    }
+
+    #[test]
+    fn a_record_over_the_limit_names_its_line() {
+        let mut t = QuoteTracker::new("a\nok\n\nlong line\nx\n".as_bytes(), b',');
+        t.max_record = 5;
+        let e = t.read_to_end(&mut Vec::new()).unwrap_err();
+        let e = e
+            .get_ref()
+            .unwrap()
+            .downcast_ref::<RecordTooLong>()
+            .unwrap();
+        assert_eq!(e.line, 4);
     }
 
     #[test]
