@@ -540,13 +540,18 @@ fn fill_json_record(
         line: record.line,
         field: None,
     })?;
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| parse_err(format!("invalid JSON: {e}")))?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| parse_err("expected a JSON object".into()))?;
+    // Fields are kept as written: a numeric id comes back as its digits (`1.10`, `1e3`, 21
+    // digits), not as what a float makes of them.
+    let obj: std::collections::BTreeMap<String, &serde_json::value::RawValue> =
+        serde_json::from_str(text).map_err(|e| {
+            parse_err(if e.is_data() {
+                "expected a JSON object".into()
+            } else {
+                format!("invalid JSON: {e}")
+            })
+        })?;
     let get = |name: &str| {
-        obj.get(name).ok_or_else(|| {
+        obj.get(name).copied().ok_or_else(|| {
             parse_err(format!(
                 "no field {name:?}; the fields are: {}",
                 obj.keys()
@@ -556,19 +561,20 @@ fn fill_json_record(
             ))
         })
     };
-    let scalar = |v: &serde_json::Value, name: &str| match v {
-        serde_json::Value::String(s) => Ok(s.clone()),
-        serde_json::Value::Number(n) => Ok(n.to_string()),
-        serde_json::Value::Bool(b) => Ok(b.to_string()),
-        _ => Err(parse_err(format!(
-            "field {name:?} is not a string or number"
-        ))),
+    let scalar = |v: &serde_json::value::RawValue, name: &str| {
+        let raw = v.get();
+        match raw.as_bytes()[0] {
+            b'"' => serde_json::from_str::<String>(raw)
+                .map_err(|e| parse_err(format!("field {name:?}: {e}"))),
+            b'-' | b'0'..=b'9' | b't' | b'f' => Ok(raw.to_owned()),
+            _ => Err(parse_err(format!(
+                "field {name:?} is not a string or number"
+            ))),
+        }
     };
     let t = get(&opts.text_column)?;
-    record.text = t
-        .as_str()
-        .ok_or_else(|| parse_err(format!("field {:?} is not a string", opts.text_column)))?
-        .to_owned();
+    record.text = serde_json::from_str::<String>(t.get())
+        .map_err(|_| parse_err(format!("field {:?} is not a string", opts.text_column)))?;
     record.id = match &opts.id_column {
         Some(name) => Some(scalar(get(name)?, name)?),
         None => None,

@@ -404,3 +404,26 @@ fn a_row_longer_than_the_comment_limit_is_an_error_naming_its_line() {
         &["big.csv: line 4: the row is longer than 16 MiB"],
     );
 }
+
+/// Defect 10: JSONL numeric ids were rewritten (`1.10` became "1.1", `1e3` "1000.0", a 21-digit
+/// id "1.2345678901234567e+20"). An id comes back exactly as written.
+#[test]
+fn jsonl_numeric_ids_come_back_as_written() {
+    let dir = tempdir();
+    let data = write(
+        dir.path(),
+        "c.jsonl",
+        "{\"id\":1.10,\"text\":\"a\"}\n{\"id\":1e3,\"text\":\"b\"}\n\
+         {\"id\":123456789012345678901,\"text\":\"c\"}\n{\"id\":\"x\\u0041\",\"text\":\"d\"}\n",
+    );
+    let out = cg()
+        .args(["score", "--id-column", "id", "--input"])
+        .arg(&data)
+        .assert()
+        .success();
+    let ids: Vec<String> = jsonl(&out.get_output().stdout)
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, ["1.10", "1e3", "123456789012345678901", "xA"]);
+}
