@@ -315,14 +315,20 @@ pub fn read_csv<R: Read>(
         .map(|h| String::from_utf8_lossy(h).trim().to_owned())
         .collect();
     let column = |name: &str| {
-        names
-            .iter()
-            .position(|n| n == name)
-            .ok_or_else(|| Error::MissingColumn {
+        let mut at = names.iter().enumerate().filter(|(_, n)| *n == name);
+        match (at.next(), at.next()) {
+            (Some((i, _)), None) => Ok(i),
+            // Which of two columns the user meant cannot be guessed.
+            (Some(_), Some(_)) => Err(Error::DuplicateColumn {
+                file: file.into(),
+                column: name.into(),
+            }),
+            (None, _) => Err(Error::MissingColumn {
                 file: file.into(),
                 column: name.into(),
                 available: names.clone(),
-            })
+            }),
+        }
     };
     let text_col = column(&opts.text_column)?;
     let id_col = opts.id_column.as_deref().map(column).transpose()?;

@@ -56,6 +56,14 @@ pub enum Error {
         /// The columns the file has.
         available: Vec<String>,
     },
+    /// A column that is read appears more than once in the header.
+    #[error("{file}: column {column:?} appears twice in the header; rename one of them")]
+    DuplicateColumn {
+        /// The input file.
+        file: String,
+        /// The column.
+        column: String,
+    },
     /// A label cell holds a value that is not a recognised boolean.
     #[error(
         "{file}: line {line}, column {column:?}: invalid label value {value:?} \

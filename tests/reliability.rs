@@ -427,3 +427,14 @@ fn jsonl_numeric_ids_come_back_as_written() {
         .collect();
     assert_eq!(ids, ["1.10", "1e3", "123456789012345678901", "xA"]);
 }
+
+/// Defect 11: with duplicate column names (`id,text,text`) the first was used without a word.
+#[test]
+fn a_duplicate_column_that_is_read_is_an_error() {
+    let dir = tempdir();
+    let data = write(dir.path(), "d.csv", "id,text,text\n1,a,b\n");
+    fails_with(
+        cg().args(["score", "--input"]).arg(&data),
+        &["d.csv:", r#"column "text" appears twice"#],
+    );
+}
