@@ -27,8 +27,10 @@ pub const MAX_COMMENT_BYTES: usize = 16 << 20;
 /// The layout of an input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputFormat {
-    /// CSV with a header row.
+    /// CSV with a header row (comma-separated unless [`InputOptions::delimiter`] says).
     Csv,
+    /// Tab-separated values with a header row: CSV with tabs.
+    Tsv,
     /// One JSON object per line.
     Jsonl,
     /// One comment per line, no header.
@@ -36,10 +38,16 @@ pub enum InputFormat {
 }
 
 impl InputFormat {
-    /// JSONL for `.jsonl` and `.ndjson` files, CSV otherwise.
+    /// By the extension, in any case: JSONL for `.jsonl` and `.ndjson`, TSV for `.tsv` and
+    /// `.tab`, CSV otherwise.
     pub fn from_path(path: &Path) -> InputFormat {
-        match path.extension().and_then(|e| e.to_str()) {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
             Some("jsonl" | "ndjson") => InputFormat::Jsonl,
+            Some("tsv" | "tab") => InputFormat::Tsv,
             _ => InputFormat::Csv,
         }
     }
@@ -106,6 +114,7 @@ pub fn read_format<R: Read>(
 ) -> Result<ReadSummary> {
     match format {
         InputFormat::Csv => read_csv(reader, file, opts, f),
+        InputFormat::Tsv => read_delimited(reader, file, opts, opts.delimiter.unwrap_or(b'\t'), f),
         InputFormat::Jsonl => read_jsonl(BufReader::new(reader), file, opts, f),
         InputFormat::Lines => read_lines(BufReader::new(reader), file, opts.skip_invalid, f),
     }
@@ -196,6 +205,8 @@ pub struct InputOptions {
     pub labels: Vec<LabelSpec>,
     /// Skip and count invalid rows instead of stopping at the first.
     pub skip_invalid: bool,
+    /// The field delimiter of CSV input (`None`: a comma, or a tab for TSV).
+    pub delimiter: Option<u8>,
 }
 
 impl Default for InputOptions {
@@ -205,6 +216,7 @@ impl Default for InputOptions {
             id_column: None,
             labels: Vec::new(),
             skip_invalid: false,
+            delimiter: None,
         }
     }
 }
@@ -297,12 +309,23 @@ pub fn read_csv<R: Read>(
     reader: R,
     file: &str,
     opts: &InputOptions,
+    f: impl FnMut(&Record) -> Result<()>,
+) -> Result<ReadSummary> {
+    read_delimited(reader, file, opts, opts.delimiter.unwrap_or(b','), f)
+}
+
+fn read_delimited<R: Read>(
+    reader: R,
+    file: &str,
+    opts: &InputOptions,
+    delimiter: u8,
     mut f: impl FnMut(&Record) -> Result<()>,
 ) -> Result<ReadSummary> {
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
-        .from_reader(QuoteTracker::new(reader, b','));
+        .delimiter(delimiter)
+        .from_reader(QuoteTracker::new(reader, delimiter));
     let header = csv
         .byte_headers()
         .map_err(|e| csv_error(file, e, 1))?
@@ -514,6 +537,12 @@ pub fn read_jsonl<R: BufRead>(
         any_line = true;
         record.position += 1;
         record.line = line_no;
+        // A byte-order mark, as editors on Windows write, is accepted as it is for CSV.
+        let line = if line_no == 1 {
+            line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line)
+        } else {
+            line
+        };
         match fill_json_record(line, &mut record, file, opts) {
             Ok(()) => {
                 f(&record)?;

@@ -267,6 +267,11 @@ pub enum ModelError {
         /// The newest version this build reads.
         supported: u32,
     },
+    /// The file's format version is one no commentguard ever wrote (0).
+    InvalidVersion {
+        /// The file's format version.
+        found: u32,
+    },
     /// The model hashes features into buckets with the hash of an older format version.
     OldHashBuckets {
         /// The file's format version.
@@ -294,6 +299,11 @@ impl fmt::Display for ModelError {
                 f,
                 "model format version {found} is newer than this commentguard reads \
                  (up to {supported}); upgrade commentguard"
+            ),
+            ModelError::InvalidVersion { found } => write!(
+                f,
+                "model format version {found} was never written by commentguard: \
+                 the file is corrupted"
             ),
             ModelError::OldHashBuckets { found } => write!(
                 f,

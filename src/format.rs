@@ -150,7 +150,10 @@ pub(crate) fn decode(bytes: &[u8], file: &str) -> Result<ModelData> {
         }));
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4-byte slice"));
-    if version > FORMAT_VERSION || version == 0 {
+    if version == 0 {
+        return Err(err(ModelError::InvalidVersion { found: version }));
+    }
+    if version > FORMAT_VERSION {
         return Err(err(ModelError::UnsupportedVersion {
             found: version,
             supported: FORMAT_VERSION,

@@ -19,7 +19,7 @@ fn main() -> ExitCode {
         // `commentguard score ... | head` closing the pipe early is a normal end.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            note!("{e:#}");
+            note!("{}", message(&e));
             ExitCode::FAILURE
         }
     }
@@ -36,4 +36,21 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 fn note(message: std::fmt::Arguments) {
     let _ = writeln!(std::io::stderr().lock(), "commentguard: {message}");
+}
+
+/// The error and its causes, `: `-separated, each once: an error whose message already ends
+/// with its cause's (as `file: No such file or directory`) does not repeat it.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.ends_with(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

@@ -1,9 +1,6 @@
 //! Regression tests of issue 12 (reliability): each one reproduces a defect a hostile probe
 //! found, running the binary as a user would. Each failed before its fix.
 
-// Helpers used by the later tests of this file, added defect by defect.
-#![allow(unused_imports, dead_code)]
-
 mod util;
 
 use std::path::Path;
@@ -437,4 +434,137 @@ fn a_duplicate_column_that_is_read_is_an_error() {
         cg().args(["score", "--input"]).arg(&data),
         &["d.csv:", r#"column "text" appears twice"#],
     );
+}
+
+/// Defect 12: every I/O error printed its cause twice ("Is a directory (os error 21): Is a
+/// directory (os error 21)").
+#[test]
+fn an_io_error_prints_its_cause_once() {
+    let dir = tempdir();
+    let line = fails_with(
+        cg().args(["score", "--input"]).arg(dir.path()),
+        &["os error 21"],
+    );
+    assert_eq!(line.matches("os error").count(), 1, "{line}");
+}
+
+/// Defect 12: a model of format version 0 was called "newer".
+#[test]
+fn model_version_0_is_not_called_newer() {
+    use sha2::{Digest, Sha256};
+    let dir = tempdir();
+    let mut bytes = commentguard::DEFAULT_MODEL.to_vec();
+    bytes[8..12].copy_from_slice(&0u32.to_le_bytes());
+    let body = bytes.len() - 32;
+    let digest = Sha256::digest(&bytes[..body]);
+    bytes[body..].copy_from_slice(&digest);
+    let model = write(dir.path(), "zero.model", bytes);
+    let line = fails_with(
+        cg().args(["score", "hi", "--model"]).arg(&model),
+        &["zero.model: model format version 0"],
+    );
+    assert!(!line.contains("newer"), "{line}");
+}
+
+/// Defect 12: a write error on a small output did not say it was stdout.
+#[test]
+fn a_failed_write_to_stdout_says_stdout() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    for args in [
+        &["score", "hi"][..],
+        &["score", "--format", "csv", "hi"][..],
+        &["inspect"][..],
+    ] {
+        let out = raw()
+            .args(args)
+            .stdout(full.try_clone().unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("<stdout>: No space left on device"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// Defect 12: a JSONL file starting with a byte-order mark gave a bare JSON error.
+#[test]
+fn a_jsonl_byte_order_mark_is_accepted() {
+    let dir = tempdir();
+    let data = write(dir.path(), "bom.jsonl", "\u{feff}{\"text\":\"hello\"}\n");
+    let out = cg()
+        .args(["score", "--input"])
+        .arg(&data)
+        .assert()
+        .success();
+    assert_eq!(jsonl(&out.get_output().stdout).len(), 1);
+}
+
+/// Defect 12: `.tsv` and upper-case `.JSONL` were read as CSV without a hint.
+#[test]
+fn tsv_delimiter_and_upper_case_extensions() {
+    let dir = tempdir();
+    let tsv = write(dir.path(), "c.tsv", "id\ttext\n7\thello, world\n");
+    let jsonl_upper = write(dir.path(), "c.JSONL", "{\"id\":\"7\",\"text\":\"hello\"}\n");
+    let semi = write(dir.path(), "c.txt", "id;text\n7;hello, world\n");
+    for (file, extra) in [
+        (&tsv, &[][..]),
+        (&jsonl_upper, &[][..]),
+        (&semi, &["--input-format", "csv", "--delimiter", ";"][..]),
+    ] {
+        let out = cg()
+            .args(["score", "--id-column", "id", "--input"])
+            .arg(file)
+            .args(extra)
+            .assert()
+            .success();
+        let rows = jsonl(&out.get_output().stdout);
+        assert_eq!(rows.len(), 1, "{}", file.display());
+        assert_eq!(rows[0]["id"], "7", "{}", file.display());
+    }
+}
+
+/// Defect 12: the skip note for standard input said `-:` instead of `<stdin>`.
+#[test]
+fn the_stdin_skip_note_says_stdin() {
+    let out = cg()
+        .args(["score", "--skip-invalid"])
+        .write_stdin(b"fine\n\xff\n".as_slice())
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.starts_with("commentguard: <stdin>: skipped 1 invalid row"),
+        "{stderr}"
+    );
+}
+
+/// Defect 12: `--help > /dev/full` exited 0.
+#[test]
+fn help_into_a_full_device_fails() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    for args in [
+        &["--help"][..],
+        &["train", "--help"][..],
+        &["--version"][..],
+    ] {
+        let out = raw()
+            .args(args)
+            .stdout(full.try_clone().unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("<stdout>"),
+            "{args:?}"
+        );
+    }
 }

@@ -73,13 +73,14 @@ pub fn run(args: CvArgs) -> anyhow::Result<()> {
             seed: args.options.seed,
         },
     )?;
-    let mut out = io::stdout().lock();
+    let mut out = super::stdout();
     if args.json {
         serde_json::to_writer(&mut out, &report)?;
         writeln!(out)?;
     } else {
         print_table(&mut out, &report)?;
     }
+    out.flush()?;
     Ok(())
 }
 

@@ -16,7 +16,8 @@ pub struct ScoreArgs {
     /// Read comments from a CSV or JSONL file (`-` for stdin).
     #[arg(long, value_name = "PATH", conflicts_with = "comments")]
     input: Option<PathBuf>,
-    /// Layout of --input [default: by extension: .jsonl/.ndjson are JSONL, others CSV].
+    /// Layout of --input [default: by extension, in any case: .jsonl/.ndjson are JSONL,
+    /// .tsv/.tab TSV, others CSV].
     #[arg(long, value_enum, value_name = "FORMAT")]
     input_format: Option<InputKind>,
     /// Output format.
@@ -34,6 +35,7 @@ pub struct ScoreArgs {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum InputKind {
     Csv,
+    Tsv,
     Jsonl,
     Lines,
 }
@@ -55,14 +57,15 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
         for (i, text) in args.comments.iter().enumerate() {
             batch.push(&(i + 1).to_string(), text);
         }
-        batch.flush()?;
-        return batch.out.finish();
+        batch.flush().map_err(stdout_error)?;
+        return Ok(batch.out.finish().map_err(stdout_error)?);
     }
     let (path, format) = match &args.input {
         Some(path) => (
             path.clone(),
             match args.input_format {
                 Some(InputKind::Csv) => InputFormat::Csv,
+                Some(InputKind::Tsv) => InputFormat::Tsv,
                 Some(InputKind::Jsonl) => InputFormat::Jsonl,
                 Some(InputKind::Lines) => InputFormat::Lines,
                 None => InputFormat::from_path(path),
@@ -82,15 +85,12 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
             None => batch.push(&r.position.to_string(), &r.text),
         }
         if batch.is_full() {
-            batch.flush().map_err(|source| commentguard::Error::Io {
-                file: "<stdout>".into(),
-                source,
-            })?;
+            batch.flush().map_err(stdout_error)?;
         }
         Ok(())
     })?;
-    batch.flush()?;
-    batch.out.finish()?;
+    batch.flush().map_err(stdout_error)?;
+    batch.out.finish().map_err(stdout_error)?;
     report_skipped(&path, &summary);
     Ok(())
 }
@@ -262,12 +262,19 @@ impl<W: Write> Output<W> {
         Ok(())
     }
 
-    fn finish(self) -> anyhow::Result<()> {
+    fn finish(self) -> io::Result<()> {
         match self.kind {
-            Kind::Jsonl(mut out) | Kind::Table(mut out) => out.flush()?,
-            Kind::Csv(mut csv) => csv.flush()?,
+            Kind::Jsonl(mut out) | Kind::Table(mut out) => out.flush(),
+            Kind::Csv(mut csv) => csv.flush(),
         }
-        Ok(())
+    }
+}
+
+/// An error writing the scores, naming standard output.
+fn stdout_error(source: io::Error) -> commentguard::Error {
+    commentguard::Error::Io {
+        file: "<stdout>".into(),
+        source,
     }
 }
 
