@@ -17,12 +17,16 @@ mod quotes;
 
 use quotes::{QuoteTracker, RecordTooLong, UnclosedQuote};
 
-pub use batch::{read_batched, RowBatch, BATCHES_AHEAD};
+pub use batch::{read_batched, RowBatch, BATCHES_AHEAD, BATCH_BYTES};
 
 /// The longest comment read from a file, in bytes: a row longer than this (plus a little room
 /// for a CSV record's other fields) is an error naming its line. Analyzing a comment takes about
 /// ten times its size, so this bounds a scoring or training thread's memory near 160 MiB.
 pub const MAX_COMMENT_BYTES: usize = 16 << 20;
+
+/// The most columns a CSV header may have: far more than any comment export, few enough that
+/// a header row of stray delimiters is caught at once.
+pub const MAX_COLUMNS: usize = 1024;
 
 /// The layout of an input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -332,6 +336,13 @@ fn read_delimited<R: Read>(
         .clone();
     if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
         return Err(Error::EmptyInput { file: file.into() });
+    }
+    if header.len() > MAX_COLUMNS {
+        return Err(Error::TooManyColumns {
+            file: file.into(),
+            found: header.len(),
+            limit: MAX_COLUMNS,
+        });
     }
     let names: Vec<String> = header
         .iter()

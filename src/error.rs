@@ -56,6 +56,16 @@ pub enum Error {
         /// The columns the file has.
         available: Vec<String>,
     },
+    /// A CSV header has more columns than commentguard reads.
+    #[error("{file}: line 1: the header has {found} columns; at most {limit} are read")]
+    TooManyColumns {
+        /// The input file.
+        file: String,
+        /// Columns in the header.
+        found: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// A column that is read appears more than once in the header.
     #[error("{file}: column {column:?} appears twice in the header; rename one of them")]
     DuplicateColumn {

@@ -43,7 +43,7 @@ pub use cv::{cross_validate, CvLabel, CvOptions, CvReport, CvRow, Stat, MAX_GROU
 pub use data::{
     read_batched, read_csv, read_format, read_jsonl, read_lines, read_path, read_path_with_source,
     InputFormat, InputOptions, LabelSpec, ReadSummary, Record, RowBatch, BATCHES_AHEAD,
-    MAX_COMMENT_BYTES,
+    BATCH_BYTES, MAX_COLUMNS, MAX_COMMENT_BYTES,
 };
 pub use error::{Error, ModelError, OutputProblem, Result};
 pub use format::{HashingReader, LabelTuning, Source, TrainingSummary, Vocabulary, FORMAT_VERSION};

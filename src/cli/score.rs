@@ -104,11 +104,15 @@ struct Batch<'m, W: Write> {
     ids: Vec<String>,
     texts: Vec<String>,
     len: usize,
+    /// Bytes of text in the batch.
+    bytes: usize,
     probs: Vec<f64>,
 }
 
 /// Comments per batch: enough to keep every thread busy, few enough to stream.
 const BATCH: usize = 8192;
+/// Bytes of comment text per batch: a batch of long comments is scored before it holds more.
+const BATCH_BYTES: usize = 32 << 20;
 
 impl<'m, W: Write> Batch<'m, W> {
     fn new(out: Output<W>, model: &'m Classifier, pool: &'m rayon::ThreadPool) -> Self {
@@ -119,6 +123,7 @@ impl<'m, W: Write> Batch<'m, W> {
             ids: Vec::new(),
             texts: Vec::new(),
             len: 0,
+            bytes: 0,
             probs: Vec::new(),
         }
     }
@@ -133,10 +138,11 @@ impl<'m, W: Write> Batch<'m, W> {
         self.texts[self.len].clear();
         self.texts[self.len].push_str(text);
         self.len += 1;
+        self.bytes += text.len();
     }
 
     fn is_full(&self) -> bool {
-        self.len >= BATCH
+        self.len >= BATCH || self.bytes >= BATCH_BYTES
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -154,6 +160,7 @@ impl<'m, W: Write> Batch<'m, W> {
             )?;
         }
         self.len = 0;
+        self.bytes = 0;
         Ok(())
     }
 }
@@ -301,5 +308,32 @@ fn truncate(s: &str, max: usize) -> String {
         let mut t: String = s.chars().take(max - 1).collect();
         t.push('…');
         t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch of long comments is scored before it holds more than BATCH_BYTES of text, not
+    /// only when it has BATCH comments.
+    #[test]
+    fn a_batch_is_full_at_its_byte_bound() {
+        let model = Classifier::embedded().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let out = Output::new(OutputFormat::Jsonl, Vec::new(), model.labels()).unwrap();
+        let mut batch = Batch::new(out, &model, &pool);
+        let long = "x".repeat(BATCH_BYTES / 4);
+        for _ in 0..3 {
+            batch.push("1", &long);
+            assert!(!batch.is_full());
+        }
+        batch.push("4", &long);
+        assert!(batch.is_full());
+        batch.flush().unwrap();
+        assert!(!batch.is_full());
     }
 }
