@@ -198,7 +198,7 @@ fn isotonic(z: &[f64], y: &[bool], drop_redundant: bool) -> Calibration {
         // Equal log-odds form one block: they cannot be told apart.
         let zi = z[order[i]];
         let (mut sum, mut n) = (0.0, 0.0);
-        while i < order.len() && z[order[i]] == zi {
+        while i < order.len() && crate::metrics::same_score(z[order[i]], zi) {
             sum += f64::from(u8::from(y[order[i]]));
             n += 1.0;
             i += 1;
@@ -240,6 +240,13 @@ fn isotonic(z: &[f64], y: &[bool], drop_redundant: bool) -> Calibration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 12, defect 4: a NaN log-odds stalled pool adjacent violators forever.
+    #[test]
+    fn isotonic_fitting_ends_on_nan() {
+        let z = [1.0, f64::NAN, -1.0, f64::NAN];
+        let _ = Calibration::fit(CalibrationKind::Isotonic, &z, &[true, false, false, true]);
+    }
 
     #[test]
     fn platt_recovers_a_known_sigmoid() {

@@ -13,14 +13,28 @@ use crate::error::{Error, Result};
 use crate::format::{HashingReader, Source};
 
 mod batch;
+mod quotes;
 
-pub use batch::{read_batched, RowBatch, BATCHES_AHEAD};
+use quotes::{QuoteTracker, RecordTooLong, UnclosedQuote};
+
+pub use batch::{read_batched, RowBatch, BATCHES_AHEAD, BATCH_BYTES};
+
+/// The longest comment read from a file, in bytes: a row longer than this (plus a little room
+/// for a CSV record's other fields) is an error naming its line. Analyzing a comment takes about
+/// ten times its size, so this bounds a scoring or training thread's memory near 160 MiB.
+pub const MAX_COMMENT_BYTES: usize = 16 << 20;
+
+/// The most columns a CSV header may have: far more than any comment export, few enough that
+/// a header row of stray delimiters is caught at once.
+pub const MAX_COLUMNS: usize = 1024;
 
 /// The layout of an input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputFormat {
-    /// CSV with a header row.
+    /// CSV with a header row (comma-separated unless [`InputOptions::delimiter`] says).
     Csv,
+    /// Tab-separated values with a header row: CSV with tabs.
+    Tsv,
     /// One JSON object per line.
     Jsonl,
     /// One comment per line, no header.
@@ -28,10 +42,16 @@ pub enum InputFormat {
 }
 
 impl InputFormat {
-    /// JSONL for `.jsonl` and `.ndjson` files, CSV otherwise.
+    /// By the extension, in any case: JSONL for `.jsonl` and `.ndjson`, TSV for `.tsv` and
+    /// `.tab`, CSV otherwise.
     pub fn from_path(path: &Path) -> InputFormat {
-        match path.extension().and_then(|e| e.to_str()) {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
             Some("jsonl" | "ndjson") => InputFormat::Jsonl,
+            Some("tsv" | "tab") => InputFormat::Tsv,
             _ => InputFormat::Csv,
         }
     }
@@ -98,6 +118,7 @@ pub fn read_format<R: Read>(
 ) -> Result<ReadSummary> {
     match format {
         InputFormat::Csv => read_csv(reader, file, opts, f),
+        InputFormat::Tsv => read_delimited(reader, file, opts, opts.delimiter.unwrap_or(b'\t'), f),
         InputFormat::Jsonl => read_jsonl(BufReader::new(reader), file, opts, f),
         InputFormat::Lines => read_lines(BufReader::new(reader), file, opts.skip_invalid, f),
     }
@@ -188,6 +209,8 @@ pub struct InputOptions {
     pub labels: Vec<LabelSpec>,
     /// Skip and count invalid rows instead of stopping at the first.
     pub skip_invalid: bool,
+    /// The field delimiter of CSV input (`None`: a comma, or a tab for TSV).
+    pub delimiter: Option<u8>,
 }
 
 impl Default for InputOptions {
@@ -197,6 +220,7 @@ impl Default for InputOptions {
             id_column: None,
             labels: Vec::new(),
             skip_invalid: false,
+            delimiter: None,
         }
     }
 }
@@ -289,29 +313,56 @@ pub fn read_csv<R: Read>(
     reader: R,
     file: &str,
     opts: &InputOptions,
+    f: impl FnMut(&Record) -> Result<()>,
+) -> Result<ReadSummary> {
+    read_delimited(reader, file, opts, opts.delimiter.unwrap_or(b','), f)
+}
+
+fn read_delimited<R: Read>(
+    reader: R,
+    file: &str,
+    opts: &InputOptions,
+    delimiter: u8,
     mut f: impl FnMut(&Record) -> Result<()>,
 ) -> Result<ReadSummary> {
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
-        .from_reader(reader);
-    let header = csv.byte_headers().map_err(|e| csv_error(file, e))?.clone();
+        .delimiter(delimiter)
+        .from_reader(QuoteTracker::new(reader, delimiter));
+    let header = csv
+        .byte_headers()
+        .map_err(|e| csv_error(file, e, 1))?
+        .clone();
     if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
         return Err(Error::EmptyInput { file: file.into() });
+    }
+    if header.len() > MAX_COLUMNS {
+        return Err(Error::TooManyColumns {
+            file: file.into(),
+            found: header.len(),
+            limit: MAX_COLUMNS,
+        });
     }
     let names: Vec<String> = header
         .iter()
         .map(|h| String::from_utf8_lossy(h).trim().to_owned())
         .collect();
     let column = |name: &str| {
-        names
-            .iter()
-            .position(|n| n == name)
-            .ok_or_else(|| Error::MissingColumn {
+        let mut at = names.iter().enumerate().filter(|(_, n)| *n == name);
+        match (at.next(), at.next()) {
+            (Some((i, _)), None) => Ok(i),
+            // Which of two columns the user meant cannot be guessed.
+            (Some(_), Some(_)) => Err(Error::DuplicateColumn {
+                file: file.into(),
+                column: name.into(),
+            }),
+            (None, _) => Err(Error::MissingColumn {
                 file: file.into(),
                 column: name.into(),
                 available: names.clone(),
-            })
+            }),
+        }
     };
     let text_col = column(&opts.text_column)?;
     let id_col = opts.id_column.as_deref().map(column).transpose()?;
@@ -329,8 +380,8 @@ pub fn read_csv<R: Read>(
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
-                let err = csv_error(file, e);
+                let line = e.position().map_or(0, |p| csv.get_mut().line_at(p.byte()));
+                let err = csv_error(file, e, line);
                 if opts.skip_invalid && line > 0 {
                     record.position += 1;
                     summary.skip(line, err);
@@ -340,7 +391,9 @@ pub fn read_csv<R: Read>(
             }
         }
         record.position += 1;
-        record.line = row.position().map_or(0, csv::Position::line);
+        record.line = row
+            .position()
+            .map_or(0, |p| csv.get_mut().line_at(p.byte()));
         match fill_csv_record(
             &row,
             &mut record,
@@ -405,10 +458,27 @@ fn fill_csv_record(
     Ok(())
 }
 
-fn csv_error(file: &str, e: csv::Error) -> Error {
-    let line = e.position().map_or(0, csv::Position::line);
+/// `e` as an [`Error`] at physical `line`.
+fn csv_error(file: &str, e: csv::Error, line: u64) -> Error {
     match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::io(file, io),
+        csv::ErrorKind::Io(io) => {
+            let inner = io.get_ref();
+            if let Some(quote) = inner.and_then(|e| e.downcast_ref::<UnclosedQuote>()) {
+                Error::Parse {
+                    file: file.into(),
+                    line: quote.line,
+                    message: quote.to_string(),
+                }
+            } else if let Some(long) = inner.and_then(|e| e.downcast_ref::<RecordTooLong>()) {
+                Error::RowTooLong {
+                    file: file.into(),
+                    line: long.line,
+                    limit: MAX_COMMENT_BYTES as u64,
+                }
+            } else {
+                Error::io(file, io)
+            }
+        }
         csv::ErrorKind::Utf8 { .. } => Error::InvalidUtf8 {
             file: file.into(),
             line,
@@ -478,6 +548,12 @@ pub fn read_jsonl<R: BufRead>(
         any_line = true;
         record.position += 1;
         record.line = line_no;
+        // A byte-order mark, as editors on Windows write, is accepted as it is for CSV.
+        let line = if line_no == 1 {
+            line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line)
+        } else {
+            line
+        };
         match fill_json_record(line, &mut record, file, opts) {
             Ok(()) => {
                 f(&record)?;
@@ -510,13 +586,18 @@ fn fill_json_record(
         line: record.line,
         field: None,
     })?;
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| parse_err(format!("invalid JSON: {e}")))?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| parse_err("expected a JSON object".into()))?;
+    // Fields are kept as written: a numeric id comes back as its digits (`1.10`, `1e3`, 21
+    // digits), not as what a float makes of them.
+    let obj: std::collections::BTreeMap<String, &serde_json::value::RawValue> =
+        serde_json::from_str(text).map_err(|e| {
+            parse_err(if e.is_data() {
+                "expected a JSON object".into()
+            } else {
+                format!("invalid JSON: {e}")
+            })
+        })?;
     let get = |name: &str| {
-        obj.get(name).ok_or_else(|| {
+        obj.get(name).copied().ok_or_else(|| {
             parse_err(format!(
                 "no field {name:?}; the fields are: {}",
                 obj.keys()
@@ -526,19 +607,20 @@ fn fill_json_record(
             ))
         })
     };
-    let scalar = |v: &serde_json::Value, name: &str| match v {
-        serde_json::Value::String(s) => Ok(s.clone()),
-        serde_json::Value::Number(n) => Ok(n.to_string()),
-        serde_json::Value::Bool(b) => Ok(b.to_string()),
-        _ => Err(parse_err(format!(
-            "field {name:?} is not a string or number"
-        ))),
+    let scalar = |v: &serde_json::value::RawValue, name: &str| {
+        let raw = v.get();
+        match raw.as_bytes()[0] {
+            b'"' => serde_json::from_str::<String>(raw)
+                .map_err(|e| parse_err(format!("field {name:?}: {e}"))),
+            b'-' | b'0'..=b'9' | b't' | b'f' => Ok(raw.to_owned()),
+            _ => Err(parse_err(format!(
+                "field {name:?} is not a string or number"
+            ))),
+        }
     };
     let t = get(&opts.text_column)?;
-    record.text = t
-        .as_str()
-        .ok_or_else(|| parse_err(format!("field {:?} is not a string", opts.text_column)))?
-        .to_owned();
+    record.text = serde_json::from_str::<String>(t.get())
+        .map_err(|_| parse_err(format!("field {:?} is not a string", opts.text_column)))?;
     record.id = match &opts.id_column {
         Some(name) => Some(scalar(get(name)?, name)?),
         None => None,
@@ -566,17 +648,29 @@ fn for_each_line<R: BufRead>(
     file: &str,
     mut f: impl FnMut(u64, &[u8]) -> Result<()>,
 ) -> Result<()> {
+    // A line ending, and a UTF-8 byte-order mark on the first line.
+    const ROOM: u64 = 5;
     let mut buf = Vec::new();
     let mut line_no = 0;
     loop {
         buf.clear();
-        let n = reader
+        // Read no further than the longest line allowed: a file without line ends must not
+        // be read whole into memory.
+        let n = (&mut *reader)
+            .take(MAX_COMMENT_BYTES as u64 + ROOM)
             .read_until(b'\n', &mut buf)
             .map_err(|e| Error::io(file, e))?;
         if n == 0 {
             return Ok(());
         }
         line_no += 1;
+        if n as u64 == MAX_COMMENT_BYTES as u64 + ROOM && buf.last() != Some(&b'\n') {
+            return Err(Error::RowTooLong {
+                file: file.into(),
+                line: line_no,
+                limit: MAX_COMMENT_BYTES as u64,
+            });
+        }
         f(line_no, trim_newline(&buf))?;
     }
 }
@@ -668,6 +762,16 @@ mod tests {
             .unwrap()
             .starts_with("skipped 2 invalid rows (lines 3, 4)"));
         assert_eq!(rows[1].position, 4, "positions count skipped rows");
+    }
+
+    #[test]
+    fn lines_are_physical_with_a_bom_crlf_and_blank_lines() {
+        let e = collect(
+            "\u{feff}text,spam\r\n\r\nok,0\r\n\n\"a\r\nb\",1\r\nbad,maybe\r\n",
+            &labels(&["spam"]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("t.csv: line 7, "), "{e}");
     }
 
     #[test]

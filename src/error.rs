@@ -56,6 +56,24 @@ pub enum Error {
         /// The columns the file has.
         available: Vec<String>,
     },
+    /// A CSV header has more columns than commentguard reads.
+    #[error("{file}: line 1: the header has {found} columns; at most {limit} are read")]
+    TooManyColumns {
+        /// The input file.
+        file: String,
+        /// Columns in the header.
+        found: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A column that is read appears more than once in the header.
+    #[error("{file}: column {column:?} appears twice in the header; rename one of them")]
+    DuplicateColumn {
+        /// The input file.
+        file: String,
+        /// The column.
+        column: String,
+    },
     /// A label cell holds a value that is not a recognised boolean.
     #[error(
         "{file}: line {line}, column {column:?}: invalid label value {value:?} \
@@ -80,6 +98,19 @@ pub enum Error {
         line: u64,
         /// The column, for CSV input.
         field: Option<String>,
+    },
+    /// A row (a line, or a CSV record) is longer than a comment may be.
+    #[error(
+        "{file}: line {line}: the row is longer than {} MiB, the most a comment may take",
+        limit >> 20
+    )]
+    RowTooLong {
+        /// The input file.
+        file: String,
+        /// 1-based line where the row starts.
+        line: u64,
+        /// The limit in bytes.
+        limit: u64,
     },
     /// The input has no header or no content at all.
     #[error("{file}: the file is empty")]
@@ -157,6 +188,25 @@ pub enum Error {
     /// An error raised by linfa's dataset types (linfa's `Fit` requires we can carry one).
     #[error(transparent)]
     Linfa(#[from] linfa::Error),
+    /// A row's out-of-fold score is not a finite number: the options overflow the model's math.
+    #[error(
+        "row {row}: the score of label {label:?} is not a finite number; \
+         the training options overflow the model's math"
+    )]
+    NonFiniteScore {
+        /// 1-based row of the training data (across files, in order).
+        row: u64,
+        /// The label.
+        label: String,
+    },
+    /// An output file was not written, to keep an input or a special file safe.
+    #[error("{file}: not written: {problem}")]
+    Output {
+        /// The output file, as given.
+        file: String,
+        /// Why it was not written.
+        problem: OutputProblem,
+    },
     /// A label was named that the model does not have.
     #[error(
         "the model has no label {label:?}; its labels are: {}",
@@ -168,6 +218,36 @@ pub enum Error {
         /// The model's labels.
         available: Vec<String>,
     },
+}
+
+/// Why an output file was not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OutputProblem {
+    /// It is the same file as one of the command's inputs.
+    IsAnInput {
+        /// The input, as given.
+        input: String,
+    },
+    /// It exists and is not a regular file: renaming over it would replace a FIFO, a device
+    /// or a directory.
+    NotARegularFile {
+        /// What it is, e.g. "a FIFO".
+        kind: &'static str,
+    },
+}
+
+impl fmt::Display for OutputProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OutputProblem::IsAnInput { input } => {
+                write!(f, "the file is one of the inputs ({input})")
+            }
+            OutputProblem::NotARegularFile { kind } => {
+                write!(f, "it exists and is not a regular file ({kind})")
+            }
+        }
+    }
 }
 
 /// Why a model file was rejected.
@@ -197,6 +277,11 @@ pub enum ModelError {
         /// The newest version this build reads.
         supported: u32,
     },
+    /// The file's format version is one no commentguard ever wrote (0).
+    InvalidVersion {
+        /// The file's format version.
+        found: u32,
+    },
     /// The model hashes features into buckets with the hash of an older format version.
     OldHashBuckets {
         /// The file's format version.
@@ -224,6 +309,11 @@ impl fmt::Display for ModelError {
                 f,
                 "model format version {found} is newer than this commentguard reads \
                  (up to {supported}); upgrade commentguard"
+            ),
+            ModelError::InvalidVersion { found } => write!(
+                f,
+                "model format version {found} was never written by commentguard: \
+                 the file is corrupted"
             ),
             ModelError::OldHashBuckets { found } => write!(
                 f,

@@ -13,9 +13,6 @@
 //! newer file gets a precise error instead of a decoder failure. Nothing in the payload depends
 //! on time, paths or hash-map order, so the same training gives the same bytes.
 
-use std::io::Write;
-use std::path::Path;
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -200,7 +197,10 @@ pub(crate) fn decode(bytes: &[u8], file: &str) -> Result<ModelData> {
         }));
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4-byte slice"));
-    if version > FORMAT_VERSION || version == 0 {
+    if version == 0 {
+        return Err(err(ModelError::InvalidVersion { found: version }));
+    }
+    if version > FORMAT_VERSION {
         return Err(err(ModelError::UnsupportedVersion {
             found: version,
             supported: FORMAT_VERSION,
@@ -233,20 +233,6 @@ pub(crate) fn decode(bytes: &[u8], file: &str) -> Result<ModelData> {
         return Err(err(ModelError::OldHashBuckets { found: version }));
     }
     Ok(data)
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path.display().to_string();
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(&name, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(&name, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(&name, e))?;
-    tmp.persist(path).map_err(|e| Error::io(&name, e.error))?;
-    Ok(())
 }
 
 fn hex(digest: &[u8]) -> String {

@@ -30,6 +30,7 @@ mod cv;
 mod data;
 mod error;
 mod format;
+mod fsafe;
 mod lookup;
 mod metrics;
 mod model;
@@ -44,9 +45,11 @@ pub use cv::{cross_validate, CvLabel, CvOptions, CvReport, CvRow, Stat, MAX_GROU
 pub use data::{
     read_batched, read_csv, read_format, read_jsonl, read_lines, read_path, read_path_with_source,
     InputFormat, InputOptions, LabelSpec, ReadSummary, Record, RowBatch, BATCHES_AHEAD,
+    BATCH_BYTES, MAX_COLUMNS, MAX_COMMENT_BYTES,
 };
-pub use error::{Error, ModelError, Result};
+pub use error::{Error, ModelError, OutputProblem, Result};
 pub use format::{HashingReader, LabelTuning, Source, TrainingSummary, Vocabulary, FORMAT_VERSION};
+pub use fsafe::{check_output, write_output};
 pub use metrics::{
     best_f1_threshold, binary_metrics, reliability, threshold_for_precision, threshold_point,
     AtPrecision, BinaryMetrics, Evaluation, LabelReport, ReliabilityBin, Report, ThresholdPoint,

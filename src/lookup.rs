@@ -39,10 +39,19 @@ pub(crate) struct KeyCounts {
     distinct: Vec<(u64, u32)>,
 }
 
+/// Past this many keys (a comment of about 200 KB) the keys are sorted in place and counted in
+/// runs instead: a table sparse enough to be fast takes 32 bytes or more a key, and a 50 MB
+/// comment took 1.4 GB. Sorting takes no memory beyond the keys and the counts.
+const SORT_PAST: usize = 1 << 16;
+
 impl KeyCounts {
-    /// Counts `keys`; read the result with [`iter`](Self::iter).
-    pub(crate) fn count(&mut self, keys: &[u64]) {
+    /// Counts `keys`, which it may reorder; read the result with [`iter`](Self::iter).
+    pub(crate) fn count(&mut self, keys: &mut [u64]) {
         self.distinct.clear();
+        if keys.len() > SORT_PAST {
+            self.count_sorted(keys);
+            return;
+        }
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
             // Once in 2^32 counts: slots filled that many counts ago would look filled.
@@ -58,7 +67,7 @@ impl KeyCounts {
         let mask = (1 << bits) - 1;
         // Indexes masked into a slice of mask + 1 slots need no bounds checks.
         let slots = &mut self.slots[..=mask];
-        for &key in keys {
+        for &key in &*keys {
             // Keys are hashes, or hash buckets: their low bits are as good as any.
             let mut i = key as usize;
             loop {
@@ -78,7 +87,21 @@ impl KeyCounts {
         }
     }
 
-    /// Each distinct key and how often it occurred, in first-seen order.
+    /// Counts the keys of a huge comment by sorting them.
+    #[cold]
+    fn count_sorted(&mut self, keys: &mut [u64]) {
+        keys.sort_unstable();
+        let runs = 1 + keys.windows(2).filter(|w| w[0] != w[1]).count();
+        // Exactly: doubling a huge vector would take twice the memory it needs.
+        self.distinct.shrink_to(0);
+        self.distinct.reserve_exact(runs);
+        for run in keys.chunk_by(|a, b| a == b) {
+            self.distinct.push((run[0], run.len() as u32));
+        }
+    }
+
+    /// Each distinct key and how often it occurred, in first-seen order (in key order past
+    /// [`SORT_PAST`] keys).
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
         self.distinct.iter().copied()
     }
@@ -353,7 +376,7 @@ mod tests {
             &other,
         ];
         for keys in comments {
-            counts.count(keys);
+            counts.count(&mut keys.to_vec());
             let mut expected: HashMap<u64, u32> = HashMap::new();
             let mut order = Vec::new();
             for &k in keys {
@@ -368,6 +391,24 @@ mod tests {
         }
     }
 
+    /// Issue 12, defect 9: a huge comment's keys are counted by sorting, with the same counts.
+    #[test]
+    fn key_counts_of_a_huge_comment_are_sorted_runs() {
+        let mut counts = KeyCounts::default();
+        let keys: Vec<u64> = (0..SORT_PAST as u64 * 2).map(|k| (k * k) % 1000).collect();
+        counts.count(&mut keys.clone());
+        let mut expected: HashMap<u64, u32> = HashMap::new();
+        for &k in &keys {
+            *expected.entry(k).or_default() += 1;
+        }
+        let mut want: Vec<(u64, u32)> = expected.into_iter().collect();
+        want.sort_unstable();
+        assert_eq!(counts.iter().collect::<Vec<_>>(), want);
+        // And a short comment after it is counted by the table again, in first-seen order.
+        counts.count(&mut [5, 3, 5]);
+        assert_eq!(counts.iter().collect::<Vec<_>>(), [(5, 2), (3, 1)]);
+    }
+
     /// Counting number 2^32 empties the table, or the slots a count filled 2^32 counts before
     /// would look filled: keys in the same slots would then read entries that are not there.
     #[test]
@@ -376,9 +417,9 @@ mod tests {
         let first: Vec<u64> = (0..300).map(|k| k * 7).collect();
         // Other keys, in the same slots.
         let same_slots: Vec<u64> = (0..300).map(|k| k * 7 + (1 << 40)).collect();
-        counts.count(&first);
+        counts.count(&mut first.clone());
         counts.generation = u32::MAX;
-        counts.count(&same_slots);
+        counts.count(&mut same_slots.clone());
         let expected: Vec<(u64, u32)> = same_slots.iter().map(|&k| (k, 1)).collect();
         assert_eq!(counts.iter().collect::<Vec<_>>(), expected);
     }

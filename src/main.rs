@@ -1,7 +1,16 @@
 //! The commentguard command-line tool: argument parsing and printing over the library.
 
+/// Prints `commentguard: ...` on stderr. A stderr that cannot be written (`2>/dev/full`, a
+/// closed pipe) loses the message but never panics, as `eprintln!` does.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::note(format_args!($($arg)*))
+    };
+}
+
 mod cli;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -10,7 +19,7 @@ fn main() -> ExitCode {
         // `commentguard score ... | head` closing the pipe early is a normal end.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("commentguard: {e:#}");
+            note!("{}", message(&e));
             ExitCode::FAILURE
         }
     }
@@ -23,4 +32,25 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
             || c.downcast_ref::<commentguard::Error>()
                 .is_some_and(commentguard::Error::is_broken_pipe)
     })
+}
+
+fn note(message: std::fmt::Arguments) {
+    let _ = writeln!(std::io::stderr().lock(), "commentguard: {message}");
+}
+
+/// The error and its causes, `: `-separated, each once: an error whose message already ends
+/// with its cause's (as `file: No such file or directory`) does not repeat it.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.ends_with(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

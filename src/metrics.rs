@@ -180,7 +180,7 @@ fn cuts(probs: &[f64], truth: &[bool]) -> Vec<ThresholdPoint> {
     let mut i = 0;
     while i < order.len() {
         let p = probs[order[i]];
-        while i < order.len() && probs[order[i]] == p {
+        while i < order.len() && same_score(probs[order[i]], p) {
             if truth[order[i]] {
                 tp += 1;
             } else {
@@ -347,6 +347,12 @@ pub(crate) fn ordered_map<S: Serializer, V: Serialize>(
     map.end()
 }
 
+/// True when two scores tie. NaN ties with NaN, so that a loop over a run of equal scores
+/// always moves past its first one: with `==` a NaN score stalled it forever.
+pub(crate) fn same_score(a: f64, b: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan())
+}
+
 /// Groups of equal scores, highest first: yields (positives, negatives) per group.
 fn tie_groups<'a>(
     scores: &'a [f64],
@@ -360,7 +366,7 @@ fn tie_groups<'a>(
         }
         let s = scores[order[i]];
         let (mut pos, mut neg) = (0, 0);
-        while i < order.len() && scores[order[i]] == s {
+        while i < order.len() && same_score(scores[order[i]], s) {
             if truth[order[i]] {
                 pos += 1;
             } else {
@@ -406,6 +412,18 @@ fn average_precision(scores: &[f64], truth: &[bool], order: &[usize]) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 12, defect 4: a NaN score stalled the cut loop forever, growing its output.
+    #[test]
+    fn nan_scores_end_the_loops_over_scores() {
+        let probs = [0.9, f64::NAN, 0.2, f64::NAN];
+        let truth = [true, false, true, false];
+        assert_eq!(cuts(&probs, &truth).len(), 3);
+        let _ = best_f1_threshold(&probs, &truth);
+        let mut order: Vec<usize> = (0..4).collect();
+        order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+        assert_eq!(tie_groups(&probs, &truth, &order).count(), 3);
+    }
 
     fn logits(p: &[f64]) -> Vec<f64> {
         p.iter().map(|p| (p / (1.0 - p)).ln()).collect()

@@ -170,7 +170,7 @@ impl Classifier {
 
     /// Writes the model file atomically (a temporary file, then a rename).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        format::write_atomic(path.as_ref(), &self.to_bytes())
+        crate::fsafe::write_output(path.as_ref(), &self.to_bytes(), &[])
     }
 
     /// The labels, in the order scores are given.

@@ -64,7 +64,7 @@ pub enum TermWeight {
 /// | Name | Default | Purpose | Range |
 /// |---|---|---|---|
 /// | `kind` | complement | multinomial, complement or Bernoulli NB | |
-/// | `alpha` | 0.05 | Lidstone smoothing added to every feature count | (0, ∞) |
+/// | `alpha` | 0.05 | Lidstone smoothing added to every feature count | (0, 1e6] |
 /// | `term_weight` | log | raw counts, presence, or `ln(1 + tf)` | |
 /// | `idf` | true | weight features by inverse document frequency | |
 /// | `normalize` | true | divide each comment's vector by its L2 norm | |
@@ -269,17 +269,23 @@ impl NbValidParams {
     }
 }
 
+/// The largest `alpha` accepted: far past any useful smoothing, far below where the sums of
+/// smoothed counts overflow.
+const MAX_ALPHA: f64 = 1e6;
+
 impl ParamGuard for NbParams {
     type Checked = NbValidParams;
     type Error = Error;
 
     fn check_ref(&self) -> Result<&NbValidParams> {
         let p = &self.0;
-        if !(p.alpha.is_finite() && p.alpha > 0.0) {
+        if !(p.alpha > 0.0 && p.alpha <= MAX_ALPHA) {
             return Err(Error::InvalidParam {
                 name: "alpha",
-                value: p.alpha.to_string(),
-                reason: "must be a finite number greater than 0",
+                // Debug formatting: `1e308` rather than its 309 digits.
+                value: format!("{:?}", p.alpha),
+                reason: "must be greater than 0 and at most 1e6 (more drowns every count, \
+                         and past about 1e300 the math overflows)",
             });
         }
         if p.min_df == 0 {

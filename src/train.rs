@@ -664,6 +664,13 @@ impl Trainer {
             let second = self.second.as_mut().expect("started above");
             let f = fold_of(second.rows, self.params.seed, self.params.folds);
             second.models[f].log_odds(&self.row, &mut second.log_odds);
+            // A NaN would stall every sort and cut over the scores after it: stop here.
+            if let Some(l) = second.log_odds.iter().position(|z| !z.is_finite()) {
+                return Err(Error::NonFiniteScore {
+                    row: second.rows + 1,
+                    label: self.params.labels[l].clone(),
+                });
+            }
         }
         // A row left unscored holds its place with stale scores, overwritten before the end.
         let second = self.second.as_mut().expect("started above");

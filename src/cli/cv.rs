@@ -54,6 +54,18 @@ pub fn run(args: CvArgs) -> anyhow::Result<()> {
     for path in &args.data {
         let file_group = args.group_by_file.then(|| path.display().to_string());
         let summary = read_path(path, InputFormat::from_path(path), &opts, |r| {
+            // Cross-validation holds every row: bounded, so a huge input is an error up front
+            // rather than an out-of-memory abort later.
+            if rows.len() >= MAX_CV_ROWS {
+                return Err(commentguard::Error::Parse {
+                    file: path.display().to_string(),
+                    line: r.line,
+                    message: format!(
+                        "cv holds every row in memory and reads at most {MAX_CV_ROWS}; \
+                         sample the data, or use `train` (which streams) and `evaluate`"
+                    ),
+                });
+            }
             rows.push(CvRow {
                 text: r.text.clone(),
                 labels: r.labels.clone(),
@@ -73,15 +85,19 @@ pub fn run(args: CvArgs) -> anyhow::Result<()> {
             seed: args.options.seed,
         },
     )?;
-    let mut out = io::stdout().lock();
+    let mut out = super::stdout();
     if args.json {
         serde_json::to_writer(&mut out, &report)?;
         writeln!(out)?;
     } else {
         print_table(&mut out, &report)?;
     }
+    out.flush()?;
     Ok(())
 }
+
+/// Rows `cv` reads at most: it keeps them all, with their features, in memory.
+const MAX_CV_ROWS: usize = 2_000_000;
 
 fn print_table(out: &mut impl Write, report: &CvReport) -> io::Result<()> {
     writeln!(out, "{} folds, {} rows", report.folds, report.rows)?;

@@ -91,13 +91,14 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         }
     }
     let report = eval.report();
-    let mut out = io::stdout().lock();
+    let mut out = super::stdout();
     if args.json {
         serde_json::to_writer(&mut out, &report)?;
         writeln!(out)?;
     } else {
         print_tables(&mut out, &report)?;
     }
+    out.flush()?;
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! `commentguard explain`
 
-use std::io::{self, Write};
+use std::io::Write;
 
 use clap::Args;
 use serde_json::json;
@@ -24,7 +24,7 @@ pub struct ExplainArgs {
 
 pub fn run(args: ExplainArgs) -> anyhow::Result<()> {
     let model = args.model.load()?;
-    let mut out = io::stdout().lock();
+    let mut out = super::stdout();
     for (i, text) in args.comments.iter().enumerate() {
         let explanation = model.explain(text);
         if args.json {
@@ -92,5 +92,6 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<()> {
             }
         }
     }
+    out.flush()?;
     Ok(())
 }

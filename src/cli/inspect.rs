@@ -1,6 +1,6 @@
 //! `commentguard inspect`
 
-use std::io::{self, Write};
+use std::io::Write;
 
 use clap::Args;
 use commentguard::{Calibration, FORMAT_VERSION};
@@ -21,7 +21,7 @@ pub struct InspectArgs {
 
 pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     let model = args.model.load()?;
-    let mut out = io::stdout().lock();
+    let mut out = super::stdout();
     let s = model.summary();
     let o = model.analyzer().options();
     writeln!(out, "format version: {FORMAT_VERSION}")?;
@@ -93,6 +93,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
             writeln!(out, "  {w:+.3e}  {feature}")?;
         }
     }
+    out.flush()?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ mod inspect;
 mod score;
 mod train;
 
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -41,7 +42,22 @@ enum Command {
 }
 
 pub fn run() -> anyhow::Result<()> {
-    match Cli::parse().command {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version go to stdout, whose errors count (`--help > /dev/full` is a
+        // failure); usage errors go to stderr with clap's exit code 2.
+        Err(e) if !e.use_stderr() => {
+            let mut out = stdout();
+            write!(out, "{}", e.render().ansi())?;
+            out.flush()?;
+            return Ok(());
+        }
+        Err(e) => {
+            let _ = e.print();
+            std::process::exit(e.exit_code());
+        }
+    };
+    match cli.command {
         Command::Score(a) => score::run(a),
         Command::Train(a) => train::run(a),
         Command::Evaluate(a) => evaluate::run(a),
@@ -87,6 +103,20 @@ struct ColumnArgs {
     /// Skip invalid rows (counted and reported) instead of stopping at the first.
     #[arg(long)]
     skip_invalid: bool,
+    /// Field delimiter of CSV input, one ASCII character or `tab` [default: `,`, or a tab for
+    /// .tsv files].
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    delimiter: Option<u8>,
+}
+
+fn parse_delimiter(s: &str) -> anyhow::Result<u8> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() && s != "\"" && s != "\n" && s != "\r" => {
+            Ok(s.as_bytes()[0])
+        }
+        _ => bail!("expected one ASCII character other than a quote or a line end, or `tab`"),
+    }
 }
 
 impl ColumnArgs {
@@ -96,6 +126,7 @@ impl ColumnArgs {
             id_column: self.id_column.clone(),
             labels,
             skip_invalid: self.skip_invalid,
+            delimiter: self.delimiter,
         }
     }
 }
@@ -330,9 +361,58 @@ fn parse_threshold(s: &str) -> anyhow::Result<(String, f64)> {
     Ok((label.to_owned(), t))
 }
 
+/// Threads per core at most: beyond a few, threads only add start-up time and contention
+/// (`--threads 3000` took 17 s to score one comment).
+const MAX_THREADS_PER_CORE: usize = 4;
+
+/// The pool for `--threads` (one thread per core when not given), refusing 0 and more than
+/// [`MAX_THREADS_PER_CORE`] per core.
+fn thread_pool(threads: Option<usize>) -> anyhow::Result<rayon::ThreadPool> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let most = MAX_THREADS_PER_CORE * cores;
+    if let Some(n) = threads {
+        if n == 0 || n > most {
+            bail!(
+                "invalid --threads {n}: must be between 1 and {most} \
+                 ({MAX_THREADS_PER_CORE} per core on this machine's {cores} cores)"
+            );
+        }
+    }
+    Ok(rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(cores))
+        .build()?)
+}
+
 /// Prints a skipped-rows note for `file` on stderr, if any rows were skipped.
 fn report_skipped(file: &Path, summary: &commentguard::ReadSummary) {
     if let Some(note) = summary.skipped_note() {
-        eprintln!("commentguard: {}: {note}", file.display());
+        let name = if file.as_os_str() == "-" {
+            "<stdin>".into()
+        } else {
+            file.display().to_string()
+        };
+        note!("{name}: {note}");
+    }
+}
+
+/// Standard output, line-buffered, whose errors say `<stdout>`: "No space left on device"
+/// alone does not say which file. The error keeps its kind, so a broken pipe is still one.
+struct Stdout(io::StdoutLock<'static>);
+
+fn stdout() -> Stdout {
+    Stdout(io::stdout().lock())
+}
+
+fn name_stdout(e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("<stdout>: {e}"))
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf).map_err(name_stdout)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush().map_err(name_stdout)
     }
 }

@@ -16,13 +16,14 @@ pub struct ScoreArgs {
     /// Read comments from a CSV or JSONL file (`-` for stdin).
     #[arg(long, value_name = "PATH", conflicts_with = "comments")]
     input: Option<PathBuf>,
-    /// Layout of --input [default: by extension: .jsonl/.ndjson are JSONL, others CSV].
+    /// Layout of --input [default: by extension, in any case: .jsonl/.ndjson are JSONL,
+    /// .tsv/.tab TSV, others CSV].
     #[arg(long, value_enum, value_name = "FORMAT")]
     input_format: Option<InputKind>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Jsonl)]
     format: OutputFormat,
-    /// Threads that score [default: one per core].
+    /// Threads that score, at most 4 per core [default: one per core].
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
     #[command(flatten)]
@@ -34,6 +35,7 @@ pub struct ScoreArgs {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum InputKind {
     Csv,
+    Tsv,
     Jsonl,
     Lines,
 }
@@ -47,9 +49,7 @@ enum OutputFormat {
 
 pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     let model = args.model.load()?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()?;
+    let pool = super::thread_pool(args.threads)?;
     let stdout = io::stdout();
     let out = Output::new(args.format, BufWriter::new(stdout.lock()), model.labels())?;
     let mut batch = Batch::new(out, &model, &pool);
@@ -57,14 +57,15 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
         for (i, text) in args.comments.iter().enumerate() {
             batch.push(&(i + 1).to_string(), text);
         }
-        batch.flush()?;
-        return batch.out.finish();
+        batch.flush().map_err(stdout_error)?;
+        return Ok(batch.out.finish().map_err(stdout_error)?);
     }
     let (path, format) = match &args.input {
         Some(path) => (
             path.clone(),
             match args.input_format {
                 Some(InputKind::Csv) => InputFormat::Csv,
+                Some(InputKind::Tsv) => InputFormat::Tsv,
                 Some(InputKind::Jsonl) => InputFormat::Jsonl,
                 Some(InputKind::Lines) => InputFormat::Lines,
                 None => InputFormat::from_path(path),
@@ -84,15 +85,12 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
             None => batch.push(&r.position.to_string(), &r.text),
         }
         if batch.is_full() {
-            batch.flush().map_err(|source| commentguard::Error::Io {
-                file: "<stdout>".into(),
-                source,
-            })?;
+            batch.flush().map_err(stdout_error)?;
         }
         Ok(())
     })?;
-    batch.flush()?;
-    batch.out.finish()?;
+    batch.flush().map_err(stdout_error)?;
+    batch.out.finish().map_err(stdout_error)?;
     report_skipped(&path, &summary);
     Ok(())
 }
@@ -106,11 +104,15 @@ struct Batch<'m, W: Write> {
     ids: Vec<String>,
     texts: Vec<String>,
     len: usize,
+    /// Bytes of text in the batch.
+    bytes: usize,
     probs: Vec<f64>,
 }
 
 /// Comments per batch: enough to keep every thread busy, few enough to stream.
 const BATCH: usize = 8192;
+/// Bytes of comment text per batch: a batch of long comments is scored before it holds more.
+const BATCH_BYTES: usize = 32 << 20;
 
 impl<'m, W: Write> Batch<'m, W> {
     fn new(out: Output<W>, model: &'m Classifier, pool: &'m rayon::ThreadPool) -> Self {
@@ -121,6 +123,7 @@ impl<'m, W: Write> Batch<'m, W> {
             ids: Vec::new(),
             texts: Vec::new(),
             len: 0,
+            bytes: 0,
             probs: Vec::new(),
         }
     }
@@ -135,10 +138,11 @@ impl<'m, W: Write> Batch<'m, W> {
         self.texts[self.len].clear();
         self.texts[self.len].push_str(text);
         self.len += 1;
+        self.bytes += text.len();
     }
 
     fn is_full(&self) -> bool {
-        self.len >= BATCH
+        self.len >= BATCH || self.bytes >= BATCH_BYTES
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -156,6 +160,7 @@ impl<'m, W: Write> Batch<'m, W> {
             )?;
         }
         self.len = 0;
+        self.bytes = 0;
         Ok(())
     }
 }
@@ -181,12 +186,12 @@ impl<W: Write> Output<W> {
             OutputFormat::Jsonl => Kind::Jsonl(out),
             OutputFormat::Csv => {
                 let mut csv = csv::Writer::from_writer(out);
-                csv.write_field("id")?;
+                csv.write_field("id").map_err(csv_io)?;
                 for l in labels {
-                    csv.write_field(l)?;
+                    csv.write_field(l).map_err(csv_io)?;
                 }
-                csv.write_field("flagged")?;
-                csv.write_record(None::<&[u8]>)?;
+                csv.write_field("flagged").map_err(csv_io)?;
+                csv.write_record(None::<&[u8]>).map_err(csv_io)?;
                 Kind::Csv(Box::new(csv))
             }
             OutputFormat::Table => {
@@ -236,12 +241,13 @@ impl<W: Write> Output<W> {
                 out.write_all(b"]}\n")?;
             }
             Kind::Csv(csv) => {
-                csv.write_field(id)?;
+                csv.write_field(id).map_err(csv_io)?;
                 for p in probs {
-                    csv.write_field(format!("{p:.4}"))?;
+                    csv.write_field(format!("{p:.4}")).map_err(csv_io)?;
                 }
-                csv.write_field(flagged().collect::<Vec<_>>().join(";"))?;
-                csv.write_record(None::<&[u8]>)?;
+                csv.write_field(flagged().collect::<Vec<_>>().join(";"))
+                    .map_err(csv_io)?;
+                csv.write_record(None::<&[u8]>).map_err(csv_io)?;
             }
             Kind::Table(out) => {
                 write!(out, "{:>8}", truncate(id, 8))?;
@@ -263,12 +269,28 @@ impl<W: Write> Output<W> {
         Ok(())
     }
 
-    fn finish(self) -> anyhow::Result<()> {
+    fn finish(self) -> io::Result<()> {
         match self.kind {
-            Kind::Jsonl(mut out) | Kind::Table(mut out) => out.flush()?,
-            Kind::Csv(mut csv) => csv.flush()?,
+            Kind::Jsonl(mut out) | Kind::Table(mut out) => out.flush(),
+            Kind::Csv(mut csv) => csv.flush(),
         }
-        Ok(())
+    }
+}
+
+/// An error writing the scores, naming standard output.
+fn stdout_error(source: io::Error) -> commentguard::Error {
+    commentguard::Error::Io {
+        file: "<stdout>".into(),
+        source,
+    }
+}
+
+/// The I/O error inside a csv writer's error, so that a broken pipe is still seen as one (the
+/// csv crate's own conversion wraps it as `Other`, and `--format csv | head` then failed).
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        kind => io::Error::other(format!("{kind:?}")),
     }
 }
 
@@ -286,5 +308,32 @@ fn truncate(s: &str, max: usize) -> String {
         let mut t: String = s.chars().take(max - 1).collect();
         t.push('…');
         t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch of long comments is scored before it holds more than BATCH_BYTES of text, not
+    /// only when it has BATCH comments.
+    #[test]
+    fn a_batch_is_full_at_its_byte_bound() {
+        let model = Classifier::embedded().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let out = Output::new(OutputFormat::Jsonl, Vec::new(), model.labels()).unwrap();
+        let mut batch = Batch::new(out, &model, &pool);
+        let long = "x".repeat(BATCH_BYTES / 4);
+        for _ in 0..3 {
+            batch.push("1", &long);
+            assert!(!batch.is_full());
+        }
+        batch.push("4", &long);
+        assert!(batch.is_full());
+        batch.flush().unwrap();
+        assert!(!batch.is_full());
     }
 }

@@ -22,7 +22,7 @@ pub struct TrainArgs {
     /// Where to write the model.
     #[arg(long, value_name = "PATH")]
     out: PathBuf,
-    /// Threads that extract features [default: one per core].
+    /// Threads that extract features, at most 4 per core [default: one per core].
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
     #[command(flatten)]
@@ -36,6 +36,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         .options
         .params(args.label.iter().map(|l| l.name.clone()))?
         .check()?;
+    // Refused before hours of training, and checked again as the model is written.
+    let inputs: Vec<&std::path::Path> = args.data.iter().map(PathBuf::as_path).collect();
+    commentguard::check_output(&args.out, &inputs)?;
     let mut trainer = params.trainer();
     let opts = args.columns.options(args.label.clone());
     let passes = params.passes();
@@ -53,9 +56,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             .expect("the template is valid"),
     );
     progress.enable_steady_tick(Duration::from_millis(120));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()?;
+    let pool = super::thread_pool(args.threads)?;
     // Rows are read ahead on a thread of their own, in batches whose features are extracted in
     // parallel; only a few batches are held, never the file.
     for path in &args.data {
@@ -93,8 +94,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     progress.finish_and_clear();
 
     let model = trainer.finish()?;
-    model
-        .save(&args.out)
+    commentguard::write_output(&args.out, &model.to_bytes(), &inputs)
         .with_context(|| format!("writing the model to {}", args.out.display()))?;
     let summary = model.summary();
     let positives: Vec<String> = model
@@ -103,8 +103,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         .zip(&summary.positives)
         .map(|(l, p)| format!("{l} {p}"))
         .collect();
-    eprintln!(
-        "commentguard: trained on {} rows from {} file{} (positives: {}); {} features; wrote {}",
+    note!(
+        "trained on {} rows from {} file{} (positives: {}); {} features; wrote {}",
         summary.rows,
         summary.sources.len(),
         if summary.sources.len() == 1 { "" } else { "s" },
@@ -113,8 +113,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         args.out.display()
     );
     for (t, threshold) in summary.tuning.iter().zip(model.thresholds()) {
-        eprintln!(
-            "commentguard: {}: threshold {threshold:.4} ({}; out of {} folds: precision {:.3}, recall {:.3}, F1 {:.3})",
+        note!(
+            "{}: threshold {threshold:.4} ({}; out of {} folds: precision {:.3}, recall {:.3}, F1 {:.3})",
             t.label, t.rule, t.folds, t.precision, t.recall, t.f1
         );
     }

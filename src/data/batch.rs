@@ -10,6 +10,11 @@ use crate::error::{Error, Result};
 /// rows held at once stay a few batches whatever the size of the file.
 pub const BATCHES_AHEAD: usize = 2;
 
+/// Bytes of text at which a batch is handed over even if it has fewer rows than asked for:
+/// with comments of up to [`MAX_COMMENT_BYTES`](crate::MAX_COMMENT_BYTES), a batch of rows
+/// alone could hold gigabytes.
+pub const BATCH_BYTES: usize = 32 << 20;
+
 /// Rows of one batch: their texts in one buffer and their label values in row order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RowBatch {
@@ -93,7 +98,7 @@ pub fn read_batched<T: Send>(
             let mut batch = RowBatch::default();
             let result = read(&mut |record| {
                 batch.push(record);
-                if batch.len() >= rows {
+                if batch.len() >= rows || batch.text.len() >= BATCH_BYTES {
                     let next = used.try_recv().unwrap_or_default();
                     full.send(std::mem::replace(&mut batch, next))
                         .map_err(|_| stopped())?;
@@ -174,6 +179,25 @@ mod tests {
         let expected: Vec<String> = (0..1000).map(|i| format!("row {i}")).collect();
         assert_eq!(texts, expected);
         assert_eq!(labels, (0..1000).map(|i| i % 2 == 1).collect::<Vec<_>>());
+    }
+
+    /// Long comments are handed over before the batch has its rows: memory is bounded by
+    /// bytes too.
+    #[test]
+    fn batches_are_cut_at_their_byte_bound() {
+        let long = "x".repeat(BATCH_BYTES / 3 + 1);
+        let data = format!("text,spam\n{long},1\n{long},0\n{long},1\n{long},0\nshort,1\n");
+        let mut sizes = Vec::new();
+        read_batched(
+            1000,
+            |each| read_csv(data.as_bytes(), "t.csv", &opts(), each),
+            |batch| {
+                sizes.push(batch.len());
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(sizes, [3, 2]);
     }
 
     #[test]

@@ -188,9 +188,9 @@ impl Analyzer {
         text: &str,
         scratch: &mut Scratch,
         buf: &'b mut Vec<u64>,
-    ) -> &'b [u64] {
+    ) -> &'b mut [u64] {
         let end = self.write_keys(text, scratch, buf, 0);
-        &buf[..end]
+        &mut buf[..end]
     }
 
     /// Writes the keys of `text` into `out` from `from` on, and returns where they end.
