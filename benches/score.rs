@@ -2,7 +2,7 @@
 //! the same features, in one run. Every iteration checks its result, so broken code cannot look
 //! fast.
 //!
-//! Both models are trained on the first 1,000 comments of `training-data/comments.csv` (a dense
+//! Both models are trained on the first 1,000 comments of `tests/fixtures/comments-v1.csv` (a dense
 //! matrix of all 3,000 would need gigabytes for linfa) and score a batch of the next 1,000.
 
 // criterion_group! generates an undocumented pub fn.
@@ -26,8 +26,8 @@ struct Corpus {
 }
 
 fn corpus() -> Corpus {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("training-data/comments.csv");
-    let mut rdr = csv::Reader::from_path(path).expect("training-data/comments.csv");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/comments-v1.csv");
+    let mut rdr = csv::Reader::from_path(path).expect("tests/fixtures/comments-v1.csv");
     let (mut texts, mut spam) = (Vec::new(), Vec::new());
     for r in rdr.records() {
         let r = r.expect("a valid corpus row");

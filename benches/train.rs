@@ -17,8 +17,8 @@ use ndarray::{Array1, Array2};
 const ROWS: usize = 2000;
 
 fn bench_train(c: &mut Criterion) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("training-data/comments.csv");
-    let mut rdr = csv::Reader::from_path(path).expect("training-data/comments.csv");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/comments-v1.csv");
+    let mut rdr = csv::Reader::from_path(path).expect("tests/fixtures/comments-v1.csv");
     let rows: Vec<(String, [bool; 2])> = rdr
         .records()
         .take(ROWS)

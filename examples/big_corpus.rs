@@ -1,5 +1,5 @@
 //! Writes a large labeled CSV for performance measurements: `N` rows drawn (deterministically)
-//! from `training-data/comments.csv`, with fresh ids, to standard output.
+//! from `tests/fixtures/comments-v1.csv`, with fresh ids, to standard output.
 //!
 //! ```sh
 //! cargo run --release --example big_corpus -- 1000000 > /tmp/corpus-1m.csv
@@ -16,7 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .ok_or("usage: big_corpus ROWS")?
         .parse()?;
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("training-data/comments.csv");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/comments-v1.csv");
     let mut rdr = csv::Reader::from_path(path)?;
     let rows: Vec<csv::StringRecord> = rdr.records().collect::<Result<_, _>>()?;
     let stdout = io::stdout();

@@ -1,4 +1,4 @@
-//! Scores the same 1,000 corpus comments (rows 1,000 to 1,999 of `training-data/comments.csv`,
+//! Scores the same 1,000 corpus comments (rows 1,000 to 1,999 of `tests/fixtures/comments-v1.csv`,
 //! the batch `benches/score.rs` uses) `REPS` times with the embedded default model on one
 //! thread, and prints the rate. Given CSV files after `REPS`, it scores the comments of their
 //! `text` or `CONTENT` column instead, e.g. the YouTube spam set:
@@ -35,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files: Vec<String> = args.collect();
     let mut texts = Vec::new();
     let batch = if files.is_empty() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("training-data/comments.csv");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/comments-v1.csv");
         for record in csv::Reader::from_path(path)?.records() {
             texts.push(record?[1].to_owned());
         }

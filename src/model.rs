@@ -730,14 +730,14 @@ mod tests {
     #[test]
     fn scorer_matches_the_weights_by_column() {
         let model = Classifier::embedded().unwrap();
-        let corpus = include_str!("../training-data/comments.csv");
+        let corpus = include_str!("../tests/fixtures/comments-v1.csv");
         let extra = [
             "",
             "!!!",
             "free free free FREE gift gift",
             "a b c d e f g h",
         ];
-        let (mut scorer, mut plain) = (model.scorer(), vec![0.0; 2]);
+        let (mut scorer, mut plain) = (model.scorer(), vec![0.0; model.labels().len()]);
         for text in corpus.lines().take(2000).chain(extra) {
             let row: Vec<(u32, f64)> = scorer
                 .values(text)

@@ -263,8 +263,7 @@ impl Ftrl {
         for (k, g) in z.iter_mut().enumerate() {
             *g = sigmoid(*g) - f64::from(u8::from(labels[k]));
         }
-        for k in 0..l {
-            let g = z[k];
+        for (k, &g) in z.iter().enumerate() {
             let w = Self::weight(self.bias_z[k], self.bias_n[k], self.rate, 0.0);
             let n = self.bias_n[k];
             let sigma = ((n + g * g).sqrt() - n.sqrt()) / self.rate;
@@ -274,12 +273,12 @@ impl Ftrl {
         let mut next = buf.iter();
         for &(f, _) in row {
             let at = f as usize * l;
-            for k in 0..l {
+            for (k, &gk) in z.iter().enumerate() {
                 let &(xt, w, sqrt_n) = next.next().expect("one entry per feature and label");
                 if xt == 0.0 {
                     continue;
                 }
-                let g = z[k] * xt;
+                let g = gk * xt;
                 let n = f64::from(self.n[at + k]);
                 let sigma = ((n + g * g).sqrt() - sqrt_n) / self.rate;
                 self.z[at + k] = (f64::from(self.z[at + k]) + g - sigma * w) as f32;

@@ -9,7 +9,7 @@ use util::{cg, repo, tempdir};
 
 /// The first `n` rows of the project's corpus as `text,spam` (a realistic, shipped fixture).
 fn corpus_slice(dir: &Path, name: &str, skip: usize, n: usize) -> PathBuf {
-    let mut rdr = csv::Reader::from_path(repo().join("training-data/comments.csv")).unwrap();
+    let mut rdr = csv::Reader::from_path(repo().join("tests/fixtures/comments-v1.csv")).unwrap();
     let mut w = csv::Writer::from_path(dir.join(name)).unwrap();
     w.write_record(["text", "spam"]).unwrap();
     for r in rdr.records().skip(skip).take(n) {

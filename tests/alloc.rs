@@ -9,7 +9,8 @@ static ALLOC: dhat::Alloc = dhat::Alloc;
 #[test]
 fn scoring_allocates_nothing_per_comment_once_warm() {
     let _profiler = dhat::Profiler::builder().testing().build();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("training-data/comments.csv");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/comments-v1.csv");
     let mut rdr = csv::Reader::from_path(path).unwrap();
     let comments: Vec<String> = rdr
         .records()

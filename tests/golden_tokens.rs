@@ -21,7 +21,7 @@ use std::path::Path;
 use commentguard::{Analyzer, AnalyzerOptions, Scratch};
 use sha2::{Digest, Sha256};
 
-/// SHA-256 of the tokens of `training-data/comments.csv` and then of [`tricky`], computed with
+/// SHA-256 of the tokens of `tests/fixtures/comments-v1.csv` and then of [`tricky`], computed with
 /// the tokenizer of commit ba7f8c5.
 const CORPUS_AND_TRICKY: &str = "053aa14d38d89a3e09044e05cab75fbc6f79d0e6a7d23e51be0b2d8d4530cb01";
 
@@ -130,10 +130,10 @@ fn tricky() -> Vec<String> {
     v
 }
 
-/// The first-round comments of `training-data/comments.csv` (rows c0001 to c3132): the corpus
+/// The first-round comments of `tests/fixtures/comments-v1.csv` (rows c0001 to c3132): the corpus
 /// grows by appending, so these rows stay as they were when the digest was taken.
 fn corpus() -> Vec<String> {
-    let mut texts = read_column(&util::repo().join("training-data/comments.csv"), "text");
+    let mut texts = read_column(&util::repo().join("tests/fixtures/comments-v1.csv"), "text");
     texts.truncate(FIRST_ROUND_ROWS);
     texts
 }
@@ -208,7 +208,7 @@ fn corpus_and_tricky_strings_tokenize_as_pinned() {
     assert_eq!(
         texts.len(),
         FIRST_ROUND_ROWS,
-        "training-data/comments.csv lost rows"
+        "tests/fixtures/comments-v1.csv lost rows"
     );
     texts.extend(tricky());
     assert_eq!(

@@ -11,7 +11,7 @@ use util::{cg, fails_with, jsonl, tempdir, write};
 
 /// A labeled set big enough for 5-fold tuning: the first 300 rows of the starter corpus.
 fn corpus_head(dir: &Path, rows: usize) -> std::path::PathBuf {
-    let all = std::fs::read_to_string(util::repo().join("training-data/comments.csv")).unwrap();
+    let all = std::fs::read_to_string(util::repo().join("tests/fixtures/comments-v1.csv")).unwrap();
     let head: Vec<&str> = all.lines().take(rows + 1).collect();
     write(dir, "head.csv", head.join("\n") + "\n")
 }

@@ -283,7 +283,7 @@ mod tests {
     /// `push_keys` and `keys` group the keys by kind; sorted, they are exactly `for_each_key`'s.
     #[test]
     fn pushed_keys_are_the_features_keys() {
-        let corpus = include_str!("../../training-data/comments.csv");
+        let corpus = include_str!("../../tests/fixtures/comments-v1.csv");
         let texts = corpus.lines().take(300).chain([
             "",
             "one",
