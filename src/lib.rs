@@ -30,6 +30,7 @@ mod cv;
 mod data;
 mod error;
 mod format;
+mod learn;
 mod lookup;
 mod metrics;
 mod model;
@@ -45,6 +46,7 @@ pub use data::{
 };
 pub use error::{Error, ModelError, Result};
 pub use format::{HashingReader, LabelTuning, Source, TrainingSummary, Vocabulary, FORMAT_VERSION};
+pub use learn::{Direction, Feedback};
 pub use metrics::{
     best_f1_threshold, binary_metrics, reliability, threshold_for_precision, threshold_point,
     AtPrecision, BinaryMetrics, Evaluation, LabelReport, ReliabilityBin, Report, ThresholdPoint,
