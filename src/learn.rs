@@ -71,9 +71,15 @@ impl Classifier {
     /// Applies learnings and forgettings in order, deriving the weights once at the end; as
     /// [`apply_feedback`](Self::apply_feedback), all or nothing.
     pub fn apply_changes(&mut self, changes: &[(Direction, &Feedback)]) -> Result<()> {
-        if changes.is_empty() {
-            return Ok(());
+        if !changes.is_empty() {
+            *self = self.with_changes(changes)?;
         }
+        Ok(())
+    }
+
+    /// A copy of this model with `changes` applied in order (this one stays as it is): what a
+    /// server publishes while requests in flight finish on the old model.
+    pub fn with_changes(&self, changes: &[(Direction, &Feedback)]) -> Result<Classifier> {
         let n_labels = self.labels().len();
         if let Some((_, f)) = changes.iter().find(|(_, f)| f.labels.len() != n_labels) {
             return Err(Error::InvalidParam {
@@ -157,8 +163,7 @@ impl Classifier {
             .iter_mut()
             .filter(|v| **v < ROUNDING)
             .for_each(|v| *v = 0.0);
-        *self = rebuild(data)?;
-        Ok(())
+        rebuild(data)
     }
 
     /// Records a file the model learned from in its training summary.

@@ -35,6 +35,7 @@ mod lookup;
 mod metrics;
 mod model;
 mod nb;
+pub mod serve;
 mod text;
 mod train;
 

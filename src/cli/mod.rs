@@ -5,6 +5,7 @@ mod evaluate;
 mod explain;
 mod inspect;
 mod score;
+mod serve;
 mod train;
 
 use std::path::{Path, PathBuf};
@@ -38,6 +39,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Show a model's labels, options, vocabulary, training data and top features.
     Inspect(inspect::InspectArgs),
+    /// Run the moderation service: native, Perspective- and Akismet-compatible HTTP APIs.
+    Serve(serve::ServeArgs),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -48,6 +51,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Cv(a) => cv::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Inspect(a) => inspect::run(a),
+        Command::Serve(a) => serve::run(a),
     }
 }
 
