@@ -9,8 +9,11 @@
 //! trained. Deriving the weights costs about as much as loading the model, so callers batch:
 //! many changes, one call.
 //!
-//! A label a comment carries no verdict for (`None`) is left alone: the comment counts for the
-//! labels it has a verdict for, and in the document frequencies every label shares.
+//! A label a comment carries no verdict for (`None`) gets no counts from it, while the
+//! document frequencies every label shares still count it: that shifts the label's weights for
+//! the comment's new features away from zero, so a caller that wants such a label to stay as it
+//! is fills the gaps with [`Classifier::fill_verdicts`] (the model's own verdicts) first, and
+//! forgets with the same filled verdicts.
 
 use crate::error::{Error, Result};
 use crate::format::{ModelData, Source, Vocabulary};
@@ -166,6 +169,22 @@ impl Classifier {
         rebuild(data)
     }
 
+    /// Fills the labels without a verdict with the model's own: whether `text` reaches the
+    /// label's threshold. Learning these verdicts leaves the labels where the model has them.
+    pub fn fill_verdicts(&self, text: &str, labels: &mut [Option<bool>]) {
+        if labels.iter().all(Option::is_some) {
+            return;
+        }
+        let scores = self.score(text);
+        for ((v, &p), &t) in labels
+            .iter_mut()
+            .zip(scores.probabilities())
+            .zip(self.thresholds())
+        {
+            v.get_or_insert(p >= t);
+        }
+    }
+
     /// Records a file the model learned from in its training summary.
     pub fn add_source(&mut self, source: Source) -> Result<()> {
         let mut data = self.to_data();
@@ -318,6 +337,19 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn filled_verdicts_are_the_models_own() {
+        let model = Classifier::embedded().unwrap();
+        let spam = model.label_index("spam").unwrap();
+        let toxic = model.label_index("toxic").unwrap();
+        let text = "Earn money by Gift Cards, just follow this link";
+        let mut labels = vec![None; model.labels().len()];
+        labels[spam] = Some(false);
+        model.fill_verdicts(text, &mut labels);
+        assert_eq!(labels[spam], Some(false), "a given verdict stays");
+        assert_eq!(labels[toxic], Some(model.score(text).is_flagged("toxic")));
     }
 
     #[test]

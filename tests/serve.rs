@@ -445,6 +445,11 @@ fn akismet_checks_and_learns_in_plain_text() {
         );
     }
     assert!(server.score(novel, "spam") > before);
+    // Regression: learning with a spam verdict alone gave the comment's new words toxic weights
+    // from nothing (document frequencies without toxic counts), and its toxic score jumped
+    // from 0.02 to 0.91. The labels a client leaves out now take the model's own verdicts.
+    let toxic = server.score(novel, "toxic");
+    assert!(toxic < 0.2, "toxic score {toxic} after spam-only feedback");
     let (s, b, _) = server.post_form(
         "/1.1/submit-ham",
         &[("api_key", LEARNER), ("comment_content", CIVIL)],

@@ -29,8 +29,12 @@ pub(crate) enum Op {
 pub(crate) struct Record {
     pub op: Op,
     pub text: String,
-    /// Verdicts by label name.
+    /// Verdicts by label name, as the client gave them.
     pub labels: BTreeMap<String, bool>,
+    /// Every label's verdict as learned: the client's, and the model's own for the labels the
+    /// client left out (so forgetting takes out exactly what learning put in).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resolved: BTreeMap<String, bool>,
 }
 
 /// An open journal, appended to by the learner alone.
@@ -155,6 +159,7 @@ mod tests {
             op: Op::Learn,
             text: text.into(),
             labels: [("spam".to_owned(), true)].into(),
+            resolved: BTreeMap::new(),
         }
     }
 

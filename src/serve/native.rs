@@ -242,7 +242,12 @@ pub(super) fn feedback_record(
             known.join(", ")
         )));
     }
-    Ok(Record { op, text, labels })
+    Ok(Record {
+        op,
+        text,
+        labels,
+        resolved: Default::default(),
+    })
 }
 
 async fn model(

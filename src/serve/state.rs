@@ -237,19 +237,25 @@ impl Ledger {
     }
 }
 
-/// The verdicts of `record` in `model`'s label order.
+/// The verdicts of `record` in `model`'s label order: the resolved ones when it has them.
 fn verdicts(model: &Classifier, record: &Record) -> Result<Vec<Option<bool>>, String> {
+    let given = if record.resolved.is_empty() {
+        &record.labels
+    } else {
+        &record.resolved
+    };
     let labels = model.labels();
-    if let Some(unknown) = record.labels.keys().find(|l| !labels.contains(l)) {
+    if let Some(unknown) = given
+        .keys()
+        .chain(record.labels.keys())
+        .find(|l| !labels.contains(l))
+    {
         return Err(format!(
             "unknown label {unknown:?}; the model's labels are: {}",
             labels.join(", ")
         ));
     }
-    Ok(labels
-        .iter()
-        .map(|l| record.labels.get(l).copied())
-        .collect())
+    Ok(labels.iter().map(|l| given.get(l).copied()).collect())
 }
 
 fn direction(op: Op) -> Direction {
@@ -479,8 +485,38 @@ impl Learner {
         }
         let current = self.shared.current.load_full();
         let mut pending: HashMap<[u8; 32], i64> = HashMap::new();
+        // The verdicts learned for a comment this batch, before the ledger has them.
+        let mut pending_resolved: HashMap<[u8; 32], BTreeMap<String, bool>> = HashMap::new();
         let mut accepted = Vec::with_capacity(batch.len());
-        for (record, reply) in batch {
+        for (mut record, reply) in batch {
+            let key = Ledger::key(&record);
+            // Learned before: the same verdicts again, so forgetting stays exact.
+            let known = pending_resolved.get(&key).cloned().or_else(|| {
+                self.ledger
+                    .entries
+                    .get(&key)
+                    .map(|(r, _)| r.resolved.clone())
+            });
+            record.resolved = match known {
+                Some(resolved) => resolved,
+                None => {
+                    let mut labels = match verdicts(&current.model, &record) {
+                        Ok(v) => v,
+                        Err(message) => {
+                            let _ = reply.send(Err(ApiError::unprocessable(message)));
+                            continue;
+                        }
+                    };
+                    current.model.fill_verdicts(&record.text, &mut labels);
+                    current
+                        .model
+                        .labels()
+                        .iter()
+                        .cloned()
+                        .zip(labels.into_iter().map(|v| v.unwrap_or(false)))
+                        .collect()
+                }
+            };
             let labels = match verdicts(&current.model, &record) {
                 Ok(v) => v,
                 Err(message) => {
@@ -488,7 +524,6 @@ impl Learner {
                     continue;
                 }
             };
-            let key = Ledger::key(&record);
             let delta = pending.entry(key).or_default();
             let have = self.ledger.count(&key) as i64 + *delta;
             if record.op == Op::Forget && have <= 0 {
@@ -500,6 +535,7 @@ impl Learner {
                 continue;
             }
             *delta += if record.op == Op::Learn { 1 } else { -1 };
+            pending_resolved.insert(key, record.resolved.clone());
             let fb = Feedback {
                 text: record.text.clone(),
                 labels,
@@ -631,6 +667,7 @@ mod tests {
             op: Op::Learn,
             text: t.into(),
             labels: [("spam".to_owned(), true)].into(),
+            resolved: BTreeMap::new(),
         };
         let sha = "0123456789abcdef0123";
         let (mut a, mut b) = (Ledger::default(), Ledger::default());
