@@ -31,12 +31,14 @@ mod data;
 mod error;
 mod format;
 mod fsafe;
+mod learn;
 mod lookup;
 mod metrics;
 mod model;
 mod nb;
 mod nblr;
 mod prior;
+pub mod serve;
 mod text;
 mod train;
 
@@ -50,6 +52,7 @@ pub use data::{
 pub use error::{Error, ModelError, OutputProblem, Result};
 pub use format::{HashingReader, LabelTuning, Source, TrainingSummary, Vocabulary, FORMAT_VERSION};
 pub use fsafe::{check_output, write_output};
+pub use learn::{Direction, Feedback};
 pub use metrics::{
     best_f1_threshold, binary_metrics, reliability, threshold_for_precision, threshold_point,
     AtPrecision, BinaryMetrics, Evaluation, LabelReport, ReliabilityBin, Report, ThresholdPoint,

@@ -4,7 +4,9 @@ mod cv;
 mod evaluate;
 mod explain;
 mod inspect;
+mod learn;
 mod score;
+mod serve;
 mod train;
 
 use std::io::{self, Write};
@@ -39,6 +41,12 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Show a model's labels, options, vocabulary, training data and top features.
     Inspect(inspect::InspectArgs),
+    /// Learn labeled comments into a model's counts (thresholds and calibration stay).
+    Learn(learn::LearnArgs),
+    /// Take comments learned before out of a model's counts again.
+    Forget(learn::LearnArgs),
+    /// Run the moderation service: native, Perspective- and Akismet-compatible HTTP APIs.
+    Serve(serve::ServeArgs),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -64,6 +72,9 @@ pub fn run() -> anyhow::Result<()> {
         Command::Cv(a) => cv::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Inspect(a) => inspect::run(a),
+        Command::Learn(a) => learn::run(a, commentguard::Direction::Learn),
+        Command::Forget(a) => learn::run(a, commentguard::Direction::Forget),
+        Command::Serve(a) => serve::run(a),
     }
 }
 

@@ -1,0 +1,94 @@
+//! `commentguard learn` and `commentguard forget`: add labeled comments to a model's counts, or
+//! take comments learned before out again, and write the result to a new model file.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use commentguard::{read_path_with_source, Direction, Feedback, InputFormat, LabelSpec};
+
+use super::{report_skipped, ColumnArgs, ModelArgs};
+
+#[derive(Debug, Args)]
+pub struct LearnArgs {
+    /// Labeled CSV (or .jsonl) file; repeat for several.
+    #[arg(long, required = true, value_name = "PATH")]
+    data: Vec<PathBuf>,
+    /// Label to read: NAME, NAME=COLUMN or NAME=COLUMN:V1,V2 (as `train`). Labels of the model
+    /// not given take the model's own verdict for each comment (so `forget` is exact only when
+    /// every label is given). Repeat for several labels.
+    #[arg(long, required = true, value_name = "SPEC")]
+    label: Vec<LabelSpec>,
+    /// Where to write the new model (never over --model).
+    #[arg(long, value_name = "PATH")]
+    out: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    columns: ColumnArgs,
+}
+
+pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
+    if let Some(model) = &args.model.model {
+        let same = match (model.canonicalize(), args.out.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        if same {
+            bail!(
+                "--out {} is the --model file; write the new model elsewhere",
+                args.out.display()
+            );
+        }
+    }
+    let mut model = args.model.load()?;
+    // Where each --label goes among the model's labels.
+    let slots = args
+        .label
+        .iter()
+        .map(|l| model.label_index(&l.name))
+        .collect::<Result<Vec<_>, _>>()?;
+    let opts = args.columns.options(args.label.clone());
+    let n_labels = model.labels().len();
+    let mut rows = 0u64;
+    for path in &args.data {
+        let mut batch = Vec::new();
+        let (summary, mut source) =
+            read_path_with_source(path, InputFormat::from_path(path), &opts, |record| {
+                let mut labels = vec![None; n_labels];
+                for (&slot, &v) in slots.iter().zip(&record.labels) {
+                    labels[slot] = Some(v);
+                }
+                // Labels the file does not give keep the model's own verdicts.
+                model.fill_verdicts(&record.text, &mut labels);
+                batch.push(Feedback {
+                    text: record.text.clone(),
+                    labels,
+                });
+                Ok(())
+            })?;
+        report_skipped(path, &summary);
+        model
+            .apply_feedback(direction, &batch)
+            .with_context(|| format!("{}", path.display()))?;
+        rows += batch.len() as u64;
+        if direction == Direction::Forget {
+            source.name = format!("forgotten: {}", source.name);
+        }
+        model.add_source(source)?;
+    }
+    model
+        .save(&args.out)
+        .with_context(|| format!("writing the model to {}", args.out.display()))?;
+    let verb = match direction {
+        Direction::Learn => "learned",
+        Direction::Forget => "forgot",
+    };
+    eprintln!(
+        "commentguard: {verb} {rows} comments; the model now counts {} rows and {} features; wrote {}",
+        model.summary().rows,
+        model.vocabulary().len(),
+        args.out.display()
+    );
+    Ok(())
+}

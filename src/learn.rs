@@ -1,0 +1,397 @@
+//! Learning from moderators: [`Classifier::apply_feedback`] adds comments to a trained model's
+//! counts or takes them away again.
+//!
+//! Naive Bayes keeps its sufficient statistics (see the module doc of `nb.rs`): per feature,
+//! label and class the summed feature values, per feature its document frequency, and rows per
+//! label and class. A comment is learned by adding its feature values, exactly as training
+//! counted its rows (new features join the vocabulary), and forgotten by subtracting them. The
+//! scoring weights are then derived again from the counts; thresholds and calibration stay as
+//! trained. Deriving the weights costs about as much as loading the model, so callers batch:
+//! many changes, one call.
+//!
+//! With an NB-LR head (the default), learning is exact in the counts and so in the naive Bayes
+//! log-count ratios `r` that scale each feature; the head's linear weights `w` stay as trained
+//! (a feature the model never had gets `w = 0`), so a feature's weight `r·w` moves with the
+//! counts, and forgetting restores it exactly. `commentguard train` on the same data plus the
+//! feedback refits `w` too.
+//!
+//! A label a comment carries no verdict for (`None`) gets no counts from it, while the
+//! document frequencies every label shares still count it: that shifts the label's weights for
+//! the comment's new features away from zero, so a caller that wants such a label to stay as it
+//! is fills the gaps with [`Classifier::fill_verdicts`] (the model's own verdicts) first, and
+//! forgets with the same filled verdicts.
+
+use crate::error::{Error, Result};
+use crate::format::{ModelData, Source, Vocabulary};
+use crate::model::{build_index, Classifier};
+use crate::text::Scratch;
+
+/// Whether a [`Feedback`] is added to the model or taken out of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Add the comment to the counts.
+    Learn,
+    /// Subtract a comment learned before.
+    Forget,
+}
+
+impl Direction {
+    fn sign(self) -> f64 {
+        match self {
+            Direction::Learn => 1.0,
+            Direction::Forget => -1.0,
+        }
+    }
+}
+
+/// One moderator decision: a comment and its verdict per label, in the model's label order
+/// (`None` for a label the moderator said nothing about).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feedback {
+    /// The comment.
+    pub text: String,
+    /// One verdict per label of the model, in [`Classifier::labels`] order.
+    pub labels: Vec<Option<bool>>,
+}
+
+/// Counts below this after a subtraction are rounding left over from adding and subtracting the
+/// same irrational feature values, and are set to exactly zero.
+const ROUNDING: f64 = 1e-9;
+
+impl Classifier {
+    /// Learns one comment: `labels` holds a verdict per label, in label order.
+    pub fn learn(&mut self, text: &str, labels: &[Option<bool>]) -> Result<()> {
+        self.apply_feedback(Direction::Learn, &[feedback(text, labels)])
+    }
+
+    /// Forgets one comment learned before with the same verdicts.
+    pub fn forget(&mut self, text: &str, labels: &[Option<bool>]) -> Result<()> {
+        self.apply_feedback(Direction::Forget, &[feedback(text, labels)])
+    }
+
+    /// Learns or forgets a batch of comments and derives the weights once. On an error (a
+    /// verdict list of the wrong length, or forgetting more than was ever learned) the model is
+    /// left unchanged.
+    pub fn apply_feedback(&mut self, direction: Direction, batch: &[Feedback]) -> Result<()> {
+        let changes: Vec<(Direction, &Feedback)> = batch.iter().map(|f| (direction, f)).collect();
+        self.apply_changes(&changes)
+    }
+
+    /// Applies learnings and forgettings in order, deriving the weights once at the end; as
+    /// [`apply_feedback`](Self::apply_feedback), all or nothing.
+    pub fn apply_changes(&mut self, changes: &[(Direction, &Feedback)]) -> Result<()> {
+        if !changes.is_empty() {
+            *self = self.with_changes(changes)?;
+        }
+        Ok(())
+    }
+
+    /// A copy of this model with `changes` applied in order (this one stays as it is): what a
+    /// server publishes while requests in flight finish on the old model.
+    pub fn with_changes(&self, changes: &[(Direction, &Feedback)]) -> Result<Classifier> {
+        let n_labels = self.labels().len();
+        if let Some((_, f)) = changes.iter().find(|(_, f)| f.labels.len() != n_labels) {
+            return Err(Error::InvalidParam {
+                name: "feedback verdicts",
+                value: f.labels.len().to_string(),
+                reason: "one verdict (or none) is needed per label of the model",
+            });
+        }
+        let mut data = self.to_data();
+        let mut index =
+            build_index(self.analyzer(), &data.vocabulary).map_err(|dup| Error::InvalidParam {
+                name: "vocabulary entry",
+                value: dup,
+                reason: "repeats in the model",
+            })?;
+        let params = data.nb.clone();
+        let mut tables = Tables {
+            n_labels,
+            values: &mut data.counts,
+            docs: &mut data.docs,
+            df: &mut data.df,
+        };
+        if tables.values.len() != tables.df.len() * n_labels * 2 {
+            return Err(Error::InvalidParam {
+                name: "model counts",
+                value: "inconsistent".into(),
+                reason: "count tables do not match the vocabulary",
+            });
+        }
+        let (mut scratch, mut keys, mut row) = (Scratch::default(), Vec::new(), Vec::new());
+        for &(direction, fb) in changes {
+            if direction == Direction::Learn {
+                let vocabulary = &mut data.vocabulary;
+                self.analyzer()
+                    .for_each_feature(&fb.text, &mut scratch, |key, feature| {
+                        let next = index.len() as u32;
+                        index.entry(key).or_insert_with(|| {
+                            match vocabulary {
+                                Vocabulary::Terms(t) => t.push(feature.to_owned()),
+                                Vocabulary::Buckets(b) => b.push(key),
+                            }
+                            next
+                        });
+                    });
+                tables.grow_features(index.len());
+            }
+            // Values weighted and normalized over all of the comment's features, as training
+            // and scoring weigh them.
+            keys.clear();
+            self.analyzer().push_keys(&fb.text, &mut scratch, &mut keys);
+            keys.sort_unstable();
+            row.clear();
+            let mut sum_of_squares = 0.0;
+            for run in keys.chunk_by(|a, b| a == b) {
+                let x = params.term_value(run.len() as f64);
+                sum_of_squares += x * x;
+                match index.get(&run[0]) {
+                    Some(&col) => row.push((col, x)),
+                    // Learning added every feature above, so this is a forget.
+                    None => return Err(never_learned()),
+                }
+            }
+            let norm = params.norm(sum_of_squares);
+            row.iter_mut().for_each(|(_, x)| *x /= norm);
+            tables.update(&row, &fb.labels, direction.sign());
+            data.summary.rows = add_signed(data.summary.rows, direction);
+            for (p, v) in data.summary.positives.iter_mut().zip(&fb.labels) {
+                if *v == Some(true) {
+                    *p = add_signed(*p, direction);
+                }
+            }
+        }
+        let negative = |c: &f64| *c < -ROUNDING;
+        if tables.docs.iter().chain(tables.df.iter()).any(negative)
+            || tables.values.iter().any(negative)
+        {
+            return Err(never_learned());
+        }
+        tables
+            .values
+            .iter_mut()
+            .filter(|v| **v < ROUNDING)
+            .for_each(|v| *v = 0.0);
+        // An NB-LR head keeps its learned weights: its ratios come from the counts, so they
+        // move exactly; a feature new to the model gets weight 0 until the model is retrained.
+        if let Some(head) = data.linear.as_mut() {
+            head.w.resize(data.df.len() * n_labels, 0.0);
+        }
+        rebuild(data)
+    }
+
+    /// Fills the labels without a verdict with the model's own: whether `text` reaches the
+    /// label's threshold. Learning these verdicts leaves the labels where the model has them.
+    pub fn fill_verdicts(&self, text: &str, labels: &mut [Option<bool>]) {
+        if labels.iter().all(Option::is_some) {
+            return;
+        }
+        let scores = self.score(text);
+        for ((v, &p), &t) in labels
+            .iter_mut()
+            .zip(scores.probabilities())
+            .zip(self.thresholds())
+        {
+            v.get_or_insert(p >= t);
+        }
+    }
+
+    /// Records a file the model learned from in its training summary.
+    pub fn add_source(&mut self, source: Source) -> Result<()> {
+        let mut data = self.to_data();
+        data.summary.sources.push(source);
+        *self = rebuild(data)?;
+        Ok(())
+    }
+}
+
+fn feedback(text: &str, labels: &[Option<bool>]) -> Feedback {
+    Feedback {
+        text: text.to_owned(),
+        labels: labels.to_vec(),
+    }
+}
+
+fn never_learned() -> Error {
+    Error::InvalidParam {
+        name: "forget",
+        value: "a comment".into(),
+        reason: "more was forgotten than the model ever learned",
+    }
+}
+
+fn add_signed(n: u64, direction: Direction) -> u64 {
+    match direction {
+        Direction::Learn => n.saturating_add(1),
+        Direction::Forget => n.saturating_sub(1),
+    }
+}
+
+fn rebuild(data: ModelData) -> Result<Classifier> {
+    Classifier::from_data(data)
+}
+
+/// The counts of a model file (see `ModelData`): summed values per feature, label and class
+/// flattened in that order, rows per label and class, rows per feature.
+struct Tables<'a> {
+    n_labels: usize,
+    values: &'a mut Vec<f64>,
+    docs: &'a mut [f64],
+    df: &'a mut Vec<f64>,
+}
+
+impl Tables<'_> {
+    fn grow_features(&mut self, n: usize) {
+        if n > self.df.len() {
+            self.df.resize(n, 0.0);
+            self.values.resize(n * self.n_labels * 2, 0.0);
+        }
+    }
+
+    /// `Counts::update` for the labels with a verdict only.
+    fn update(&mut self, row: &[(u32, f64)], labels: &[Option<bool>], sign: f64) {
+        for (l, v) in labels.iter().enumerate() {
+            if let Some(positive) = v {
+                self.docs[l * 2 + usize::from(*positive)] += sign;
+            }
+        }
+        for &(f, x) in row {
+            let f = f as usize;
+            self.df[f] += sign;
+            for (l, v) in labels.iter().enumerate() {
+                if let Some(positive) = v {
+                    self.values[(f * self.n_labels + l) * 2 + usize::from(*positive)] += sign * x;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOVEL: &str = "zorblax quux frobnicate zorblax vouchers at zorblax dot example";
+
+    fn spam_only(model: &Classifier, spam: bool) -> Vec<Option<bool>> {
+        model
+            .labels()
+            .iter()
+            .map(|l| (l == "spam").then_some(spam))
+            .collect()
+    }
+
+    #[test]
+    fn forgetting_restores_what_learning_changed() {
+        let base = Classifier::embedded().unwrap();
+        let mut model = base.clone();
+        let all: Vec<Option<bool>> = vec![Some(true); model.labels().len()];
+        model.learn(NOVEL, &all).unwrap();
+        model.learn("the council meets on tuesday", &all).unwrap();
+        assert_ne!(model.to_data().counts.len(), base.to_data().counts.len());
+        model.forget(NOVEL, &all).unwrap();
+        model.forget("the council meets on tuesday", &all).unwrap();
+        let (before, after) = (base.to_data(), model.to_data());
+        assert_eq!(before.docs, after.docs);
+        assert_eq!(before.summary.rows, after.summary.rows);
+        // New features stay in the vocabulary, with nothing counted.
+        assert_eq!(&after.df[..before.df.len()], &before.df[..]);
+        assert!(after.df[before.df.len()..].iter().all(|&d| d == 0.0));
+        for (a, b) in before.counts.iter().zip(&after.counts) {
+            assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+        }
+        for text in [NOVEL, "Free gift cards, click here", "Nice article, thanks"] {
+            let (p, q) = (base.score(text), model.score(text));
+            for (a, b) in p.probabilities().iter().zip(q.probabilities()) {
+                assert!((a - b).abs() < 1e-9, "{text}: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn learning_adds_the_rows_values_and_moves_the_score() {
+        let mut model = Classifier::embedded().unwrap();
+        let before = model.score(NOVEL).get("spam").unwrap();
+        let rows = model.to_data().summary.rows;
+        let batch: Vec<Feedback> = (0..5)
+            .map(|_| feedback(NOVEL, &spam_only(&model, true)))
+            .collect();
+        model.apply_feedback(Direction::Learn, &batch).unwrap();
+        let after = model.score(NOVEL).get("spam").unwrap();
+        assert!(after > before, "spam score {before} -> {after}");
+        assert_eq!(model.to_data().summary.rows, rows + 5);
+    }
+
+    #[test]
+    fn a_label_without_a_verdict_is_left_alone() {
+        let base = Classifier::embedded().unwrap();
+        let mut model = base.clone();
+        let spam = base.label_index("spam").unwrap();
+        model.learn(NOVEL, &spam_only(&base, true)).unwrap();
+        let (before, after) = (base.to_data(), model.to_data());
+        let n = base.labels().len();
+        for l in 0..n {
+            for class in 0..2 {
+                let (b, a) = (before.docs[l * 2 + class], after.docs[l * 2 + class]);
+                let expected = if l == spam && class == 1 { b + 1.0 } else { b };
+                assert_eq!(a, expected, "label {l} class {class}");
+            }
+        }
+        // Only the spam label's positive column received the comment's values.
+        let width = n * 2;
+        for f in 0..after.df.len() {
+            for k in 0..width {
+                let old = before.counts.get(f * width + k).copied().unwrap_or(0.0);
+                let new = after.counts[f * width + k];
+                if k != spam * 2 + 1 {
+                    assert_eq!(old, new, "feature {f} slot {k}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn filled_verdicts_are_the_models_own() {
+        let model = Classifier::embedded().unwrap();
+        let spam = model.label_index("spam").unwrap();
+        let toxic = model.label_index("toxic").unwrap();
+        let text = "Earn money by Gift Cards, just follow this link";
+        let mut labels = vec![None; model.labels().len()];
+        labels[spam] = Some(false);
+        model.fill_verdicts(text, &mut labels);
+        assert_eq!(labels[spam], Some(false), "a given verdict stays");
+        assert_eq!(labels[toxic], Some(model.score(text).is_flagged("toxic")));
+    }
+
+    #[test]
+    fn learning_matches_counts_update() {
+        // The layout the tables here write is the one `Counts` keeps.
+        let mut counts = crate::nb::Counts::new(2);
+        counts.grow_features(3);
+        counts.update(&[(0, 0.5), (2, 0.25)], &[true, false], 1.0);
+        let mut values = vec![0.0; 12];
+        let mut docs = vec![0.0; 4];
+        let mut df = vec![0.0; 3];
+        let mut tables = Tables {
+            n_labels: 2,
+            values: &mut values,
+            docs: &mut docs,
+            df: &mut df,
+        };
+        tables.update(&[(0, 0.5), (2, 0.25)], &[Some(true), Some(false)], 1.0);
+        let (v, d, f) = counts.parts();
+        assert_eq!((v, d, f), (&values[..], &docs[..], &df[..]));
+    }
+
+    #[test]
+    fn bad_verdicts_and_overforgetting_are_errors_that_change_nothing() {
+        let base = Classifier::embedded().unwrap();
+        let mut model = base.clone();
+        let err = model.learn(NOVEL, &[Some(true)]).unwrap_err();
+        assert!(err.to_string().contains("one verdict"), "{err}");
+        let all: Vec<Option<bool>> = vec![Some(true); base.labels().len()];
+        let err = model.forget(NOVEL, &all).unwrap_err();
+        assert!(err.to_string().contains("more was forgotten"), "{err}");
+        assert_eq!(model.to_data(), base.to_data());
+    }
+}

@@ -1,0 +1,140 @@
+//! Errors: the server's startup errors, and API errors in Google's JSON shape
+//! (`{"error": {"code", "message", "status"}}`), which the native API shares with Perspective's.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// An I/O error, with what was being done.
+    #[error("{0}: {1}")]
+    Io(String, #[source] std::io::Error),
+    /// The model could not be loaded or the journal could not be applied to it.
+    #[error(transparent)]
+    Model(#[from] crate::Error),
+    /// A configuration error: keys file, thresholds, attribute mapping.
+    #[error("{0}")]
+    Config(String),
+    /// The journal is damaged somewhere other than its torn last record.
+    #[error("{file}: line {line}: {message}")]
+    Journal {
+        /// The journal file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// An API error answered as `{"error": {"code", "message", "status"}}`.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn unprocessable(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+}
+
+/// Google's canonical status name for an HTTP status.
+fn status_name(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 | 413 | 415 | 422 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        403 => "PERMISSION_DENIED",
+        404 => "NOT_FOUND",
+        405 => "UNIMPLEMENTED",
+        408 | 504 => "DEADLINE_EXCEEDED",
+        409 => "FAILED_PRECONDITION",
+        429 => "RESOURCE_EXHAUSTED",
+        503 => "UNAVAILABLE",
+        _ if status.is_server_error() => "INTERNAL",
+        _ => "UNKNOWN",
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "error": {
+                "code": self.status.as_u16(),
+                "message": self.message,
+                "status": status_name(self.status),
+            }
+        });
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+pub(crate) async fn not_found(req: Request<Body>) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("no route {} {}", req.method(), req.uri().path()),
+    )
+}
+
+pub(crate) async fn method_not_allowed(req: Request<Body>) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{} is not allowed on {}", req.method(), req.uri().path()),
+    )
+}
+
+/// Answers a request refused by the concurrency limit.
+pub(crate) async fn overloaded(err: tower::BoxError) -> ApiError {
+    if err.is::<tower::load_shed::error::Overloaded>() {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many requests at once; retry",
+        )
+    } else {
+        ApiError::internal(format!("unhandled error: {err}"))
+    }
+}
+
+/// Gives the plain-text refusals of the limit layers (413, 408, ...) the JSON error shape,
+/// except on the Akismet routes, whose clients read plain text.
+pub(crate) async fn json_errors(req: Request<Body>, next: Next) -> Response {
+    let akismet = req.uri().path().starts_with("/1.1/");
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if akismet || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "request body too large".to_owned(),
+        StatusCode::REQUEST_TIMEOUT => "request timed out".to_owned(),
+        _ => status
+            .canonical_reason()
+            .unwrap_or("request refused")
+            .to_owned(),
+    };
+    ApiError::new(status, message).into_response()
+}

@@ -1,0 +1,199 @@
+//! The feedback journal: one line per learned or forgotten comment, appended and fsynced
+//! before the feedback is acknowledged.
+//!
+//! A line is `CHECKSUM JSON\n`, CHECKSUM being the first 16 hex digits of the SHA-256 of
+//! JSON. A crash can leave only the last write incomplete; replay drops a torn tail (lines after
+//! the last complete, valid one, none of which was acknowledged) and refuses damage anywhere
+//! else, naming the line.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::ServeError;
+
+/// Learn or forget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Op {
+    Learn,
+    Forget,
+}
+
+/// One journaled feedback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Record {
+    pub op: Op,
+    pub text: String,
+    /// Verdicts by label name, as the client gave them.
+    pub labels: BTreeMap<String, bool>,
+    /// Every label's verdict as learned: the client's, and the model's own for the labels the
+    /// client left out (so forgetting takes out exactly what learning put in).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resolved: BTreeMap<String, bool>,
+}
+
+/// An open journal, appended to by the learner alone.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    file: File,
+    path: PathBuf,
+}
+
+/// The journal's file name inside `--journal DIR`.
+pub(crate) const FILE: &str = "journal.log";
+
+impl Journal {
+    /// Opens (creating) the journal in `dir`, drops a torn tail, and returns the records in it.
+    pub fn open(dir: &Path) -> Result<(Journal, Vec<(usize, Record)>), ServeError> {
+        let io = |what: &str, e| ServeError::Io(format!("{what} {}", dir.display()), e);
+        std::fs::create_dir_all(dir).map_err(|e| io("creating the journal directory", e))?;
+        let path = dir.join(FILE);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(|e| io("opening the journal in", e))?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| io("reading the journal in", e))?;
+        let name = path.display().to_string();
+        let (records, good) = parse(&bytes, &name)?;
+        if good < bytes.len() {
+            tracing::warn!(
+                journal = %name,
+                bytes = bytes.len() - good,
+                "dropping an incomplete last write (never acknowledged)"
+            );
+            file.set_len(good as u64)
+                .map_err(|e| io("truncating the journal in", e))?;
+            file.sync_all()
+                .map_err(|e| io("syncing the journal in", e))?;
+        }
+        // Make the file's directory entry durable too, the first time.
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok((Journal { file, path }, records))
+    }
+
+    /// Appends `records` in one write and waits until they are on disk.
+    pub fn append(&mut self, records: &[Record]) -> std::io::Result<()> {
+        let mut buf = Vec::new();
+        for r in records {
+            line(r, &mut buf);
+        }
+        self.file.write_all(&buf)?;
+        self.file.sync_data()
+    }
+
+    /// The journal file.
+    #[allow(dead_code)]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Appends `record`'s journal line to `out`.
+pub(crate) fn line(record: &Record, out: &mut Vec<u8>) {
+    let json = serde_json::to_string(record).expect("records serialize");
+    out.extend_from_slice(checksum(json.as_bytes()).as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(json.as_bytes());
+    out.push(b'\n');
+}
+
+fn checksum(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The records of a journal's bytes with their line numbers, and the length of its valid
+/// prefix. Only a last line without its newline can be a torn write; any other bad line is
+/// damage: an error.
+fn parse(bytes: &[u8], name: &str) -> Result<(Vec<(usize, Record)>, usize), ServeError> {
+    let mut records = Vec::new();
+    let mut good = 0;
+    for (i, chunk) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+        let n = i + 1;
+        if !chunk.ends_with(b"\n") {
+            // The unfinished end of the last write, never acknowledged.
+            break;
+        }
+        let record = decode(chunk).map_err(|message| ServeError::Journal {
+            file: name.to_owned(),
+            line: n,
+            message,
+        })?;
+        records.push((n, record));
+        good += chunk.len();
+    }
+    Ok((records, good))
+}
+
+fn decode(chunk: &[u8]) -> Result<Record, String> {
+    let body = chunk.strip_suffix(b"\n").unwrap_or(chunk);
+    let text = std::str::from_utf8(body).map_err(|_| "not UTF-8".to_owned())?;
+    let Some((sum, json)) = text.split_once(' ') else {
+        return Err("no checksum".into());
+    };
+    if checksum(json.as_bytes()) != sum {
+        return Err("checksum mismatch".into());
+    }
+    serde_json::from_str(json).map_err(|e| format!("invalid record: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(text: &str) -> Record {
+        Record {
+            op: Op::Learn,
+            text: text.into(),
+            labels: [("spam".to_owned(), true)].into(),
+            resolved: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn records_survive_reopening_and_a_torn_tail_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut j, old) = Journal::open(dir.path()).unwrap();
+        assert!(old.is_empty());
+        j.append(&[record("a"), record("b\nwith a newline")])
+            .unwrap();
+        drop(j);
+        // A crash in the middle of the next write.
+        let mut half = Vec::new();
+        line(&record("c"), &mut half);
+        let path = dir.path().join(FILE);
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(&half[..half.len() / 2]).unwrap();
+        drop(f);
+        let (mut j, got) = Journal::open(dir.path()).unwrap();
+        let texts: Vec<&str> = got.iter().map(|(_, r)| r.text.as_str()).collect();
+        assert_eq!(texts, ["a", "b\nwith a newline"]);
+        j.append(&[record("d")]).unwrap();
+        let (_, got) = Journal::open(dir.path()).unwrap();
+        assert_eq!(got.len(), 3, "the torn bytes were cut before appending");
+    }
+
+    #[test]
+    fn damage_before_the_end_is_an_error_naming_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = Vec::new();
+        line(&record("a"), &mut bytes);
+        bytes.extend_from_slice(b"0000000000000000 {}\n");
+        std::fs::write(dir.path().join(FILE), bytes).unwrap();
+        let err = Journal::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("checksum"), "{err}");
+    }
+}

@@ -1,0 +1,214 @@
+//! API keys and their roles, read from a TOML file:
+//!
+//! ```toml
+//! [[key]]
+//! key = "a-long-random-string"
+//! roles = ["score", "learn"]      # any of score, learn, admin
+//! ```
+//!
+//! A presented key is hashed and compared with every stored key's hash in constant time, so
+//! neither timing nor logs reveal a key.
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::ServeError;
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Score comments (native, Perspective, Akismet `comment-check`, `verify-key`).
+    Score,
+    /// Learn and forget feedback (`/v1/feedback`, `/v1/forget`, Akismet `submit-*`).
+    Learn,
+    /// Snapshot and reload the model.
+    Admin,
+}
+
+impl Role {
+    /// The role's name in the keys file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Score => "score",
+            Role::Learn => "learn",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// The shortest key accepted: shorter ones are guessable.
+const MIN_KEY_LEN: usize = 16;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyFile {
+    #[serde(default)]
+    key: Vec<KeyEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyEntry {
+    key: String,
+    roles: Vec<Role>,
+}
+
+/// The keys a server accepts (only their hashes are kept).
+#[derive(Clone, Default)]
+pub struct Keys {
+    entries: Vec<([u8; 32], Vec<Role>)>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Keys({} keys)", self.entries.len())
+    }
+}
+
+/// What checking a key found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// No key was presented.
+    Missing,
+    /// The key is not in the file.
+    Invalid,
+    /// The key is valid but lacks the role.
+    Forbidden,
+    /// Allowed.
+    Granted,
+}
+
+impl Keys {
+    /// Parses a keys file's text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Keys, ServeError> {
+        let parsed: KeyFile =
+            toml::from_str(text).map_err(|e| ServeError::Config(format!("{file}: {e}")))?;
+        if parsed.key.is_empty() {
+            return Err(ServeError::Config(format!(
+                "{file}: no [[key]] tables; `commentguard serve --generate-key` prints one"
+            )));
+        }
+        let mut keys = Keys::default();
+        for (i, entry) in parsed.key.iter().enumerate() {
+            let n = i + 1;
+            if entry.key.len() < MIN_KEY_LEN {
+                return Err(ServeError::Config(format!(
+                    "{file}: key {n}: shorter than {MIN_KEY_LEN} characters"
+                )));
+            }
+            if entry.roles.is_empty() {
+                return Err(ServeError::Config(format!("{file}: key {n}: no roles")));
+            }
+            let hash = digest(&entry.key);
+            if keys.entries.iter().any(|(h, _)| *h == hash) {
+                return Err(ServeError::Config(format!(
+                    "{file}: key {n}: the same key appears twice"
+                )));
+            }
+            keys.entries.push((hash, entry.roles.clone()));
+        }
+        Ok(keys)
+    }
+
+    /// Reads and parses a keys file.
+    pub fn load(path: &std::path::Path) -> Result<Keys, ServeError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ServeError::Io(format!("reading keys from {name}"), e))?;
+        Keys::parse(&text, &name)
+    }
+
+    /// Whether `key` may act in `role`.
+    pub(crate) fn check(&self, key: Option<&str>, role: Role) -> Access {
+        let Some(key) = key.filter(|k| !k.is_empty()) else {
+            return Access::Missing;
+        };
+        let hash = digest(key);
+        let mut found: Option<&[Role]> = None;
+        // Every entry is compared, so the time does not depend on which one matches.
+        for (h, roles) in &self.entries {
+            if bool::from(h.ct_eq(&hash)) {
+                found = Some(roles);
+            }
+        }
+        match found {
+            None => Access::Invalid,
+            Some(roles) if roles.contains(&role) => Access::Granted,
+            Some(_) => Access::Forbidden,
+        }
+    }
+}
+
+fn digest(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// A new keys file with one random key holding every role.
+pub fn generate_key_file() -> Result<String, ServeError> {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| ServeError::Config(format!("no random numbers from the system: {e}")))?;
+    let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!(
+        "# commentguard serve --keys: one [[key]] table per key.\n\
+         # roles: score (score comments), learn (feedback, forget, Akismet submit-*),\n\
+         # admin (snapshot, reload).\n\
+         [[key]]\n\
+         key = \"{key}\"\n\
+         roles = [\"score\", \"learn\", \"admin\"]\n"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "[[key]]\nkey = \"0123456789abcdef-score\"\nroles = [\"score\"]\n\
+                        [[key]]\nkey = \"0123456789abcdef-learn\"\nroles = [\"score\", \"learn\"]\n";
+
+    #[test]
+    fn roles_are_checked_per_key() {
+        let keys = Keys::parse(FILE, "k.toml").unwrap();
+        assert_eq!(
+            keys.check(Some("0123456789abcdef-score"), Role::Score),
+            Access::Granted
+        );
+        assert_eq!(
+            keys.check(Some("0123456789abcdef-score"), Role::Learn),
+            Access::Forbidden
+        );
+        assert_eq!(
+            keys.check(Some("0123456789abcdef-learn"), Role::Learn),
+            Access::Granted
+        );
+        assert_eq!(
+            keys.check(Some("0123456789abcdef-nope"), Role::Score),
+            Access::Invalid
+        );
+        assert_eq!(keys.check(None, Role::Score), Access::Missing);
+        assert_eq!(keys.check(Some(""), Role::Score), Access::Missing);
+    }
+
+    #[test]
+    fn bad_files_name_the_problem() {
+        let err = Keys::parse("[[key]]\nkey = \"short\"\nroles = [\"score\"]\n", "k.toml");
+        assert!(err.unwrap_err().to_string().contains("key 1: shorter"));
+        let err = Keys::parse(
+            "[[key]]\nkey = \"0123456789abcdefgh\"\nroles = [\"root\"]\n",
+            "k.toml",
+        );
+        let msg = err.unwrap_err().to_string();
+        assert!(msg.contains("k.toml") && msg.contains("line 3"), "{msg}");
+        let err = Keys::parse("", "k.toml").unwrap_err().to_string();
+        assert!(err.contains("no [[key]]"), "{err}");
+    }
+
+    #[test]
+    fn generated_files_parse_and_differ() {
+        let (a, b) = (generate_key_file().unwrap(), generate_key_file().unwrap());
+        assert_ne!(a, b);
+        Keys::parse(&a, "generated").unwrap();
+    }
+}

@@ -1,0 +1,176 @@
+//! `commentguard serve`: an HTTP moderation service over a [`Classifier`](crate::Classifier).
+//!
+//! Three API surfaces share one model: the native JSON API ([`native`]), a Perspective-compatible
+//! `comments:analyze` ([`perspective`]) and an Akismet-compatible form API ([`akismet`]). The
+//! model sits behind an atomic swap ([`state`]): every request scores on the model it started
+//! with, and feedback is learned by a single learner thread that journals a batch of feedback
+//! (one fsync), applies it to a private copy and publishes the copy before answering.
+
+mod akismet;
+mod error;
+mod journal;
+mod keys;
+mod metrics;
+mod native;
+mod perspective;
+mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use error::ServeError;
+pub use keys::{generate_key_file, Keys, Role};
+pub use state::block_threshold;
+
+/// Everything `serve` needs, validated by the caller's flag parsing.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Model file, or `None` for the embedded default model.
+    pub model: Option<PathBuf>,
+    /// Address to listen on; port 0 picks a free port (printed on stdout).
+    pub listen: SocketAddr,
+    /// The keys and their roles.
+    pub keys: Keys,
+    /// Directory of the feedback journal; `None` keeps feedback in memory only.
+    pub journal: Option<PathBuf>,
+    /// Review thresholds overriding the model's, by label.
+    pub review_thresholds: Vec<(String, f64)>,
+    /// Block thresholds, by label (see [`block_threshold`]).
+    pub block_thresholds: Vec<(String, f64)>,
+    /// Perspective attribute names mapped to model labels, e.g. `("TOXICITY", "toxic")`.
+    pub attributes: Vec<(String, String)>,
+    /// Largest request body, in bytes.
+    pub max_body: usize,
+    /// Longest a request may take before a 408.
+    pub timeout: Duration,
+    /// Requests handled at once; more are refused with 429.
+    pub max_concurrent: usize,
+}
+
+impl Config {
+    /// A configuration with the default limits.
+    pub fn new(listen: SocketAddr, keys: Keys) -> Config {
+        Config {
+            model: None,
+            listen,
+            keys,
+            journal: None,
+            review_thresholds: Vec::new(),
+            block_thresholds: Vec::new(),
+            attributes: Vec::new(),
+            max_body: 4 << 20,
+            timeout: Duration::from_secs(30),
+            max_concurrent: 1024,
+        }
+    }
+}
+
+/// The most comments one request may score, and the longest comment (as Perspective).
+pub const MAX_BATCH: usize = 1000;
+/// The longest comment in bytes, as Perspective's limit.
+pub const MAX_COMMENT_BYTES: usize = 20_480;
+
+/// Loads the model, replays the journal, binds, prints `listening on ADDR` on stdout and serves
+/// until SIGTERM or Ctrl-C, then drains the requests in flight and returns.
+pub fn run(config: Config) -> Result<(), ServeError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ServeError::Io("starting the runtime".into(), e))?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> Result<(), ServeError> {
+    let shared = Arc::new(state::Shared::open(&config)?);
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| ServeError::Io(format!("listening on {}", config.listen), e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ServeError::Io("reading the bound address".into(), e))?;
+    shared.set_address(addr);
+    // Tests and scripts read this line to find the port.
+    println!("listening on {addr}");
+    tracing::info!(%addr, "serving");
+    let app = router(Arc::clone(&shared), &config);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown(Arc::clone(&shared)))
+        .await
+        .map_err(|e| ServeError::Io("serving".into(), e))?;
+    shared.stop_learning();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Waits for SIGTERM or Ctrl-C; reloads the model on SIGHUP meanwhile.
+async fn shutdown(shared: Arc<state::Shared>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = term.recv() => break,
+                _ = tokio::signal::ctrl_c() => break,
+                _ = hup.recv() => {
+                    let shared = Arc::clone(&shared);
+                    let result = tokio::task::spawn_blocking(move || shared.reload()).await;
+                    match result {
+                        Ok(Ok(())) => tracing::info!("reloaded the model on SIGHUP"),
+                        Ok(Err(e)) => tracing::error!("reload on SIGHUP failed: {}", e.message),
+                        Err(e) => tracing::error!("reload on SIGHUP failed: {e}"),
+                    }
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    shared.set_draining();
+    tracing::info!("draining");
+}
+
+/// All routes, with the limits and the request metrics around them.
+fn router(shared: Arc<state::Shared>, config: &Config) -> Router {
+    use axum::error_handling::HandleErrorLayer;
+    use tower::ServiceBuilder;
+
+    let api = Router::new()
+        .merge(native::routes())
+        .merge(perspective::routes())
+        .merge(akismet::routes())
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed);
+    // Router::layer wraps each route, so the concurrency limit holds per route; the last layer
+    // added is the outermost, so every refusal below is counted by `track`.
+    api.layer(axum::extract::DefaultBodyLimit::max(config.max_body))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            config.timeout,
+        ))
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(error::overloaded))
+                .load_shed()
+                .concurrency_limit(config.max_concurrent),
+        )
+        .layer(axum::middleware::from_fn(error::json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&shared),
+            metrics::track,
+        ))
+        .with_state(shared)
+}

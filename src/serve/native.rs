@@ -1,0 +1,319 @@
+//! The native JSON API: `/v1/score`, `/v1/feedback`, `/v1/forget`, `/v1/model`,
+//! `/v1/admin/reload`, `/healthz`, `/readyz`, `/metrics`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::error::ApiError;
+use super::journal::{Op, Record};
+use super::keys::{Access, Role};
+use super::state::{self, Shared, Verdicts};
+use super::{MAX_BATCH, MAX_COMMENT_BYTES};
+
+pub(super) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/v1/score", post(score))
+        .route("/v1/feedback", post(feedback))
+        .route("/v1/forget", post(forget))
+        .route("/v1/model", get(model))
+        .route("/v1/admin/reload", post(reload))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+/// Checks the `Authorization: Bearer KEY` header for `role`.
+fn authorize(shared: &Shared, headers: &HeaderMap, role: Role) -> Result<(), ApiError> {
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match shared.keys.check(key, role) {
+        Access::Granted => Ok(()),
+        Access::Missing => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing API key: send `Authorization: Bearer KEY`",
+        )),
+        Access::Invalid => Err(ApiError::new(StatusCode::UNAUTHORIZED, "API key not valid")),
+        Access::Forbidden => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("this key lacks the `{}` role", role.name()),
+        )),
+    }
+}
+
+/// Parses a JSON body, refusing other content types with 415.
+pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        let json = ct
+            .to_str()
+            .map(|s| {
+                s.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            })
+            .unwrap_or(false);
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "the body must be JSON (Content-Type: application/json)",
+            ));
+        }
+    }
+    parse_json_body(body)
+}
+
+/// Parses a JSON body whatever its declared content type (Google's clients and curl users
+/// send Perspective requests with either).
+pub(super) fn parse_json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+}
+
+fn check_length(text: &str, what: &str) -> Result<(), ApiError> {
+    if text.len() > MAX_COMMENT_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "{what} is {} bytes; the limit is {MAX_COMMENT_BYTES}",
+                text.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScoreRequest {
+    text: Option<String>,
+    comments: Option<Vec<CommentIn>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommentIn {
+    #[serde(default)]
+    id: Option<Value>,
+    text: String,
+}
+
+fn model_json(served: &state::Served) -> Value {
+    json!({"version": served.version, "sha256": served.sha256})
+}
+
+async fn score(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&shared, &headers, Role::Score)?;
+    let request: ScoreRequest = parse_json(&headers, &body)?;
+    let comments = match (request.text, request.comments) {
+        (Some(text), None) => vec![CommentIn { id: None, text }],
+        (None, Some(comments)) => comments,
+        _ => {
+            return Err(ApiError::unprocessable(
+                "give either \"text\" or \"comments\", not both or neither",
+            ))
+        }
+    };
+    if comments.is_empty() {
+        return Err(ApiError::unprocessable("\"comments\" is empty"));
+    }
+    if comments.len() > MAX_BATCH {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "{} comments in one request; the limit is {MAX_BATCH}",
+                comments.len()
+            ),
+        ));
+    }
+    for (i, c) in comments.iter().enumerate() {
+        check_length(&c.text, &format!("comment {}", i + 1))?;
+    }
+    let served = shared.current.load();
+    let mut scorer = served.model.scorer();
+    let labels = served.model.labels();
+    let results: Vec<Value> = comments
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let probs = scorer.score(&c.text);
+            let scores: serde_json::Map<String, Value> = labels
+                .iter()
+                .zip(probs)
+                .map(|(l, &p)| (l.clone(), json!(p)))
+                .collect();
+            let flagged = state::flagged(&served, probs);
+            let action = state::action(&served, probs);
+            shared.metrics.scored(&flagged, action);
+            json!({
+                "id": c.id.unwrap_or_else(|| json!((i + 1).to_string())),
+                "scores": scores,
+                "flagged": flagged,
+                "action": action,
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({"model": model_json(&served), "results": results}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeedbackRequest {
+    text: String,
+    labels: Verdicts,
+}
+
+async fn feedback(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    learn(&shared, &headers, &body, Op::Learn).await
+}
+
+async fn forget(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    learn(&shared, &headers, &body, Op::Forget).await
+}
+
+async fn learn(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &[u8],
+    op: Op,
+) -> Result<Json<Value>, ApiError> {
+    authorize(shared, headers, Role::Learn)?;
+    let request: FeedbackRequest = parse_json(headers, body)?;
+    let record = feedback_record(shared, op, request.text, request.labels)?;
+    let outcome = shared.submit(record).await?;
+    let verb = match op {
+        Op::Learn => "learned",
+        Op::Forget => "forgotten",
+    };
+    Ok(Json(json!({
+        verb: true,
+        "feedback_learned": outcome.learned,
+        "model": {"version": outcome.version, "sha256": outcome.sha256},
+    })))
+}
+
+/// Checks a feedback's text and labels against the current model and makes its record.
+pub(super) fn feedback_record(
+    shared: &Shared,
+    op: Op,
+    text: String,
+    labels: Verdicts,
+) -> Result<Record, ApiError> {
+    if text.trim().is_empty() {
+        return Err(ApiError::unprocessable("\"text\" is empty"));
+    }
+    check_length(&text, "\"text\"")?;
+    if labels.is_empty() {
+        return Err(ApiError::unprocessable(
+            "\"labels\" is empty: give at least one label's verdict",
+        ));
+    }
+    let served = shared.current.load();
+    let known = served.model.labels();
+    if let Some(unknown) = labels.keys().find(|l| !known.contains(l)) {
+        return Err(ApiError::unprocessable(format!(
+            "unknown label {unknown:?}; the model's labels are: {}",
+            known.join(", ")
+        )));
+    }
+    Ok(Record {
+        op,
+        text,
+        labels,
+        resolved: Default::default(),
+    })
+}
+
+async fn model(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&shared, &headers, Role::Score)?;
+    let served = shared.current.load();
+    let m = &served.model;
+    let labels: Vec<Value> = m
+        .labels()
+        .iter()
+        .enumerate()
+        .map(|(l, name)| {
+            json!({
+                "name": name,
+                "review_threshold": served.review[l],
+                "block_threshold": served.block[l],
+                "model_threshold": m.thresholds()[l],
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "model": model_json(&served),
+        "labels": labels,
+        "vocabulary": m.vocabulary().len(),
+        "training": serde_json::to_value(m.summary()).unwrap_or(Value::Null),
+        "feedback": {
+            "learned": served.learned,
+            "learned_total": served.learned_total,
+            "forgotten_total": served.forgotten_total,
+        },
+    })))
+}
+
+async fn reload(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&shared, &headers, Role::Admin)?;
+    shared.reload_async().await?;
+    let served = shared.current.load();
+    Ok(Json(
+        json!({"reloaded": true, "model": model_json(&served)}),
+    ))
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
+    if shared.is_draining() {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "draining").into_response()
+    } else {
+        Json(json!({"status": "ready"})).into_response()
+    }
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        shared.metrics.encode(),
+    )
+        .into_response()
+}

@@ -1,0 +1,685 @@
+//! State shared between requests: the model behind an atomic swap, and the learner thread that
+//! owns the journal.
+//!
+//! Requests load the current [`Served`] model with one atomic read and score on it to the end,
+//! whatever is published meanwhile. Feedback goes to the learner thread, which takes every
+//! feedback waiting (group commit), checks forgets against the ledger of what was learned,
+//! applies the batch to a private copy of the model, appends the batch to the journal with one
+//! fsync, publishes the copy, and only then answers each request.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use arc_swap::ArcSwap;
+use axum::http::StatusCode;
+use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
+
+use super::error::ApiError;
+use super::journal::{Journal, Op, Record};
+use super::keys::Keys;
+use super::metrics::Metrics;
+use super::{Config, ServeError};
+use crate::{Classifier, Direction, Feedback, DEFAULT_MODEL};
+
+/// The most feedback one group commit takes.
+const MAX_GROUP: usize = 4096;
+
+/// The probability at which `label` is blocked rather than held for review: the
+/// `--block-threshold LABEL=P` flag when given, else the model's stored block threshold (its
+/// 99% out-of-fold precision point; 1.0 in models older than format 3), never below the review
+/// threshold.
+pub fn block_threshold(label: &str, review: f64, stored: f64, flags: &[(String, f64)]) -> f64 {
+    flags
+        .iter()
+        .rev()
+        .find(|(l, _)| l == label)
+        .map_or(review.max(stored), |&(_, p)| p)
+}
+
+/// A model as served: the classifier and each label's thresholds.
+pub(crate) struct Served {
+    pub model: Classifier,
+    pub review: Vec<f64>,
+    pub block: Vec<f64>,
+    /// SHA-256 of the base model file.
+    pub sha256: String,
+    /// The base model's short hash, plus the feedback learned on top of it.
+    pub version: String,
+    /// Feedback learned and not forgotten since the base model.
+    pub learned: u64,
+    pub learned_total: u64,
+    pub forgotten_total: u64,
+}
+
+/// Allow, review or block.
+pub(crate) fn action(served: &Served, probs: &[f64]) -> &'static str {
+    let over = |t: &[f64]| probs.iter().zip(t).any(|(p, t)| p >= t);
+    if over(&served.block) {
+        "block"
+    } else if over(&served.review) {
+        "review"
+    } else {
+        "allow"
+    }
+}
+
+/// The labels whose probability reaches their review threshold.
+pub(crate) fn flagged<'a>(served: &'a Served, probs: &[f64]) -> Vec<&'a str> {
+    served
+        .model
+        .labels()
+        .iter()
+        .zip(probs.iter().zip(&served.review))
+        .filter(|(_, (p, t))| p >= t)
+        .map(|(l, _)| l.as_str())
+        .collect()
+}
+
+/// What a learn or forget request gets back.
+#[derive(Debug, Clone)]
+pub(crate) struct Outcome {
+    pub learned: u64,
+    pub version: String,
+    pub sha256: String,
+}
+
+type Reply<T> = oneshot::Sender<Result<T, ApiError>>;
+
+enum Job {
+    Feedback(Record, Reply<Outcome>),
+    Reload(Reply<()>),
+}
+
+/// Everything the handlers share.
+pub(crate) struct Shared {
+    pub current: ArcSwap<Served>,
+    pub keys: Keys,
+    pub metrics: Metrics,
+    /// `--attribute NAME=label`, Perspective attribute names in upper case.
+    pub attributes: Vec<(String, String)>,
+    learner: Mutex<Option<mpsc::Sender<Job>>>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    address: OnceLock<SocketAddr>,
+    draining: AtomicBool,
+    base: BaseModel,
+}
+
+/// Where the base model comes from and the thresholds set by flags, for loading and reloading.
+struct BaseModel {
+    path: Option<PathBuf>,
+    review: Vec<(String, f64)>,
+    block: Vec<(String, f64)>,
+}
+
+impl BaseModel {
+    /// Loads the base model with its thresholds, and the SHA-256 of its file.
+    fn load(&self) -> Result<(Classifier, Vec<f64>, Vec<f64>, String), ServeError> {
+        let (model, bytes) = match &self.path {
+            Some(path) => {
+                let model = Classifier::load(path)?;
+                let bytes = std::fs::read(path)
+                    .map_err(|e| ServeError::Io(format!("reading {}", path.display()), e))?;
+                (model, bytes)
+            }
+            None => (Classifier::embedded()?, DEFAULT_MODEL.to_vec()),
+        };
+        let sha256 = hex(&Sha256::digest(&bytes));
+        let labels = model.labels();
+        for (flag, set) in [
+            ("--threshold", &self.review),
+            ("--block-threshold", &self.block),
+        ] {
+            if let Some((label, _)) = set.iter().find(|(l, _)| !labels.contains(l)) {
+                return Err(ServeError::Config(format!(
+                    "{flag} {label}: the model has no label {label:?}; its labels are: {}",
+                    labels.join(", ")
+                )));
+            }
+        }
+        let review: Vec<f64> = labels
+            .iter()
+            .zip(model.thresholds())
+            .map(|(l, &t)| {
+                self.review
+                    .iter()
+                    .rev()
+                    .find(|(f, _)| f == l)
+                    .map_or(t, |&(_, p)| p)
+            })
+            .collect();
+        let block = labels
+            .iter()
+            .zip(&review)
+            .zip(model.block_thresholds())
+            .map(|((l, &r), &stored)| block_threshold(l, r, stored, &self.block))
+            .collect();
+        Ok((model, review, block, sha256))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What was learned and not forgotten, by comment and verdicts: forgets are checked against it
+/// and a reload learns it again on the new base model.
+#[derive(Default)]
+struct Ledger {
+    entries: HashMap<[u8; 32], (Record, u64)>,
+    learned_total: u64,
+    forgotten_total: u64,
+}
+
+impl Ledger {
+    fn key(record: &Record) -> [u8; 32] {
+        let mut h = Sha256::new();
+        for (label, v) in &record.labels {
+            h.update(label.as_bytes());
+            h.update([0, u8::from(*v)]);
+        }
+        h.update([0xff]);
+        h.update(record.text.as_bytes());
+        h.finalize().into()
+    }
+
+    fn count(&self, key: &[u8; 32]) -> u64 {
+        self.entries.get(key).map_or(0, |e| e.1)
+    }
+
+    fn apply(&mut self, key: [u8; 32], record: &Record) {
+        match record.op {
+            Op::Learn => {
+                self.learned_total += 1;
+                let entry = self.entries.entry(key).or_insert_with(|| {
+                    let mut r = record.clone();
+                    r.op = Op::Learn;
+                    (r, 0)
+                });
+                entry.1 += 1;
+            }
+            Op::Forget => {
+                self.forgotten_total += 1;
+                if let Some(entry) = self.entries.get_mut(&key) {
+                    entry.1 -= 1;
+                    if entry.1 == 0 {
+                        self.entries.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+
+    fn learned(&self) -> u64 {
+        self.entries.values().map(|e| e.1).sum()
+    }
+
+    /// An order-independent digest of what is learned, for the model version.
+    fn digest(&self) -> u64 {
+        self.entries.iter().fold(0u64, |acc, (k, (_, n))| {
+            let x = u64::from_le_bytes(k[..8].try_into().expect("8 bytes"));
+            acc.wrapping_add(x.wrapping_mul(*n))
+        })
+    }
+
+    fn version(&self, sha256: &str) -> String {
+        match self.learned() {
+            0 => sha256[..12].to_owned(),
+            n => format!("{}+{n}.{:016x}", &sha256[..12], self.digest()),
+        }
+    }
+}
+
+/// The verdicts of `record` in `model`'s label order: the resolved ones when it has them.
+fn verdicts(model: &Classifier, record: &Record) -> Result<Vec<Option<bool>>, String> {
+    let given = if record.resolved.is_empty() {
+        &record.labels
+    } else {
+        &record.resolved
+    };
+    let labels = model.labels();
+    if let Some(unknown) = given
+        .keys()
+        .chain(record.labels.keys())
+        .find(|l| !labels.contains(l))
+    {
+        return Err(format!(
+            "unknown label {unknown:?}; the model's labels are: {}",
+            labels.join(", ")
+        ));
+    }
+    Ok(labels.iter().map(|l| given.get(l).copied()).collect())
+}
+
+fn direction(op: Op) -> Direction {
+    match op {
+        Op::Learn => Direction::Learn,
+        Op::Forget => Direction::Forget,
+    }
+}
+
+impl Shared {
+    /// Loads the model, replays the journal and starts the learner.
+    pub fn open(config: &Config) -> Result<Arc<Shared>, ServeError> {
+        let base = BaseModel {
+            path: config.model.clone(),
+            review: config.review_thresholds.clone(),
+            block: config.block_thresholds.clone(),
+        };
+        let (model, review, block, sha256) = base.load()?;
+        for (name, label) in &config.attributes {
+            if !model.labels().contains(label) {
+                return Err(ServeError::Config(format!(
+                    "--attribute {name}={label}: the model has no label {label:?}; its labels \
+                     are: {}",
+                    model.labels().join(", ")
+                )));
+            }
+        }
+        let mut ledger = Ledger::default();
+        let (journal, model) = match &config.journal {
+            None => (None, model),
+            Some(dir) => {
+                let (journal, records) = Journal::open(dir)?;
+                let model = replay(
+                    model,
+                    &records,
+                    &mut ledger,
+                    &dir.join(super::journal::FILE),
+                )?;
+                (Some(journal), model)
+            }
+        };
+        let metrics = Metrics::new();
+        let served = Served {
+            model,
+            review,
+            block,
+            version: ledger.version(&sha256),
+            sha256,
+            learned: ledger.learned(),
+            learned_total: ledger.learned_total,
+            forgotten_total: ledger.forgotten_total,
+        };
+        metrics.model(&served.version, &served.sha256, served.learned);
+        if served.learned > 0 {
+            tracing::info!(feedback = served.learned, "replayed the journal");
+        }
+        let (tx, rx) = mpsc::channel();
+        let shared = Arc::new(Shared {
+            current: ArcSwap::from_pointee(served),
+            keys: config.keys.clone(),
+            metrics,
+            attributes: config
+                .attributes
+                .iter()
+                .map(|(a, l)| (a.to_ascii_uppercase(), l.clone()))
+                .collect(),
+            learner: Mutex::new(Some(tx)),
+            thread: Mutex::new(None),
+            address: OnceLock::new(),
+            draining: AtomicBool::new(false),
+            base,
+        });
+        let mut learner = Learner {
+            shared: Arc::clone(&shared),
+            journal,
+            ledger,
+            failed: None,
+        };
+        let handle = std::thread::Builder::new()
+            .name("learner".into())
+            .spawn(move || learner.run(rx))
+            .map_err(|e| ServeError::Io("starting the learner thread".into(), e))?;
+        *shared.thread.lock().expect("not poisoned") = Some(handle);
+        Ok(shared)
+    }
+
+    pub fn set_address(&self, addr: SocketAddr) {
+        let _ = self.address.set(addr);
+    }
+
+    /// The address the server listens on.
+    pub fn address(&self) -> Option<SocketAddr> {
+        self.address.get().copied()
+    }
+
+    pub fn set_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    fn send(&self, job: Job) -> Result<(), ApiError> {
+        let unavailable = || ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+        let guard = self.learner.lock().map_err(|_| unavailable())?;
+        guard
+            .as_ref()
+            .ok_or_else(unavailable)?
+            .send(job)
+            .map_err(|_| unavailable())
+    }
+
+    /// Learns or forgets `record`; answers once it is journaled and published.
+    pub async fn submit(&self, record: Record) -> Result<Outcome, ApiError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::Feedback(record, tx))?;
+        rx.await
+            .map_err(|_| ApiError::internal("the learner stopped"))?
+    }
+
+    /// Loads the base model file again and learns the ledger on it (waits for the learner).
+    pub async fn reload_async(&self) -> Result<(), ApiError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::Reload(tx))?;
+        rx.await
+            .map_err(|_| ApiError::internal("the learner stopped"))?
+    }
+
+    /// [`reload_async`](Self::reload_async) from a blocking thread.
+    pub fn reload(&self) -> Result<(), ApiError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::Reload(tx))?;
+        rx.blocking_recv()
+            .map_err(|_| ApiError::internal("the learner stopped"))?
+    }
+
+    /// Stops the learner after the feedback already sent, and waits for it.
+    pub fn stop_learning(&self) {
+        if let Ok(mut guard) = self.learner.lock() {
+            guard.take();
+        }
+        let handle = self.thread.lock().ok().and_then(|mut g| g.take());
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+    }
+}
+
+/// Applies journaled records to the base model, in one batch.
+fn replay(
+    model: Classifier,
+    records: &[(usize, Record)],
+    ledger: &mut Ledger,
+    file: &std::path::Path,
+) -> Result<Classifier, ServeError> {
+    let bad = |line: usize, message: String| ServeError::Journal {
+        file: file.display().to_string(),
+        line,
+        message,
+    };
+    let mut feedback = Vec::with_capacity(records.len());
+    for (line, record) in records {
+        let labels = verdicts(&model, record).map_err(|m| bad(*line, m))?;
+        let key = Ledger::key(record);
+        if record.op == Op::Forget && ledger.count(&key) == 0 {
+            return Err(bad(
+                *line,
+                "forgets a comment that was never learned".into(),
+            ));
+        }
+        ledger.apply(key, record);
+        feedback.push((
+            direction(record.op),
+            Feedback {
+                text: record.text.clone(),
+                labels,
+            },
+        ));
+    }
+    let changes: Vec<(Direction, &Feedback)> = feedback.iter().map(|(d, f)| (*d, f)).collect();
+    Ok(model.with_changes(&changes)?)
+}
+
+/// The learner thread's state.
+struct Learner {
+    shared: Arc<Shared>,
+    journal: Option<Journal>,
+    ledger: Ledger,
+    /// Set when a journal write failed: what is on disk is then unknown, so no more feedback
+    /// is taken until a restart replays the journal.
+    failed: Option<String>,
+}
+
+impl Learner {
+    fn run(&mut self, rx: mpsc::Receiver<Job>) {
+        while let Ok(job) = rx.recv() {
+            let mut batch = Vec::new();
+            let mut reload = None;
+            match job {
+                Job::Feedback(r, reply) => batch.push((r, reply)),
+                Job::Reload(reply) => reload = Some(reply),
+            }
+            while reload.is_none() && batch.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(Job::Feedback(r, reply)) => batch.push((r, reply)),
+                    Ok(Job::Reload(reply)) => reload = Some(reply),
+                    Err(_) => break,
+                }
+            }
+            if !batch.is_empty() {
+                self.commit(batch);
+            }
+            if let Some(reply) = reload {
+                let _ = reply.send(self.reload());
+            }
+        }
+    }
+
+    fn commit(&mut self, batch: Vec<(Record, Reply<Outcome>)>) {
+        if let Some(why) = &self.failed {
+            let err = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why.clone());
+            for (_, reply) in batch {
+                let _ = reply.send(Err(err.clone()));
+            }
+            return;
+        }
+        let current = self.shared.current.load_full();
+        let mut pending: HashMap<[u8; 32], i64> = HashMap::new();
+        // The verdicts learned for a comment this batch, before the ledger has them.
+        let mut pending_resolved: HashMap<[u8; 32], BTreeMap<String, bool>> = HashMap::new();
+        let mut accepted = Vec::with_capacity(batch.len());
+        for (mut record, reply) in batch {
+            let key = Ledger::key(&record);
+            // Learned before: the same verdicts again, so forgetting stays exact.
+            let known = pending_resolved.get(&key).cloned().or_else(|| {
+                self.ledger
+                    .entries
+                    .get(&key)
+                    .map(|(r, _)| r.resolved.clone())
+            });
+            record.resolved = match known {
+                Some(resolved) => resolved,
+                None => {
+                    let mut labels = match verdicts(&current.model, &record) {
+                        Ok(v) => v,
+                        Err(message) => {
+                            let _ = reply.send(Err(ApiError::unprocessable(message)));
+                            continue;
+                        }
+                    };
+                    current.model.fill_verdicts(&record.text, &mut labels);
+                    current
+                        .model
+                        .labels()
+                        .iter()
+                        .cloned()
+                        .zip(labels.into_iter().map(|v| v.unwrap_or(false)))
+                        .collect()
+                }
+            };
+            let labels = match verdicts(&current.model, &record) {
+                Ok(v) => v,
+                Err(message) => {
+                    let _ = reply.send(Err(ApiError::unprocessable(message)));
+                    continue;
+                }
+            };
+            let delta = pending.entry(key).or_default();
+            let have = self.ledger.count(&key) as i64 + *delta;
+            if record.op == Op::Forget && have <= 0 {
+                let _ = reply.send(Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "this comment was never learned with these labels (or was forgotten \
+                     already): nothing to forget",
+                )));
+                continue;
+            }
+            *delta += if record.op == Op::Learn { 1 } else { -1 };
+            pending_resolved.insert(key, record.resolved.clone());
+            let fb = Feedback {
+                text: record.text.clone(),
+                labels,
+            };
+            accepted.push((key, record, fb, reply));
+        }
+        if accepted.is_empty() {
+            return;
+        }
+        let changes: Vec<(Direction, &Feedback)> = accepted
+            .iter()
+            .map(|(_, r, f, _)| (direction(r.op), f))
+            .collect();
+        let model = match current.model.with_changes(&changes) {
+            Ok(m) => m,
+            Err(e) => {
+                let err = ApiError::internal(format!("learning failed: {e}"));
+                for (_, _, _, reply) in accepted {
+                    let _ = reply.send(Err(err.clone()));
+                }
+                return;
+            }
+        };
+        if let Some(journal) = &mut self.journal {
+            let records: Vec<Record> = accepted.iter().map(|(_, r, _, _)| r.clone()).collect();
+            if let Err(e) = journal.append(&records) {
+                let why = format!("the journal could not be written ({e}); restart the server");
+                tracing::error!("{why}");
+                self.failed = Some(why.clone());
+                let err = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why);
+                for (_, _, _, reply) in accepted {
+                    let _ = reply.send(Err(err.clone()));
+                }
+                return;
+            }
+        }
+        let (mut learns, mut forgets) = (0, 0);
+        for (key, record, _, _) in &accepted {
+            self.ledger.apply(*key, record);
+            match record.op {
+                Op::Learn => learns += 1,
+                Op::Forget => forgets += 1,
+            }
+        }
+        let served = Served {
+            model,
+            review: current.review.clone(),
+            block: current.block.clone(),
+            sha256: current.sha256.clone(),
+            version: self.ledger.version(&current.sha256),
+            learned: self.ledger.learned(),
+            learned_total: self.ledger.learned_total,
+            forgotten_total: self.ledger.forgotten_total,
+        };
+        let outcome = Outcome {
+            learned: served.learned,
+            version: served.version.clone(),
+            sha256: served.sha256.clone(),
+        };
+        let metrics = &self.shared.metrics;
+        metrics.feedback("learn", learns);
+        metrics.feedback("forget", forgets);
+        metrics.model(&served.version, &served.sha256, served.learned);
+        self.shared.current.store(Arc::new(served));
+        for (_, _, _, reply) in accepted {
+            let _ = reply.send(Ok(outcome.clone()));
+        }
+    }
+
+    /// Loads the base model file again, learns the ledger on it and publishes it.
+    fn reload(&mut self) -> Result<(), ApiError> {
+        let (model, review, block, sha256) = self
+            .shared
+            .base
+            .load()
+            .map_err(|e| ApiError::unprocessable(format!("reload refused: {e}")))?;
+        let mut feedback = Vec::new();
+        for (record, n) in self.ledger.entries.values() {
+            let labels = verdicts(&model, record)
+                .map_err(|m| ApiError::unprocessable(format!("reload refused: feedback: {m}")))?;
+            for _ in 0..*n {
+                feedback.push(Feedback {
+                    text: record.text.clone(),
+                    labels: labels.clone(),
+                });
+            }
+        }
+        let changes: Vec<(Direction, &Feedback)> =
+            feedback.iter().map(|f| (Direction::Learn, f)).collect();
+        let model = model
+            .with_changes(&changes)
+            .map_err(|e| ApiError::unprocessable(format!("reload refused: {e}")))?;
+        let served = Served {
+            model,
+            review,
+            block,
+            version: self.ledger.version(&sha256),
+            sha256,
+            learned: self.ledger.learned(),
+            learned_total: self.ledger.learned_total,
+            forgotten_total: self.ledger.forgotten_total,
+        };
+        self.shared
+            .metrics
+            .model(&served.version, &served.sha256, served.learned);
+        self.shared.current.store(Arc::new(served));
+        Ok(())
+    }
+}
+
+/// Verdicts by label name, from a JSON object or form fields.
+pub(crate) type Verdicts = BTreeMap<String, bool>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_threshold_takes_the_flag_else_the_model_s_never_below_review() {
+        let flags = vec![("spam".to_owned(), 0.9)];
+        assert_eq!(block_threshold("spam", 0.5, 0.97, &flags), 0.9);
+        assert_eq!(block_threshold("toxicity", 0.5, 0.97, &flags), 0.97);
+        assert_eq!(block_threshold("toxicity", 0.98, 0.97, &flags), 0.98);
+    }
+
+    #[test]
+    fn the_version_depends_on_what_was_learned_not_its_order() {
+        let rec = |t: &str| Record {
+            op: Op::Learn,
+            text: t.into(),
+            labels: [("spam".to_owned(), true)].into(),
+            resolved: BTreeMap::new(),
+        };
+        let sha = "0123456789abcdef0123";
+        let (mut a, mut b) = (Ledger::default(), Ledger::default());
+        for t in ["x", "y"] {
+            a.apply(Ledger::key(&rec(t)), &rec(t));
+        }
+        for t in ["y", "x"] {
+            b.apply(Ledger::key(&rec(t)), &rec(t));
+        }
+        assert_eq!(a.version(sha), b.version(sha));
+        assert!(a.version(sha).starts_with("0123456789ab+2."));
+        let mut forget = rec("x");
+        forget.op = Op::Forget;
+        a.apply(Ledger::key(&rec("x")), &forget);
+        assert_ne!(a.version(sha), b.version(sha));
+        assert_eq!(Ledger::default().version(sha), "0123456789ab");
+    }
+}

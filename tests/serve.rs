@@ -1,0 +1,533 @@
+//! `commentguard serve` driven over HTTP as its clients drive it: the real binary on a free
+//! loopback port.
+
+mod serve_util;
+
+use serde_json::json;
+use serve_util::*;
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary directory")
+}
+
+#[test]
+fn scores_one_comment_and_a_batch_with_actions() {
+    let dir = tempdir();
+    let server = Server::start(dir.path(), &[]);
+    let body = json!({ "text": GIFT_CARDS }).to_string();
+    let (status, out) = server.post_json("/v1/score", Some(SCORER), &body);
+    assert_eq!(status, 200, "{out}");
+    let v = json(&out);
+    assert_eq!(v["model"]["sha256"].as_str().unwrap().len(), 64);
+    assert!(v["model"]["version"].is_string());
+    let r = &v["results"][0];
+    assert_eq!(r["id"], "1");
+    assert!(r["scores"]["spam"].as_f64().unwrap() > 0.5, "{out}");
+    assert_eq!(r["flagged"], json!(["spam"]));
+    assert_ne!(r["action"], "allow");
+
+    let body = json!({"comments": [
+        {"id": "a", "text": CIVIL},
+        {"id": 7, "text": GIFT_CARDS},
+        {"text": ""},
+    ]})
+    .to_string();
+    let (status, out) = server.post_json("/v1/score", Some(SCORER), &body);
+    assert_eq!(status, 200, "{out}");
+    let results = json(&out)["results"].as_array().unwrap().clone();
+    assert_eq!(results.len(), 3);
+    assert_eq!(
+        (&results[0]["id"], &results[1]["id"]),
+        (&json!("a"), &json!(7))
+    );
+    assert_eq!(
+        results[2]["id"], "3",
+        "a missing id is the 1-based position"
+    );
+    assert_eq!(results[0]["action"], "allow");
+    assert_eq!(results[0]["flagged"], json!([]));
+    assert_eq!(results[1]["flagged"], json!(["spam"]));
+}
+
+#[test]
+fn the_block_threshold_flag_decides_block() {
+    let dir = tempdir();
+    let server = Server::start(dir.path(), &["--block-threshold", "spam=0.5"]);
+    let body = json!({ "text": GIFT_CARDS }).to_string();
+    let (_, out) = server.post_json("/v1/score", Some(SCORER), &body);
+    assert_eq!(json(&out)["results"][0]["action"], "block", "{out}");
+    let (_, out) = server.get("/v1/model", Some(SCORER));
+    let labels = json(&out)["labels"].clone();
+    let spam = labels
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "spam")
+        .unwrap();
+    assert_eq!(spam["block_threshold"], 0.5);
+    let toxic = labels
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "toxic")
+        .unwrap();
+    assert_eq!(toxic["block_threshold"], 0.99);
+}
+
+#[test]
+fn every_native_error_is_a_clear_json_error() {
+    let dir = tempdir();
+    let server = Server::start(dir.path(), &["--max-body", "100000"]);
+    let ok = json!({ "text": "hi" }).to_string();
+    let (s, b) = server.post_json("/v1/score", None, &ok);
+    assert_error(s, &b, 401, "missing API key");
+    let (s, b) = server.post_json("/v1/score", Some("not-a-key-at-all-000"), &ok);
+    assert_error(s, &b, 401, "not valid");
+    let (s, b) = server.post_json(
+        "/v1/feedback",
+        Some(SCORER),
+        &json!({"text": "x", "labels": {"spam": true}}).to_string(),
+    );
+    assert_error(s, &b, 403, "`learn` role");
+    let (s, b) = server.post_json("/v1/score", Some(LEARNER), &ok);
+    assert_error(s, &b, 403, "`score` role");
+    let (s, b) = server.get("/v1/admin/reload", Some(ADMIN));
+    assert_error(s, &b, 405, "GET");
+    let (s, b) = server.post_json("/v1/admin/reload", Some(SCORER), "");
+    assert_error(s, &b, 403, "`admin` role");
+    let (s, b) = server.post_json("/v1/score", Some(SCORER), "{\"text\": ");
+    assert_error(s, &b, 400, "invalid JSON body");
+    let (s, b) = server.post_json("/v1/score", Some(SCORER), "{\"text\": 12}");
+    assert_error(s, &b, 400, "invalid type");
+    let (s, b) = server.post_json("/v1/score", Some(SCORER), "{\"txt\": \"hi\"}");
+    assert_error(s, &b, 400, "unknown field");
+    let (s, b) = server.post_json("/v1/score", Some(SCORER), "{}");
+    assert_error(s, &b, 422, "either");
+    let (s, b) = server.post_json("/v1/score", Some(SCORER), "{\"comments\": []}");
+    assert_error(s, &b, 422, "empty");
+    let long = "a ".repeat(10_241);
+    let (s, b) = server.post_json(
+        "/v1/score",
+        Some(SCORER),
+        &json!({ "text": long }).to_string(),
+    );
+    assert_error(s, &b, 413, "20480");
+    let many: Vec<_> = (0..1001).map(|_| json!({"text": "x"})).collect();
+    let (s, b) = server.post_json(
+        "/v1/score",
+        Some(SCORER),
+        &json!({ "comments": many }).to_string(),
+    );
+    assert_error(s, &b, 413, "limit is 1000");
+    let huge = json!({ "text": "b".repeat(200_000) }).to_string();
+    let (s, b) = server.post_raw("/v1/score", SCORER, huge.as_bytes());
+    assert_error(s, &b, 413, "too large");
+    let (s, b) = server.get("/v2/nothing", Some(SCORER));
+    assert_error(s, &b, 404, "/v2/nothing");
+    let form = ureq::post(&server.url("/v1/score"))
+        .set("Authorization", &format!("Bearer {SCORER}"))
+        .send_form(&[("text", "hi")]);
+    let Err(ureq::Error::Status(415, r)) = form else {
+        panic!("expected 415")
+    };
+    assert_error(415, &r.into_string().unwrap(), 415, "must be JSON");
+    let bad = json!({"text": "x", "labels": {"nonsense": true}}).to_string();
+    let (s, b) = server.post_json("/v1/feedback", Some(ADMIN), &bad);
+    assert_error(s, &b, 422, "unknown label \"nonsense\"");
+    let (s, b) = server.post_json(
+        "/v1/feedback",
+        Some(ADMIN),
+        &json!({"text": "x", "labels": {}}).to_string(),
+    );
+    assert_error(s, &b, 422, "labels");
+    // Invalid UTF-8 inside a JSON string.
+    let raw = ureq::post(&server.url("/v1/score"))
+        .set("Authorization", &format!("Bearer {SCORER}"))
+        .set("Content-Type", "application/json")
+        .send_bytes(b"{\"text\": \"\xff\xfe\"}");
+    let Err(ureq::Error::Status(400, _)) = raw else {
+        panic!("expected 400")
+    };
+}
+
+#[test]
+fn feedback_is_learned_at_once_survives_a_restart_and_forgets_exactly() {
+    let dir = tempdir();
+    let journal = dir.path().join("journal");
+    let journal_arg = journal.to_str().unwrap();
+    let novel = "zorblax vouchers at zorblax dot example, claim your zorblax today";
+    let learned_spam = json!({"text": novel, "labels": {"spam": true, "toxic": false}}).to_string();
+    let (before, after);
+    {
+        let server = Server::start(dir.path(), &["--journal", journal_arg]);
+        before = server.score(novel, "spam");
+        for _ in 0..3 {
+            let (s, b) = server.post_json("/v1/feedback", Some(LEARNER), &learned_spam);
+            assert_eq!(s, 200, "{b}");
+            assert_eq!(json(&b)["learned"], true);
+        }
+        after = server.score(novel, "spam");
+        assert!(
+            after > before,
+            "learning moved nothing: {before} -> {after}"
+        );
+        let (_, m) = server.get("/v1/model", Some(SCORER));
+        assert_eq!(json(&m)["feedback"]["learned"], 3, "{m}");
+    }
+    // A new process replays the journal: the same model, the same version.
+    let server = Server::start(dir.path(), &["--journal", journal_arg]);
+    assert_eq!(server.score(novel, "spam"), after);
+    let (_, m) = server.get("/v1/model", Some(SCORER));
+    let m = json(&m);
+    assert_eq!(m["feedback"]["learned"], 3);
+    assert!(
+        m["model"]["version"].as_str().unwrap().contains("+3."),
+        "{m}"
+    );
+    // Forget needs the same text and labels.
+    let other_labels = json!({"text": novel, "labels": {"spam": true}}).to_string();
+    let (s, b) = server.post_json("/v1/forget", Some(LEARNER), &other_labels);
+    assert_error(s, &b, 409, "never learned");
+    for left in [2, 1, 0] {
+        let (s, b) = server.post_json("/v1/forget", Some(LEARNER), &learned_spam);
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(json(&b)["feedback_learned"], left);
+    }
+    let (s, b) = server.post_json("/v1/forget", Some(LEARNER), &learned_spam);
+    assert_error(s, &b, 409, "never learned");
+    let restored = server.score(novel, "spam");
+    assert!((restored - before).abs() < 1e-9, "{before} vs {restored}");
+    let (_, m) = server.get("/v1/model", Some(SCORER));
+    assert_eq!(json(&m)["model"]["version"].as_str().unwrap().len(), 12);
+}
+
+#[test]
+fn concurrent_feedback_is_all_acknowledged_and_counted_once() {
+    let dir = tempdir();
+    let journal = dir.path().join("j");
+    let server = Server::start(dir.path(), &["--journal", journal.to_str().unwrap()]);
+    let url = server.url("/v1/feedback");
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    let body =
+                        json!({"text": format!("comment {t} {i}"), "labels": {"spam": i % 2 == 0}});
+                    let r = ureq::post(&url)
+                        .set("Authorization", &format!("Bearer {LEARNER}"))
+                        .set("Content-Type", "application/json")
+                        .send_string(&body.to_string());
+                    assert_eq!(r.expect("acknowledged").status(), 200);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let (_, m) = server.get("/v1/model", Some(SCORER));
+    assert_eq!(json(&m)["feedback"]["learned"], 200);
+    let lines = std::fs::read_to_string(journal.join("journal.log")).unwrap();
+    assert_eq!(lines.lines().count(), 200);
+    let (_, metrics) = server.get("/metrics", None);
+    assert!(
+        metrics.contains("commentguard_feedback_total{op=\"learn\"} 200"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn model_health_and_metrics() {
+    let dir = tempdir();
+    let server = Server::start(dir.path(), &[]);
+    assert_eq!(server.get("/healthz", None).0, 200);
+    let (s, b) = server.get("/readyz", None);
+    assert_eq!((s, json(&b)["status"].as_str()), (200, Some("ready")));
+    let (s, b) = server.get("/v1/model", Some(SCORER));
+    assert_eq!(s, 200);
+    let m = json(&b);
+    assert_eq!(m["training"]["rows"], 5075);
+    assert_eq!(m["labels"][0]["name"], "spam");
+    assert!(m["vocabulary"].as_u64().unwrap() > 1000);
+    server.post_json(
+        "/v1/score",
+        Some(SCORER),
+        &json!({ "text": GIFT_CARDS }).to_string(),
+    );
+    server.post_json("/v1/score", None, "{}");
+    let (s, metrics) = server.get("/metrics", None);
+    assert_eq!(s, 200);
+    for needle in [
+        "commentguard_http_requests_total{route=\"/v1/score\",status=\"200\"} 1",
+        "commentguard_http_requests_total{route=\"/v1/score\",status=\"401\"} 1",
+        "commentguard_http_request_duration_seconds_count{route=\"/v1/score\"} 2",
+        "commentguard_comments_scored_total 1",
+        "commentguard_flags_total{label=\"spam\"} 1",
+        "commentguard_feedback_learned 0",
+        "commentguard_model_info{",
+    ] {
+        assert!(metrics.contains(needle), "{needle} not in:\n{metrics}");
+    }
+}
+
+#[test]
+fn perspective_analyze_answers_in_perspectives_shape() {
+    let dir = tempdir();
+    let server = Server::start(dir.path(), &[]);
+    let url = server.url(&format!("/v1alpha1/comments:analyze?key={SCORER}"));
+    let post = |body: serde_json::Value| {
+        let r = ureq::post(&url).send_json(body);
+        match r {
+            Ok(r) => (r.status(), r.into_string().unwrap()),
+            Err(ureq::Error::Status(c, r)) => (c, r.into_string().unwrap()),
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let text = "Earn money by Gift Cards, just follow this link. 😀 Have a nice day.";
+    let (s, b) = post(json!({
+        "comment": {"text": text},
+        "requestedAttributes": {"SPAM": {}, "TOXICITY": {"scoreThreshold": 0.0}},
+        "languages": ["en"],
+        "doNotStore": true,
+        "clientToken": "token-1",
+        "spanAnnotations": true,
+    }));
+    assert_eq!(s, 200, "{b}");
+    let v = json(&b);
+    assert_eq!(v["clientToken"], "token-1");
+    assert_eq!(v["languages"], json!(["en"]));
+    let spam = &v["attributeScores"]["SPAM"];
+    assert_eq!(spam["summaryScore"]["type"], "PROBABILITY");
+    assert!(spam["summaryScore"]["value"].as_f64().unwrap() > 0.5, "{b}");
+    // TOXICITY maps to the model's `toxic` label.
+    assert!(v["attributeScores"]["TOXICITY"]["summaryScore"]["value"].is_f64());
+    let spans = spam["spanScores"].as_array().unwrap();
+    assert_eq!(spans.len(), 2, "{b}");
+    let first = "Earn money by Gift Cards, just follow this link.";
+    assert_eq!(
+        (spans[0]["begin"].as_u64(), spans[0]["end"].as_u64()),
+        (Some(0), Some(first.len() as u64))
+    );
+    // The emoji counts two UTF-16 units.
+    let second_len = "😀 Have a nice day.".encode_utf16().count() as u64;
+    assert_eq!(
+        spans[1]["end"].as_u64().unwrap() - spans[1]["begin"].as_u64().unwrap(),
+        second_len
+    );
+
+    // A score under scoreThreshold leaves the attribute out.
+    let (s, b) = post(
+        json!({"comment": {"text": CIVIL}, "requestedAttributes": {"SPAM": {"scoreThreshold": 0.9}}}),
+    );
+    assert_eq!(s, 200);
+    assert_eq!(json(&b)["attributeScores"], json!({}));
+
+    let (s, b) = post(json!({"comment": {"text": ""}, "requestedAttributes": {"TOXICITY": {}}}));
+    assert_error(s, &b, 400, "Comment must be non-empty.");
+    let (s, b) = post(
+        json!({"comment": {"text": "x".repeat(20_481)}, "requestedAttributes": {"TOXICITY": {}}}),
+    );
+    assert_error(s, &b, 400, "too long");
+    let (s, b) = post(json!({"comment": {"text": "hi"}}));
+    assert_error(s, &b, 400, "Must request at least one attribute.");
+    let (s, b) =
+        post(json!({"comment": {"text": "hi"}, "requestedAttributes": {"FLIRTATION": {}}}));
+    assert_error(s, &b, 400, "Unknown attribute: FLIRTATION");
+    assert_eq!(json(&b)["error"]["status"], "INVALID_ARGUMENT");
+    let body = json!({"comment": {"text": "hi"}, "requestedAttributes": {"SPAM": {}}});
+    let bad = ureq::post(&server.url("/v1alpha1/comments:analyze?key=wrong-key-000000000"))
+        .send_json(&body);
+    let Err(ureq::Error::Status(400, r)) = bad else {
+        panic!("expected 400")
+    };
+    assert_error(
+        400,
+        &r.into_string().unwrap(),
+        400,
+        "API key not valid. Please pass a valid API key.",
+    );
+    let missing = ureq::post(&server.url("/v1alpha1/comments:analyze")).send_json(&body);
+    let Err(ureq::Error::Status(403, r)) = missing else {
+        panic!("expected 403")
+    };
+    let r = json(&r.into_string().unwrap());
+    assert_eq!(r["error"]["status"], "PERMISSION_DENIED");
+}
+
+#[test]
+fn attribute_flag_maps_a_name_to_a_label_and_discovery_points_here() {
+    let dir = tempdir();
+    let server = Server::start(dir.path(), &["--attribute", "INSULT=toxic"]);
+    let url = server.url(&format!("/v1alpha1/comments:analyze?key={SCORER}"));
+    let r = ureq::post(&url)
+        .send_json(json!({"comment": {"text": "you idiot"}, "requestedAttributes": {"INSULT": {}}}))
+        .unwrap();
+    let v: serde_json::Value = r.into_json().unwrap();
+    assert!(
+        v["attributeScores"]["INSULT"]["summaryScore"]["value"].is_f64(),
+        "{v}"
+    );
+    let (s, b) = server.get("/$discovery/rest?version=v1alpha1", None);
+    assert_eq!(s, 200);
+    let d = json(&b);
+    assert_eq!(d["rootUrl"], format!("{}/", server.base));
+    assert_eq!(
+        d["resources"]["comments"]["methods"]["analyze"]["path"],
+        "v1alpha1/comments:analyze"
+    );
+    let (s, b) = server.get("/$discovery/rest?version=v9", None);
+    assert_error(s, &b, 404, "v1alpha1");
+}
+
+#[test]
+fn akismet_checks_and_learns_in_plain_text() {
+    let dir = tempdir();
+    let server = Server::start(dir.path(), &["--block-threshold", "spam=0.8"]);
+    let (s, b, _) = server.post_form(
+        "/1.1/verify-key",
+        &[("key", SCORER), ("blog", "https://example.net")],
+    );
+    assert_eq!((s, b.as_str()), (200, "valid"));
+    let (s, b, _) = server.post_form(
+        "/1.1/verify-key",
+        &[("key", "nope-nope-nope-nope"), ("blog", "x")],
+    );
+    assert_eq!((s, b.as_str()), (200, "invalid"));
+    let check = |text: &str| {
+        server.post_form(
+            "/1.1/comment-check",
+            &[
+                ("api_key", SCORER),
+                ("blog", "https://example.net"),
+                ("user_ip", "127.0.0.1"),
+                ("comment_type", "comment"),
+                ("comment_content", text),
+                ("unknown_field", "ignored"),
+            ],
+        )
+    };
+    let (s, b, tip) = check(GIFT_CARDS);
+    assert_eq!(
+        (s, b.as_str(), tip.as_deref()),
+        (200, "true", Some("discard"))
+    );
+    let (s, b, tip) = check(CIVIL);
+    assert_eq!((s, b.as_str(), tip), (200, "false", None));
+    let (_, b, _) = server.post_form(
+        "/1.1/comment-check",
+        &[("api_key", "bad-bad-bad-bad-bad"), ("comment_content", "x")],
+    );
+    assert_eq!(b, "invalid");
+
+    // The key in the host name's first label, as some clients send it.
+    let r = ureq::post(&server.url("/1.1/comment-check"))
+        .set("Host", &format!("{SCORER}.rest.example.net"))
+        .send_form(&[("blog", "x"), ("comment_content", GIFT_CARDS)])
+        .unwrap();
+    assert_eq!(r.into_string().unwrap(), "true");
+
+    let novel = "quux frobnicate quux zorblax blorp";
+    let before = server.score(novel, "spam");
+    let (s, b, _) = server.post_form(
+        "/1.1/submit-spam",
+        &[("api_key", SCORER), ("comment_content", novel)],
+    );
+    assert_eq!(s, 403, "{b}");
+    for _ in 0..3 {
+        let (s, b, _) = server.post_form(
+            "/1.1/submit-spam",
+            &[("api_key", LEARNER), ("comment_content", novel)],
+        );
+        assert_eq!(
+            (s, b.as_str()),
+            (200, "Thanks for making the web a better place.")
+        );
+    }
+    assert!(server.score(novel, "spam") > before);
+    // Regression: learning with a spam verdict alone gave the comment's new words toxic weights
+    // from nothing (document frequencies without toxic counts), and its toxic score jumped
+    // from 0.02 to 0.91. The labels a client leaves out now take the model's own verdicts.
+    let toxic = server.score(novel, "toxic");
+    assert!(toxic < 0.2, "toxic score {toxic} after spam-only feedback");
+    let (s, b, _) = server.post_form(
+        "/1.1/submit-ham",
+        &[("api_key", LEARNER), ("comment_content", CIVIL)],
+    );
+    assert_eq!(
+        (s, b.as_str()),
+        (200, "Thanks for making the web a better place.")
+    );
+    let (_, m) = server.get("/v1/model", Some(SCORER));
+    assert_eq!(json(&m)["feedback"]["learned"], 4);
+    let (s, _, _) = server.post_form("/1.1/submit-ham", &[("api_key", LEARNER)]);
+    assert_eq!(s, 400);
+}
+
+#[test]
+fn reload_keeps_feedback_and_sigterm_drains_and_exits_zero() {
+    let dir = tempdir();
+    let model = dir.path().join("m.model");
+    std::fs::write(&model, commentguard::DEFAULT_MODEL).unwrap();
+    let mut server = Server::start(dir.path(), &["--model", model.to_str().unwrap()]);
+    let fb = json!({"text": "zorblax vouchers zorblax", "labels": {"spam": true}}).to_string();
+    assert_eq!(server.post_json("/v1/feedback", Some(ADMIN), &fb).0, 200);
+    let learned = server.score("zorblax vouchers zorblax", "spam");
+    let (s, b) = server.post_json("/v1/admin/reload", Some(ADMIN), "");
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(server.score("zorblax vouchers zorblax", "spam"), learned);
+    server.signal("HUP");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(server.score("zorblax vouchers zorblax", "spam"), learned);
+    // A broken model file is refused and the old model stays.
+    std::fs::write(&model, b"not a model").unwrap();
+    let (s, b) = server.post_json("/v1/admin/reload", Some(ADMIN), "");
+    assert_error(s, &b, 422, "reload refused");
+    assert_eq!(server.score("zorblax vouchers zorblax", "spam"), learned);
+    server.signal("TERM");
+    let status = server.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn bad_configuration_stops_with_one_clear_line() {
+    let dir = tempdir();
+    let keys = keys_file(dir.path());
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_commentguard"))
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(!err.contains("panicked"), "{err}");
+        err
+    };
+    let bad_keys = dir.path().join("bad.toml");
+    std::fs::write(&bad_keys, "[[key]]\nkey = 5\n").unwrap();
+    let err = run(&["--keys", bad_keys.to_str().unwrap()]);
+    assert!(err.contains("bad.toml") && err.contains("line 2"), "{err}");
+    let keys = keys.to_str().unwrap();
+    let err = run(&["--keys", keys, "--threshold", "nope=0.5"]);
+    assert!(
+        err.contains("no label \"nope\"") && err.contains("spam, toxic"),
+        "{err}"
+    );
+    let err = run(&["--keys", keys, "--attribute", "TOXICITY=toxicity"]);
+    assert!(err.contains("--attribute TOXICITY=toxicity"), "{err}");
+    let journal = dir.path().join("j");
+    std::fs::create_dir(&journal).unwrap();
+    std::fs::write(journal.join("journal.log"), "0000000000000000 {}\nnext\n").unwrap();
+    let err = run(&["--keys", keys, "--journal", journal.to_str().unwrap()]);
+    assert!(err.contains("journal.log: line 1"), "{err}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_commentguard"))
+        .args(["serve", "--generate-key"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("roles = [\"score\", \"learn\", \"admin\"]"));
+}

@@ -1,0 +1,72 @@
+//! `commentguard learn` and `commentguard forget` on model files, run as a user would.
+
+use assert_cmd::Command;
+
+fn cg() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_commentguard"))
+}
+
+fn spam_score(model: &std::path::Path, text: &str) -> f64 {
+    let out = cg()
+        .args(["score", "--model"])
+        .arg(model)
+        .arg(text)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["scores"]["spam"].as_f64().unwrap()
+}
+
+#[test]
+fn learn_then_forget_restores_the_scores_and_never_overwrites_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.model");
+    std::fs::write(&base, commentguard::DEFAULT_MODEL).unwrap();
+    let data = dir.path().join("fb.csv");
+    let text = "zorblax vouchers, claim your zorblax at zorblax dot example";
+    std::fs::write(
+        &data,
+        format!("text,spam,toxic\n\"{text}\",1,0\n\"{text}\",1,0\n\"nice parade today\",0,0\n"),
+    )
+    .unwrap();
+    let learned = dir.path().join("learned.model");
+    let run = |cmd: &str, model: &std::path::Path, out: &std::path::Path| {
+        cg().args([cmd, "--label", "spam", "--label", "toxic", "--data"])
+            .arg(&data)
+            .arg("--model")
+            .arg(model)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let out = run("learn", &base, &learned);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("learned 3 comments"));
+    assert!(spam_score(&learned, text) > spam_score(&base, text) + 0.3);
+    let forgotten = dir.path().join("forgotten.model");
+    let out = run("forget", &learned, &forgotten);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!((spam_score(&forgotten, text) - spam_score(&base, text)).abs() < 1e-9);
+    // Forgetting again is more than was learned: refused, nothing written.
+    let again = dir.path().join("again.model");
+    let out = run("forget", &forgotten, &again);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("more was forgotten"));
+    assert!(!again.exists());
+    // Writing over the model read is refused.
+    let before = std::fs::read(&learned).unwrap();
+    let out = run("learn", &learned, &learned);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is the --model file"));
+    assert_eq!(std::fs::read(&learned).unwrap(), before);
+}
