@@ -4,10 +4,10 @@
 //!
 //! Byte 0 picks the format version (1 or the current one); the rest is the payload. A model
 //! that loads must score, explain and round-trip through its own bytes without panicking, and
-//! its probabilities must be numbers in [0, 1].
+//! its log-odds must be numbers and its probabilities in [0, 1].
 #![no_main]
 
-use commentguard::{Classifier, FORMAT_VERSION};
+use commentguard::{Classifier, Vocabulary, FORMAT_VERSION};
 use libfuzzer_sys::fuzz_target;
 use sha2::{Digest, Sha256};
 
@@ -28,16 +28,40 @@ fuzz_target!(|data: &[u8]| {
         Ok(model) => model,
         Err(e) => return drop(e.to_string()),
     };
+    // Every weight counts, not only those of the features the texts below happen to hit.
+    let nb = model.naive_bayes();
+    for (l, label) in model.labels().iter().enumerate() {
+        assert!(!nb.bias()[l].is_nan(), "{label}: prior log-odds NaN");
+        for f in 0..nb.n_features() {
+            let w = nb.weight(f, l);
+            assert!(w.is_finite(), "{label}: weight {w} for feature {f}");
+        }
+    }
+    // A comment made of the model's own terms reaches its weights through the scoring path.
+    let known = match model.vocabulary() {
+        Vocabulary::Terms(terms) => terms.iter().take(50).map(String::as_str).collect(),
+        Vocabulary::Buckets(_) => Vec::new(),
+    }
+    .join(" ");
+    let mut scorer = model.scorer();
     for text in [
         "",
         "FREE gift cards!!! click bit.ly/x",
         "you are an idiot",
         "ok ok ok ok",
+        &known,
     ] {
-        let scores = model.score(text);
-        for (label, p) in scores.iter() {
+        let probabilities = scorer.score(text).to_vec();
+        // A NaN log-odds would still come out as some probability (isotonic calibration maps
+        // it to its lowest), so the log-odds are checked too.
+        for (label, (p, z)) in model
+            .labels()
+            .iter()
+            .zip(probabilities.iter().zip(scorer.last_log_odds()))
+        {
+            assert!(!z.is_nan(), "{label}: log-odds NaN for {text:?}");
             assert!(
-                (0.0..=1.0).contains(&p),
+                (0.0..=1.0).contains(p),
                 "{label}: probability {p} for {text:?}"
             );
         }
