@@ -710,7 +710,8 @@ mod tests {
     }
 
     /// A checksummed file with parameters or counts that training never writes (found by the
-    /// `model` fuzz target): it loaded, and every comment with a known feature scored NaN.
+    /// `model` fuzz target's weight check on a seed with its alpha bytes changed): it loaded,
+    /// and every comment with a known feature scored NaN.
     #[test]
     fn a_file_whose_weights_are_not_numbers_is_refused() {
         let data = Classifier::embedded().unwrap().to_data();
