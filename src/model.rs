@@ -61,10 +61,25 @@ impl Classifier {
 
     fn from_bytes_named(bytes: &[u8], name: &str) -> Result<Classifier> {
         let data = format::decode(bytes, name)?;
-        Self::from_data(data).map_err(|e| match e {
+        let model = Self::from_data(data).map_err(|e| match e {
             Error::Model { kind, .. } => Error::model(name, kind),
             other => Error::model(name, ModelError::Corrupt(other.to_string())),
-        })
+        })?;
+        model
+            .check_read()
+            .map_err(|why| Error::model(name, ModelError::Corrupt(why)))?;
+        Ok(model)
+    }
+
+    /// Checks what a file can hold but training never writes: parameters out of range (they
+    /// are checked when given, not when read) and counts whose weights are not finite, with
+    /// which every score was NaN.
+    fn check_read(&self) -> std::result::Result<(), String> {
+        self.nb.params().recheck().map_err(|e| e.to_string())?;
+        if !self.nb.weights().all_finite() {
+            return Err("its counts give weights that are not finite numbers".into());
+        }
+        Ok(())
     }
 
     pub(crate) fn from_data(data: ModelData) -> Result<Classifier> {
@@ -749,6 +764,44 @@ mod tests {
                 assert!((ours - plain).abs() < 1e-9, "{text:?}: {ours} vs {plain}");
             }
         }
+    }
+
+    /// A checksummed file with parameters or counts that training never writes (found by the
+    /// `model` fuzz target's weight check on a seed with its alpha bytes changed): it loaded,
+    /// and every comment with a known feature scored NaN.
+    #[test]
+    fn a_file_whose_weights_are_not_numbers_is_refused() {
+        let data = Classifier::embedded().unwrap().to_data();
+        let with_params = |change: &dyn Fn(&mut serde_json::Value)| {
+            let mut params = serde_json::to_value(&data.nb).unwrap();
+            change(&mut params);
+            ModelData {
+                nb: serde_json::from_value(params).unwrap(),
+                ..data.clone()
+            }
+        };
+        let load = |d: &ModelData| Classifier::from_bytes_named(&format::encode(d), "m.model");
+        assert!(load(&data).is_ok());
+
+        for alpha in [-0.05, 0.0] {
+            let e = load(&with_params(&|p| p["alpha"] = alpha.into()))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("m.model: corrupted model file"), "{e}");
+            assert!(e.contains("alpha"), "{e}");
+        }
+        // Bernoulli counts are per-class document frequencies: more than the class's rows
+        // give a probability above 1 and a NaN log.
+        let mut bernoulli = with_params(&|p| {
+            p["kind"] = "Bernoulli".into();
+            p["term_weight"] = "Binary".into();
+            p["idf"] = false.into();
+            p["normalize"] = false.into();
+        });
+        assert!(load(&bernoulli).is_ok());
+        bernoulli.docs.iter_mut().for_each(|d| *d = 1.0);
+        let e = load(&bernoulli).unwrap_err().to_string();
+        assert!(e.contains("not finite"), "{e}");
     }
 
     #[test]

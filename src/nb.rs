@@ -320,6 +320,14 @@ impl ParamGuard for NbParams {
     }
 }
 
+impl NbValidParams {
+    /// Checks parameters that did not come through [`NbParams::check`]: those read from a
+    /// model file.
+    pub(crate) fn recheck(&self) -> Result<()> {
+        NbParams(self.clone()).check_ref().map(|_| ())
+    }
+}
+
 /// Rows of feature counts in compressed sparse row form: the records of a [`SparseDataset`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SparseRows {
@@ -620,6 +628,12 @@ impl Weights {
 
     pub(crate) fn n_labels(&self) -> usize {
         self.bias.len()
+    }
+
+    /// True when every weight and bias is a finite number, as they are for any counts that
+    /// training gives.
+    pub(crate) fn all_finite(&self) -> bool {
+        self.w.iter().chain(&self.bias).all(|x| x.is_finite())
     }
 
     pub(crate) fn bias(&self) -> &[f64] {
