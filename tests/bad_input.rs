@@ -114,7 +114,7 @@ fn one_megabyte_comment_gets_finite_scores() {
     let out = cg().arg("score").write_stdin(big).assert().success();
     let rows = jsonl(&out.get_output().stdout);
     assert_eq!(rows.len(), 1);
-    for label in ["spam", "toxic"] {
+    for label in ["spam", "toxicity", "insult"] {
         let p = rows[0]["scores"][label].as_f64().unwrap();
         assert!(p.is_finite() && (0.0..=1.0).contains(&p), "{label}: {p}");
     }
@@ -195,7 +195,9 @@ fn skip_invalid_skips_and_reports_how_many_and_where() {
 fn unknown_threshold_label_is_an_error() {
     fails_with(
         cg().args(["score", "hi", "--threshold", "sapm=0.9"]),
-        &[r#"the model has no label "sapm"; its labels are: "spam", "toxic""#],
+        &[
+            r#"the model has no label "sapm"; its labels are: "spam", "toxicity", "severe_toxicity""#,
+        ],
     );
 }
 

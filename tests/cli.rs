@@ -17,8 +17,11 @@ b3,i disagree with the mayor on taxes,false,ok
 b4,lovely photos of the park in spring,0,rude
 ";
 
-/// Textbook multinomial NB with a fixed threshold: 8 rows are too few for 5-fold tuning.
+/// Textbook multinomial NB with a fixed threshold: 8 rows are too few for 5-fold tuning, and
+/// for an NB-LR head's weights.
 pub const PLAIN: &[&str] = &[
+    "--head",
+    "nb",
     "--nb",
     "multinomial",
     "--alpha",
@@ -78,13 +81,23 @@ fn score_csv_input_with_ids_to_csv_output() {
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     assert_eq!(
         rdr.headers().unwrap(),
-        vec!["id", "spam", "toxic", "flagged"]
+        vec![
+            "id",
+            "spam",
+            "toxicity",
+            "severe_toxicity",
+            "identity_attack",
+            "insult",
+            "profanity",
+            "threat",
+            "flagged"
+        ]
     );
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
     assert_eq!(&rows[0][0], "x7");
-    assert_eq!(&rows[0][3], "spam");
+    assert_eq!(&rows[0][8], "spam");
     assert_eq!(&rows[1][0], "y8");
-    assert_eq!(&rows[1][3], "");
+    assert_eq!(&rows[1][8], "");
 }
 
 #[test]
@@ -204,7 +217,10 @@ fn explain_names_the_tokens_that_pushed_each_label() {
         .assert()
         .success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    assert!(text.contains("spam:") && text.contains("toxic:"), "{text}");
+    assert!(
+        text.contains("spam:") && text.contains("toxicity:"),
+        "{text}"
+    );
     assert!(text.contains("subscribe"), "{text}");
     let out = cg()
         .args(["explain", "--json", "--top", "3", "free gift cards"])

@@ -53,7 +53,7 @@ fn default_model_flags_what_a_moderator_would() {
         .collect();
     assert_eq!(flagged[0], ["spam"]);
     assert!(flagged[1].is_empty(), "{flagged:?}");
-    assert_eq!(flagged[2], ["toxic"]);
+    assert_eq!(flagged[2], ["toxicity", "insult"]);
     assert!(flagged[3].is_empty(), "{flagged:?}");
 }
 
