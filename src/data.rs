@@ -588,14 +588,18 @@ fn fill_json_record(
     })?;
     // Fields are kept as written: a numeric id comes back as its digits (`1.10`, `1e3`, 21
     // digits), not as what a float makes of them.
-    let obj: std::collections::BTreeMap<String, &serde_json::value::RawValue> =
-        serde_json::from_str(text).map_err(|e| {
-            parse_err(if e.is_data() {
-                "expected a JSON object".into()
-            } else {
-                format!("invalid JSON: {e}")
-            })
-        })?;
+    let JsonFields(obj) = serde_json::from_str(text).map_err(|e| {
+        parse_err(if e.is_data() {
+            // The only data errors: not an object, or a field twice.
+            e.to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        } else {
+            format!("invalid JSON: {e}")
+        })
+    })?;
     let get = |name: &str| {
         obj.get(name).copied().ok_or_else(|| {
             parse_err(format!(
@@ -639,6 +643,40 @@ fn fill_json_record(
         record.labels.push(parsed);
     }
     Ok(())
+}
+
+/// A JSON object's fields, kept as written; a field named twice is an error (which one was
+/// meant cannot be guessed, as for a CSV column named twice).
+struct JsonFields<'a>(std::collections::BTreeMap<String, &'a serde_json::value::RawValue>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for JsonFields<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Fields<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Fields<'a> {
+            type Value = JsonFields<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> std::result::Result<Self::Value, M::Error> {
+                let mut fields = std::collections::BTreeMap::new();
+                while let Some((name, value)) = map.next_entry::<String, &'de _>()? {
+                    if fields.contains_key(&name) {
+                        return Err(serde::de::Error::custom(format!(
+                            "field {name:?} appears twice in the object"
+                        )));
+                    }
+                    fields.insert(name, value);
+                }
+                Ok(JsonFields(fields))
+            }
+        }
+        d.deserialize_map(Fields(std::marker::PhantomData))
+    }
 }
 
 /// Calls `f(line number, line)` for each line of `reader`, without its `\n` or `\r\n`,
@@ -810,6 +848,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ids, ["7", "x"]);
+        // Issue 12 (sibling of defect 11): a field named twice was read as its last value.
+        let e = read_jsonl(
+            "{\"text\":\"a\",\"id\":1,\"text\":\"b\"}\n".as_bytes(),
+            "c.jsonl",
+            &opts,
+            |_| Ok(()),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"c.jsonl: line 1: field "text" appears twice in the object"#
+        );
+        let e = read_jsonl("[1]\n".as_bytes(), "c.jsonl", &opts, |_| Ok(())).unwrap_err();
+        assert!(e.to_string().contains("expected a JSON object"), "{e}");
         let e = read_jsonl("{\"body\":1}\n".as_bytes(), "c.jsonl", &opts, |_| Ok(())).unwrap_err();
         assert_eq!(
             e.to_string(),

@@ -45,8 +45,9 @@ pub enum Error {
     },
     /// A required column is not in the header.
     #[error(
-        "{file}: no column {column:?}; the columns are: {}",
-        quoted_list(available)
+        "{file}: no column {column:?}; the columns are: {}{}",
+        quoted_list(available),
+        delimiter_hint(available)
     )]
     MissingColumn {
         /// The input file.
@@ -355,6 +356,21 @@ fn quoted_list(items: &[String]) -> String {
         .map(|s| format!("{s:?}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A hint when a header read as one column holds another likely delimiter: the file is
+/// probably tab- or semicolon-separated.
+fn delimiter_hint(columns: &[String]) -> String {
+    match columns {
+        [only] => match ['\t', ';', '|'].into_iter().find(|&d| only.contains(d)) {
+            Some(d) => format!(
+                " (the header is one column holding {d:?}: for that delimiter, use --delimiter \
+                 or a .tsv name)"
+            ),
+            None => String::new(),
+        },
+        _ => String::new(),
+    }
 }
 
 fn field_suffix(field: &Option<String>) -> String {

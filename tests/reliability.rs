@@ -529,6 +529,17 @@ fn tsv_delimiter_and_upper_case_extensions() {
     }
 }
 
+/// Defect 12: a tab- or semicolon-separated file read as CSV gave no hint.
+#[test]
+fn a_header_of_one_column_holding_a_delimiter_gets_a_hint() {
+    let dir = tempdir();
+    let data = write(dir.path(), "c.txt", "id;text\n7;hello\n");
+    fails_with(
+        cg().args(["score", "--input"]).arg(&data),
+        &[r#"no column "text""#, r#"holding ';'"#, "--delimiter"],
+    );
+}
+
 /// Defect 12: the skip note for standard input said `-:` instead of `<stdin>`.
 #[test]
 fn the_stdin_skip_note_says_stdin() {
