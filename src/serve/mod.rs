@@ -50,6 +50,8 @@ pub struct Config {
     pub timeout: Duration,
     /// Requests handled at once; more are refused with 429.
     pub max_concurrent: usize,
+    /// Compact the journal into a snapshot on this interval (when there was feedback).
+    pub snapshot_every: Option<Duration>,
 }
 
 impl Config {
@@ -66,6 +68,7 @@ impl Config {
             max_body: 4 << 20,
             timeout: Duration::from_secs(30),
             max_concurrent: 1024,
+            snapshot_every: None,
         }
     }
 }
