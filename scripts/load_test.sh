@@ -29,14 +29,14 @@ run "batches of 100 POST /v1/score (comments/s = requests/s x 100)" -t2 -c16 -d"
 run "Perspective comments:analyze" -t2 -c"$conns" -d"${secs}s" -s "$load/perspective.lua" "$addr"
 run "Akismet comment-check" -t2 -c"$conns" -d"${secs}s" -s "$load/akismet.lua" "$addr"
 
-echo; echo "== scoring while feedback is learned (10 connections x 1 per 10 ms = up to 1000 feedback/s)"
+echo; echo "== scoring while feedback is learned (100 connections, each waiting 65 ms after an answer: about 1000 feedback/s)"
 before="$(curl -fsS -H "Authorization: Bearer $CG_KEY" "$addr/v1/model" | python3 -c 'import json,sys; print(json.load(sys.stdin)["feedback"]["learned"])')"
-CG_DELAY_MS=10 wrk -t1 -c10 -d"${secs}s" -s "$load/feedback.lua" "$addr" > "$work/feedback.txt" &
+CG_DELAY_MS=65 wrk -t1 -c100 -d"${secs}s" -s "$load/feedback.lua" "$addr" > "$work/feedback.txt" &
 fb=$!
 run "single comment POST /v1/score during feedback" -t1 -c"$conns" -d"${secs}s" -s "$load/score.lua" "$addr/v1/score"
 wait "$fb"
 after="$(curl -fsS -H "Authorization: Bearer $CG_KEY" "$addr/v1/model" | python3 -c 'import json,sys; print(json.load(sys.stdin)["feedback"]["learned"])')"
-grep -E "Requests/sec|Non-2xx|Socket errors" "$work/feedback.txt" | sed 's/^/feedback: /'
+grep -E "Requests/sec|Latency |Non-2xx|Socket errors" "$work/feedback.txt" | sed 's/^/feedback: /'
 echo "feedback learned during the run: $((after - before)) ($(( (after - before) / secs ))/s)"
 
 echo; echo "== hot reload under load (POST /v1/admin/reload every 0.5 s)"
