@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Crash test of `commentguard serve`'s journal: feedback at full speed, `kill -9` at random
-moments, restart, and check that every acknowledged feedback is in the model exactly once.
+"""Crash test of `commentguard serve`'s journal: feedback at full speed and compactions
+(`POST /v1/admin/snapshot`) at random moments, `kill -9` at random moments, restart, and check
+that every acknowledged feedback is in the model exactly once and that the snapshot model file
+in use is always valid.
 
 Usage: scripts/crash_test.py [--kills 25] [--bin target/debug/commentguard] [--seed 1]
 
@@ -66,6 +68,19 @@ def start(binary, keys, journal):
     sys.exit("the server never became ready")
 
 
+def check_snapshot(binary, journal):
+    """The snapshot CURRENT names (if any) is a valid model file."""
+    try:
+        with open(os.path.join(journal, "CURRENT")) as f:
+            generation = int(f.read())
+    except FileNotFoundError:
+        return
+    model = os.path.join(journal, f"snapshot-{generation}.model")
+    result = subprocess.run([binary, "inspect", "--model", model], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"snapshot {model} is not a valid model: {result.stderr.strip()}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kills", type=int, default=25)
@@ -77,7 +92,7 @@ def main():
     work = tempfile.mkdtemp(prefix="cg-crash-")
     keys = os.path.join(work, "keys.toml")
     with open(keys, "w") as f:
-        f.write(f'[[key]]\nkey = "{KEY}"\nroles = ["score", "learn"]\n')
+        f.write(f'[[key]]\nkey = "{KEY}"\nroles = ["score", "learn", "admin"]\n')
     journal = os.path.join(work, "journal")
 
     acked, sent = set(), set()
@@ -101,9 +116,21 @@ def main():
                 with lock:
                     acked.add(n)
 
+    snapshots = [0]
+
+    def snapshotter(stop, base):
+        while not stop.is_set():
+            time.sleep(rng.uniform(0.05, 0.3))
+            try:
+                if request(base, "/v1/admin/snapshot", {}, timeout=5)[0] == 200:
+                    snapshots[0] += 1
+            except OSError:
+                pass
+
     for kill in range(args.kills):
         stop = threading.Event()
         threads = [threading.Thread(target=sender, args=(stop, base)) for _ in range(args.senders)]
+        threads.append(threading.Thread(target=snapshotter, args=(stop, base)))
         for t in threads:
             t.start()
         time.sleep(rng.uniform(0.05, 0.6))
@@ -112,7 +139,8 @@ def main():
         stop.set()
         for t in threads:
             t.join()
-        print(f"kill {kill + 1:2}: sent {len(sent)}, acknowledged {len(acked)}", flush=True)
+        check_snapshot(args.bin, journal)
+        print(f"kill {kill + 1:2}: sent {len(sent)}, acknowledged {len(acked)}, snapshots {snapshots[0]}", flush=True)
         proc, base = start(args.bin, keys, journal)
 
     failures = []

@@ -531,3 +531,55 @@ fn bad_configuration_stops_with_one_clear_line() {
         .unwrap()
         .contains("roles = [\"score\", \"learn\", \"admin\"]"));
 }
+
+#[test]
+fn a_snapshot_compacts_the_journal_and_a_restart_starts_from_it() {
+    let dir = tempdir();
+    let journal = dir.path().join("journal");
+    let args = ["--journal", journal.to_str().unwrap()];
+    let novel = "zorblax vouchers at zorblax dot example";
+    let fb = json!({"text": novel, "labels": {"spam": true}}).to_string();
+    let (learned, version);
+    {
+        let server = Server::start(dir.path(), &args);
+        for _ in 0..2 {
+            assert_eq!(server.post_json("/v1/feedback", Some(LEARNER), &fb).0, 200);
+        }
+        let (s, b) = server.post_json("/v1/admin/snapshot", Some(LEARNER), "");
+        assert_error(s, &b, 403, "`admin` role");
+        let (s, b) = server.post_json("/v1/admin/snapshot", Some(ADMIN), "");
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(json(&b)["generation"], 1);
+        assert_eq!(
+            std::fs::read_to_string(journal.join("CURRENT")).unwrap(),
+            "1\n"
+        );
+        assert!(
+            !journal.join("journal.log").exists(),
+            "generation 0's journal is gone"
+        );
+        // Feedback after the snapshot goes to the new generation's journal.
+        assert_eq!(server.post_json("/v1/feedback", Some(LEARNER), &fb).0, 200);
+        let lines = std::fs::read_to_string(journal.join("journal-1.log")).unwrap();
+        assert_eq!(lines.lines().count(), 1);
+        learned = server.score(novel, "spam");
+        let (_, m) = server.get("/v1/model", Some(SCORER));
+        version = json(&m)["model"]["version"].clone();
+    }
+    let server = Server::start(dir.path(), &args);
+    assert!((server.score(novel, "spam") - learned).abs() < 1e-12);
+    let (_, m) = server.get("/v1/model", Some(SCORER));
+    let m = json(&m);
+    assert_eq!(m["feedback"]["learned"], 3);
+    assert_eq!(m["model"]["version"], version);
+    // The snapshot's ledger still lets each feedback be forgotten once.
+    for _ in 0..3 {
+        assert_eq!(server.post_json("/v1/forget", Some(LEARNER), &fb).0, 200);
+    }
+    let (s, b) = server.post_json("/v1/forget", Some(LEARNER), &fb);
+    assert_error(s, &b, 409, "never learned");
+    // Without a journal there is nothing to compact.
+    let plain = Server::start(dir.path(), &[]);
+    let (s, b) = plain.post_json("/v1/admin/snapshot", Some(ADMIN), "");
+    assert_error(s, &b, 409, "no --journal");
+}

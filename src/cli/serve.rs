@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// Seconds a request may take before it is answered 408.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     timeout: u64,
+    /// Compact the journal into a snapshot model every SECONDS when there was feedback
+    /// (0: only on POST /v1/admin/snapshot).
+    #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
+    snapshot_every: u64,
     /// Requests handled at once; more get 429.
     #[arg(long, default_value_t = 1024, value_name = "N")]
     max_concurrent: usize,
@@ -78,6 +82,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     config.max_body = args.max_body;
     config.timeout = Duration::from_secs(args.timeout);
     config.max_concurrent = args.max_concurrent;
+    config.snapshot_every =
+        (args.snapshot_every > 0).then(|| Duration::from_secs(args.snapshot_every));
     serve::run(config)?;
     Ok(())
 }

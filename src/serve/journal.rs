@@ -5,6 +5,12 @@
 //! JSON. A crash can leave only the last write incomplete; replay drops a torn tail (lines after
 //! the last complete, valid one, none of which was acknowledged) and refuses damage anywhere
 //! else, naming the line.
+//!
+//! Compaction writes generations: `snapshot-G.model` (the model with every feedback so far),
+//! `ledger-G.log` (that feedback, in journal lines, so forgets can still be checked) and an
+//! empty `journal-G.log`, each fsynced, and then switches `CURRENT` to `G` with an atomic
+//! rename. A crash before the switch leaves the previous generation whole; after it, the new
+//! one. Generation 0 is the base model and `journal.log`.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -44,15 +50,105 @@ pub(crate) struct Journal {
     path: PathBuf,
 }
 
-/// The journal's file name inside `--journal DIR`.
+/// The journal's file name inside `--journal DIR` for generation 0.
 pub(crate) const FILE: &str = "journal.log";
 
+/// The journal file of generation `g`.
+pub(crate) fn journal_file(dir: &Path, g: u64) -> PathBuf {
+    match g {
+        0 => dir.join(FILE),
+        g => dir.join(format!("journal-{g}.log")),
+    }
+}
+
+/// The snapshot model of generation `g` (> 0).
+pub(crate) fn snapshot_file(dir: &Path, g: u64) -> PathBuf {
+    dir.join(format!("snapshot-{g}.model"))
+}
+
+fn ledger_file(dir: &Path, g: u64) -> PathBuf {
+    dir.join(format!("ledger-{g}.log"))
+}
+
+/// The generation `CURRENT` names, 0 when there is none.
+pub(crate) fn current_generation(dir: &Path) -> Result<u64, ServeError> {
+    let path = dir.join("CURRENT");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => text.trim().parse().map_err(|_| ServeError::Journal {
+            file: path.display().to_string(),
+            line: 1,
+            message: format!("expected a generation number, found {:?}", text.trim()),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(e) => Err(ServeError::Io(format!("reading {}", path.display()), e)),
+    }
+}
+
+/// The feedback a snapshot of generation `g` holds.
+pub(crate) fn read_ledger(dir: &Path, g: u64) -> Result<Vec<(usize, Record)>, ServeError> {
+    if g == 0 {
+        return Ok(Vec::new());
+    }
+    let path = ledger_file(dir, g);
+    let bytes = std::fs::read(&path)
+        .map_err(|e| ServeError::Io(format!("reading {}", path.display()), e))?;
+    let name = path.display().to_string();
+    let (records, good) = parse(&bytes, &name)?;
+    if good != bytes.len() {
+        return Err(ServeError::Journal {
+            file: name,
+            line: records.len() + 1,
+            message: "incomplete line in a ledger written whole".into(),
+        });
+    }
+    Ok(records)
+}
+
+/// Writes `bytes` to `path` so that it is whole and on disk, or absent.
+fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    File::open(dir)?.sync_all()
+}
+
+/// Compacts: writes generation `g`'s snapshot, ledger and empty journal, switches `CURRENT`
+/// to it, removes generation `g - 1`'s files, and returns the new journal.
+pub(crate) fn write_generation(
+    dir: &Path,
+    g: u64,
+    model: &[u8],
+    ledger: &[Record],
+) -> std::io::Result<Journal> {
+    write_durable(&snapshot_file(dir, g), model)?;
+    let mut lines = Vec::new();
+    for r in ledger {
+        line(r, &mut lines);
+    }
+    write_durable(&ledger_file(dir, g), &lines)?;
+    write_durable(&journal_file(dir, g), b"")?;
+    write_durable(&dir.join("CURRENT"), format!("{g}\n").as_bytes())?;
+    // The previous generation is no longer needed; a leftover is harmless.
+    let old = g - 1;
+    let _ = std::fs::remove_file(journal_file(dir, old));
+    if old > 0 {
+        let _ = std::fs::remove_file(snapshot_file(dir, old));
+        let _ = std::fs::remove_file(ledger_file(dir, old));
+    }
+    let path = journal_file(dir, g);
+    let file = OpenOptions::new().append(true).open(&path)?;
+    Ok(Journal { file, path })
+}
+
 impl Journal {
-    /// Opens (creating) the journal in `dir`, drops a torn tail, and returns the records in it.
-    pub fn open(dir: &Path) -> Result<(Journal, Vec<(usize, Record)>), ServeError> {
+    /// Opens (creating) generation `g`'s journal in `dir`, drops a torn tail, and returns the
+    /// records in it.
+    pub fn open(dir: &Path, g: u64) -> Result<(Journal, Vec<(usize, Record)>), ServeError> {
         let io = |what: &str, e| ServeError::Io(format!("{what} {}", dir.display()), e);
         std::fs::create_dir_all(dir).map_err(|e| io("creating the journal directory", e))?;
-        let path = dir.join(FILE);
+        let path = journal_file(dir, g);
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
@@ -166,7 +262,7 @@ mod tests {
     #[test]
     fn records_survive_reopening_and_a_torn_tail_is_dropped() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut j, old) = Journal::open(dir.path()).unwrap();
+        let (mut j, old) = Journal::open(dir.path(), 0).unwrap();
         assert!(old.is_empty());
         j.append(&[record("a"), record("b\nwith a newline")])
             .unwrap();
@@ -178,11 +274,11 @@ mod tests {
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(&half[..half.len() / 2]).unwrap();
         drop(f);
-        let (mut j, got) = Journal::open(dir.path()).unwrap();
+        let (mut j, got) = Journal::open(dir.path(), 0).unwrap();
         let texts: Vec<&str> = got.iter().map(|(_, r)| r.text.as_str()).collect();
         assert_eq!(texts, ["a", "b\nwith a newline"]);
         j.append(&[record("d")]).unwrap();
-        let (_, got) = Journal::open(dir.path()).unwrap();
+        let (_, got) = Journal::open(dir.path(), 0).unwrap();
         assert_eq!(got.len(), 3, "the torn bytes were cut before appending");
     }
 
@@ -193,7 +289,7 @@ mod tests {
         line(&record("a"), &mut bytes);
         bytes.extend_from_slice(b"0000000000000000 {}\n");
         std::fs::write(dir.path().join(FILE), bytes).unwrap();
-        let err = Journal::open(dir.path()).unwrap_err().to_string();
+        let err = Journal::open(dir.path(), 0).unwrap_err().to_string();
         assert!(err.contains("line 2") && err.contains("checksum"), "{err}");
     }
 }

@@ -1,8 +1,8 @@
 //! `commentguard serve`: an HTTP moderation service over a [`Classifier`](crate::Classifier).
 //!
-//! Three API surfaces share one model: the native JSON API ([`native`]), a Perspective-compatible
-//! `comments:analyze` ([`perspective`]) and an Akismet-compatible form API ([`akismet`]). The
-//! model sits behind an atomic swap ([`state`]): every request scores on the model it started
+//! Three API surfaces share one model: the native JSON API (`native.rs`), a Perspective-compatible
+//! `comments:analyze` (`perspective.rs`) and an Akismet-compatible form API (`akismet.rs`). The
+//! model sits behind an atomic swap (`state.rs`): every request scores on the model it started
 //! with, and feedback is learned by a single learner thread that journals a batch of feedback
 //! (one fsync), applies it to a private copy and publishes the copy before answering.
 
@@ -50,6 +50,8 @@ pub struct Config {
     pub timeout: Duration,
     /// Requests handled at once; more are refused with 429.
     pub max_concurrent: usize,
+    /// Compact the journal into a snapshot on this interval (when there was feedback).
+    pub snapshot_every: Option<Duration>,
 }
 
 impl Config {
@@ -66,6 +68,7 @@ impl Config {
             max_body: 4 << 20,
             timeout: Duration::from_secs(30),
             max_concurrent: 1024,
+            snapshot_every: None,
         }
     }
 }

@@ -25,6 +25,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route("/v1/forget", post(forget))
         .route("/v1/model", get(model))
         .route("/v1/admin/reload", post(reload))
+        .route("/v1/admin/snapshot", post(snapshot))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -292,6 +293,18 @@ async fn reload(
     let served = shared.current.load();
     Ok(Json(
         json!({"reloaded": true, "model": model_json(&served)}),
+    ))
+}
+
+async fn snapshot(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&shared, &headers, Role::Admin)?;
+    let generation = shared.snapshot().await?;
+    let served = shared.current.load();
+    Ok(Json(
+        json!({"snapshot": true, "generation": generation, "model": model_json(&served)}),
     ))
 }
 

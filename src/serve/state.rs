@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
 use super::error::ApiError;
-use super::journal::{Journal, Op, Record};
+use super::journal::{self, Journal, Op, Record};
 use super::keys::Keys;
 use super::metrics::Metrics;
 use super::{Config, ServeError};
@@ -93,6 +93,7 @@ type Reply<T> = oneshot::Sender<Result<T, ApiError>>;
 enum Job {
     Feedback(Record, Reply<Outcome>),
     Reload(Reply<()>),
+    Snapshot(Reply<u64>),
 }
 
 /// Everything the handlers share.
@@ -281,16 +282,31 @@ impl Shared {
             }
         }
         let mut ledger = Ledger::default();
+        let mut generation = 0;
         let (journal, model) = match &config.journal {
             None => (None, model),
             Some(dir) => {
-                let (journal, records) = Journal::open(dir)?;
-                let model = replay(
-                    model,
-                    &records,
-                    &mut ledger,
-                    &dir.join(super::journal::FILE),
-                )?;
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    ServeError::Io(
+                        format!("creating the journal directory {}", dir.display()),
+                        e,
+                    )
+                })?;
+                generation = journal::current_generation(dir)?;
+                // A snapshot holds the base model and the feedback of its ledger.
+                let model = if generation > 0 {
+                    let snapshot = journal::snapshot_file(dir, generation);
+                    for (_, record) in journal::read_ledger(dir, generation)? {
+                        ledger.apply(Ledger::key(&record), &record);
+                    }
+                    ledger.learned_total = ledger.learned();
+                    Classifier::load(&snapshot)?
+                } else {
+                    model
+                };
+                let (journal, records) = Journal::open(dir, generation)?;
+                let file = journal::journal_file(dir, generation);
+                let model = replay(model, &records, &mut ledger, &file)?;
                 (Some(journal), model)
             }
         };
@@ -328,6 +344,10 @@ impl Shared {
         let mut learner = Learner {
             shared: Arc::clone(&shared),
             journal,
+            dir: config.journal.clone(),
+            generation,
+            since_snapshot: 0,
+            every: config.snapshot_every,
             ledger,
             failed: None,
         };
@@ -378,6 +398,14 @@ impl Shared {
     pub async fn reload_async(&self) -> Result<(), ApiError> {
         let (tx, rx) = oneshot::channel();
         self.send(Job::Reload(tx))?;
+        rx.await
+            .map_err(|_| ApiError::internal("the learner stopped"))?
+    }
+
+    /// Compacts the journal into a snapshot; answers the new generation.
+    pub async fn snapshot(&self) -> Result<u64, ApiError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::Snapshot(tx))?;
         rx.await
             .map_err(|_| ApiError::internal("the learner stopped"))?
     }
@@ -441,6 +469,12 @@ fn replay(
 struct Learner {
     shared: Arc<Shared>,
     journal: Option<Journal>,
+    /// `--journal DIR`, its current generation, and feedback since the last snapshot.
+    dir: Option<PathBuf>,
+    generation: u64,
+    since_snapshot: u64,
+    /// Compact on this interval when there was feedback.
+    every: Option<std::time::Duration>,
     ledger: Ledger,
     /// Set when a journal write failed: what is on disk is then unknown, so no more feedback
     /// is taken until a restart replays the journal.
@@ -449,26 +483,91 @@ struct Learner {
 
 impl Learner {
     fn run(&mut self, rx: mpsc::Receiver<Job>) {
-        while let Ok(job) = rx.recv() {
+        let mut last_snapshot = std::time::Instant::now();
+        loop {
+            let job = match self.every {
+                Some(every) => {
+                    match rx.recv_timeout(every.saturating_sub(last_snapshot.elapsed())) {
+                        Ok(job) => Some(job),
+                        Err(mpsc::RecvTimeoutError::Timeout) => None,
+                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+                None => match rx.recv() {
+                    Ok(job) => Some(job),
+                    Err(_) => return,
+                },
+            };
+            if self
+                .every
+                .is_some_and(|every| last_snapshot.elapsed() >= every)
+            {
+                last_snapshot = std::time::Instant::now();
+                if self.since_snapshot > 0 {
+                    if let Err(e) = self.snapshot() {
+                        tracing::error!("compaction failed: {}", e.message);
+                    }
+                }
+            }
+            let Some(job) = job else { continue };
             let mut batch = Vec::new();
-            let mut reload = None;
+            let mut other = None;
             match job {
                 Job::Feedback(r, reply) => batch.push((r, reply)),
-                Job::Reload(reply) => reload = Some(reply),
+                job => other = Some(job),
             }
-            while reload.is_none() && batch.len() < MAX_GROUP {
+            while other.is_none() && batch.len() < MAX_GROUP {
                 match rx.try_recv() {
                     Ok(Job::Feedback(r, reply)) => batch.push((r, reply)),
-                    Ok(Job::Reload(reply)) => reload = Some(reply),
+                    Ok(job) => other = Some(job),
                     Err(_) => break,
                 }
             }
             if !batch.is_empty() {
                 self.commit(batch);
             }
-            if let Some(reply) = reload {
-                let _ = reply.send(self.reload());
+            match other {
+                Some(Job::Reload(reply)) => {
+                    let _ = reply.send(self.reload());
+                }
+                Some(Job::Snapshot(reply)) => {
+                    let _ = reply.send(self.snapshot());
+                }
+                _ => {}
             }
+        }
+    }
+
+    /// Writes the current model and ledger as a new generation and starts its journal.
+    fn snapshot(&mut self) -> Result<u64, ApiError> {
+        let Some(dir) = self.dir.clone() else {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "no --journal directory: there is nothing to compact",
+            ));
+        };
+        if let Some(why) = &self.failed {
+            return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why.clone()));
+        }
+        let current = self.shared.current.load_full();
+        let mut ledger = Vec::new();
+        for (record, n) in self.ledger.entries.values() {
+            for _ in 0..*n {
+                ledger.push(record.clone());
+            }
+        }
+        let g = self.generation + 1;
+        match journal::write_generation(&dir, g, &current.model.to_bytes(), &ledger) {
+            Ok(j) => {
+                self.journal = Some(j);
+                self.generation = g;
+                self.since_snapshot = 0;
+                tracing::info!(generation = g, "compacted the journal into a snapshot");
+                Ok(g)
+            }
+            Err(e) => Err(ApiError::internal(format!(
+                "compaction failed ({e}); the previous generation stays in use"
+            ))),
         }
     }
 
@@ -569,6 +668,7 @@ impl Learner {
                 return;
             }
         }
+        self.since_snapshot += accepted.len() as u64;
         let (mut learns, mut forgets) = (0, 0);
         for (key, record, _, _) in &accepted {
             self.ledger.apply(*key, record);

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Load test of `commentguard serve` with wrk (Debian package `wrk`) on loopback. Prints every
+# figure and /metrics after the run. Usage: scripts/load_test.sh [SECONDS] [CONNECTIONS]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+load="$root/scripts/load"
+secs="${1:-10}"
+conns="${2:-64}"
+command -v wrk > /dev/null || { echo "needs wrk: apt-get install wrk"; exit 1; }
+(cd "$root" && cargo build --release --quiet)
+work="$(mktemp -d)"
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+export CG_KEY="load-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+printf '[[key]]\nkey = "%s"\nroles = ["score", "learn", "admin"]\n' "$CG_KEY" > "$work/keys.toml"
+cp "$root/models/default.model" "$work/base.model"
+RUST_LOG=warn "$root/target/release/commentguard" serve --listen 127.0.0.1:0 \
+    --keys "$work/keys.toml" --journal "$work/journal" --model "$work/base.model" \
+    > "$work/out" 2> "$work/err" &
+pid=$!
+for _ in $(seq 1 100); do grep -q listening "$work/out" && break; sleep 0.05; done
+addr="http://$(sed -n 's/^listening on //p' "$work/out")"
+echo "server $addr, wrk: 2 threads, $conns connections, ${secs}s per run, $(nproc) cores shared"
+
+run() { echo; echo "== $1"; shift; wrk --latency "$@" | grep -E "Requests/sec|Latency|50%|99%|requests in|Non-2xx|Socket errors"; }
+run "single comment POST /v1/score" -t2 -c"$conns" -d"${secs}s" -s "$load/score.lua" "$addr/v1/score"
+run "batches of 100 POST /v1/score (comments/s = requests/s x 100)" -t2 -c16 -d"${secs}s" -s "$load/batch.lua" "$addr/v1/score"
+run "Perspective comments:analyze" -t2 -c"$conns" -d"${secs}s" -s "$load/perspective.lua" "$addr"
+run "Akismet comment-check" -t2 -c"$conns" -d"${secs}s" -s "$load/akismet.lua" "$addr"
+
+echo; echo "== scoring while feedback is learned (100 connections, each waiting 65 ms after an answer: about 1000 feedback/s)"
+before="$(curl -fsS -H "Authorization: Bearer $CG_KEY" "$addr/v1/model" | python3 -c 'import json,sys; print(json.load(sys.stdin)["feedback"]["learned"])')"
+CG_DELAY_MS=65 wrk -t1 -c100 -d"${secs}s" -s "$load/feedback.lua" "$addr" > "$work/feedback.txt" &
+fb=$!
+run "single comment POST /v1/score during feedback" -t1 -c"$conns" -d"${secs}s" -s "$load/score.lua" "$addr/v1/score"
+wait "$fb"
+after="$(curl -fsS -H "Authorization: Bearer $CG_KEY" "$addr/v1/model" | python3 -c 'import json,sys; print(json.load(sys.stdin)["feedback"]["learned"])')"
+grep -E "Requests/sec|Latency |Non-2xx|Socket errors" "$work/feedback.txt" | sed 's/^/feedback: /'
+echo "feedback learned during the run: $((after - before)) ($(( (after - before) / secs ))/s)"
+
+echo; echo "== hot reload under load (POST /v1/admin/reload every 0.5 s)"
+wrk --latency -t2 -c"$conns" -d"${secs}s" -s "$load/score.lua" "$addr/v1/score" > "$work/reload.txt" &
+w=$!
+reloads=0
+end=$((SECONDS + secs - 1))
+while [ $SECONDS -lt $end ]; do
+    curl -fsS -X POST -H "Authorization: Bearer $CG_KEY" "$addr/v1/admin/reload" > /dev/null && reloads=$((reloads + 1))
+    kill -HUP "$pid"
+    sleep 0.5
+done
+wait "$w"
+grep -E "Requests/sec|99%|requests in|Non-2xx|Socket errors" "$work/reload.txt"
+echo "reloads: $reloads by POST /v1/admin/reload, as many by SIGHUP; a Non-2xx line above would mean failed requests"
+
+echo; echo "== /metrics after the run"
+curl -fsS "$addr/metrics" | grep -v "_bucket{" | grep -v "^#"
