@@ -38,8 +38,14 @@ proptest! {
         prop_assert!(Classifier::from_bytes(&bytes).is_err());
     }
 
+}
+
+proptest! {
+    // Each case checks the whole 8 MB default model twice; 48 cases keep it to seconds.
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
     #[test]
-    fn model_loader_survives_corruption(pos in 0usize..100_000, bit in 0u8..8, cut in 0usize..100_000) {
+    fn model_loader_survives_corruption(pos in 0usize..10_000_000, bit in 0u8..8, cut in 0usize..10_000_000) {
         let mut bytes = commentguard::DEFAULT_MODEL.to_vec();
         let pos = pos % bytes.len();
         bytes[pos] ^= 1 << bit;
