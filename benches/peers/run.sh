@@ -2,7 +2,7 @@
 # Peers harness: builds commentguard and the linfa-bayes peer, installs the Python peers in a
 # virtual environment, builds the corpora from ../shared/data and measures everything in one run.
 #
-#   benches/peers/run.sh [--quick] [--linfa-big] [--fasttext-big-one-thread]
+#   benches/peers/run.sh [--quick] [--linfa-jigsaw] [--fasttext-big-one-thread]
 #   benches/peers/run.sh --zero-shot          # the zero-shot table instead (zero_shot.py)
 #
 # --quick skips the 1M-row corpus. The table goes to benches/peers/results.md (or
