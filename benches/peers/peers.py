@@ -243,6 +243,7 @@ def run(args):
     stats = {}
     loads = {}
     notes = []
+    failed = {}  # (corpus, phase, tool, threads) -> the error's last line
 
     def record(corpus, phase, tool, n, rows, wall, cpu, rss):
         results[(corpus, phase, tool, n)] = (rows / wall, rows / max(cpu, 1e-9), rss)
@@ -255,6 +256,17 @@ def run(args):
         _, _, rss, out = measure([py, __file__, "worker", tool, phase, str(path), label, str(model), str(n)])
         j = json.loads(out.strip().splitlines()[-1])
         return j["seconds"], j["cpu"], rss
+
+    def peer(corpus, phase, tool, n, rows, *worker_args):
+        """Measures one peer run; a peer that fails is reported in the table, not fatal."""
+        try:
+            record(corpus, phase, tool, n, rows, *worker_run(tool, phase, *worker_args, n))
+            return True
+        except RuntimeError as e:
+            last = str(e).strip().splitlines()[-1]
+            failed[(corpus, phase, tool, n)] = last
+            print(f"  {corpus:13} {phase:5} {tool:28} {n} thr  failed: {last}", flush=True)
+            return False
 
     for name, path, label in corpora:
         rows, mean_bytes, size = corpus_stats(path)
@@ -284,15 +296,18 @@ def run(args):
         for tool in ["sklearn-nb", "sklearn-lr"]:
             model = work / f"{name}-{tool}.joblib"
             for phase in ["train", "score"]:
-                record(name, phase, tool, 1, rows, *worker_run(tool, phase, path, label, model, 1))
+                if not peer(name, phase, tool, 1, rows, path, label, model):
+                    break
         # fastText: thread= for training; its predict over a list runs on one thread.
         if have_fasttext:
             model = work / f"{name}-fasttext.bin"
+            trained = False
             for n in threads:
                 if big and n == 1 and not args.fasttext_big_one_thread:
                     continue
-                record(name, "train", "fasttext", n, rows, *worker_run("fasttext", "train", path, label, model, n))
-            record(name, "score", "fasttext", 1, rows, *worker_run("fasttext", "score", path, label, model, 1))
+                trained = peer(name, "train", "fasttext", n, rows, path, label, model)
+            if trained:
+                peer(name, "score", "fasttext", 1, rows, path, label, model)
         # linfa-bayes: single-threaded; one process trains then scores, timing each phase itself.
         if name.startswith("youtube") or args.linfa_jigsaw:
             _, _, _, out = measure([linfa, path, "text", label])
@@ -302,7 +317,9 @@ def run(args):
             if j["non_finite"]:
                 notes.append(f"linfa-bayes returned non-finite probabilities for {j['non_finite']:,} rows of {name}.")
 
-    table = render(results, stats, loads, corpora, threads, have_fasttext, args, started, notes)
+    for (corpus, phase, tool, n), err in failed.items():
+        notes.append(f"{tool} failed to {phase} on {corpus} with {n} thread{'s' if n > 1 else ''}: `{err}`.")
+    table = render(results, stats, loads, corpora, threads, have_fasttext, args, started, notes, failed)
     Path(args.out).write_text(table)
     print()
     print(table)
@@ -319,7 +336,7 @@ TOOLS = [
 ]
 
 
-def render(results, stats, loads, corpora, threads, have_fasttext, args, started, notes):
+def render(results, stats, loads, corpora, threads, have_fasttext, args, started, notes, failed):
     hi = threads[-1]
     lines = [
         "# Peers: commentguard against scikit-learn, fastText and linfa-bayes, same files, same run",
@@ -360,6 +377,8 @@ def render(results, stats, loads, corpora, threads, have_fasttext, args, started
                 if r1 is None and rn is None:
                     if key == "fasttext" and not have_fasttext:
                         lines.append(f"| {phase} | {title} | could not be installed | | | | | | |")
+                    elif any(k[:3] == (name, phase, key) for k in failed):
+                        lines.append(f"| {phase} | {title} | failed (see below) | | | failed (see below) | | | |")
                     continue
                 a = (fmt_rate(r1[0]), fmt_rate(r1[1]), f"{r1[2]:.0f} MiB") if r1 else ("—", "—", "")
                 b = (fmt_rate(rn[0]), f"{rn[2]:.0f} MiB") if rn else ("—", "")
