@@ -583,3 +583,55 @@ fn a_snapshot_compacts_the_journal_and_a_restart_starts_from_it() {
     let (s, b) = plain.post_json("/v1/admin/snapshot", Some(ADMIN), "");
     assert_error(s, &b, 409, "no --journal");
 }
+
+#[test]
+fn requests_past_the_concurrency_limit_get_429_and_are_counted() {
+    let dir = tempdir();
+    let server = Server::start(dir.path(), &["--max-concurrent", "1"]);
+    // Batches of 1,000 comments keep the one slot busy for milliseconds, so eight clients at
+    // once collide.
+    let batch: Vec<_> = (0..1000)
+        .map(|i| json!({ "text": format!("{GIFT_CARDS} {i}") }))
+        .collect();
+    let body = json!({ "comments": batch }).to_string();
+    let url = server.url("/v1/score");
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    (0..5)
+                        .map(|_| {
+                            let r = ureq::post(&url)
+                                .set("Authorization", &format!("Bearer {SCORER}"))
+                                .set("Content-Type", "application/json")
+                                .send_string(&body);
+                            match r {
+                                Ok(r) => r.status(),
+                                Err(ureq::Error::Status(code, r)) => {
+                                    let b = r.into_string().unwrap();
+                                    assert_error(code, &b, 429, "too many requests");
+                                    code
+                                }
+                                Err(e) => panic!("{e}"),
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let refused = statuses.iter().filter(|&&s| s == 429).count();
+    assert!(refused > 0, "no request was refused: {statuses:?}");
+    assert!(
+        statuses.iter().all(|&s| s == 200 || s == 429),
+        "{statuses:?}"
+    );
+    let (_, metrics) = server.get("/metrics", None);
+    let line =
+        format!("commentguard_http_requests_total{{route=\"/v1/score\",status=\"429\"}} {refused}");
+    assert!(metrics.contains(&line), "{line} not in:\n{metrics}");
+}
