@@ -583,3 +583,63 @@ fn a_snapshot_compacts_the_journal_and_a_restart_starts_from_it() {
     let (s, b) = plain.post_json("/v1/admin/snapshot", Some(ADMIN), "");
     assert_error(s, &b, 409, "no --journal");
 }
+
+#[test]
+fn requests_past_the_concurrency_limit_get_429_and_are_counted() {
+    let dir = tempdir();
+    let server = Server::start(dir.path(), &["--max-concurrent", "1"]);
+    // Batches of 1,000 comments keep the one slot busy for milliseconds, so eight clients at
+    // once collide.
+    let batch: Vec<_> = (0..1000)
+        .map(|i| json!({ "text": format!("{GIFT_CARDS} {i}") }))
+        .collect();
+    let body = json!({ "comments": batch }).to_string();
+    let url = server.url("/v1/score");
+    // None: the connection broke while the body was still being sent, which happens when
+    // the server refuses before reading it; a request it serves is read whole.
+    let statuses: Vec<Option<u16>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    (0..5)
+                        .map(|_| {
+                            let r = ureq::post(&url)
+                                .set("Authorization", &format!("Bearer {SCORER}"))
+                                .set("Content-Type", "application/json")
+                                .send_string(&body);
+                            match r {
+                                Ok(r) => Some(r.status()),
+                                Err(ureq::Error::Status(code, r)) => {
+                                    let b = r.into_string().unwrap();
+                                    assert_error(code, &b, 429, "too many requests");
+                                    Some(code)
+                                }
+                                Err(ureq::Error::Transport(_)) => None,
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let served = statuses.iter().filter(|&&s| s == Some(200)).count();
+    let refused = statuses.len() - served;
+    assert!(refused > 0, "no request was refused: {statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| matches!(s, None | Some(200) | Some(429))),
+        "{statuses:?}"
+    );
+    let (_, metrics) = server.get("/metrics", None);
+    for (status, n) in [(200, served), (429, refused)] {
+        let line = format!(
+            "commentguard_http_requests_total{{route=\"/v1/score\",status=\"{status}\"}} {n}"
+        );
+        assert!(metrics.contains(&line), "{line} not in:\n{metrics}");
+    }
+}
