@@ -59,6 +59,7 @@ fn bench_score(c: &mut Criterion) {
     // Textbook multinomial NB with a fixed threshold, the estimator linfa-bayes implements, so
     // both give the same probabilities.
     let mut trainer = TrainParams::new(["spam"])
+        .linear(None)
         .nb(NbParams::multinomial())
         .default_threshold(ThresholdRule::Fixed(0.5))
         .calibration(CalibrationKind::None)
