@@ -89,6 +89,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let start = Instant::now();
     let cpu_start = cpu_seconds();
     let mut vocab_trainer = TrainParams::new([label_col.as_str()])
+        .linear(None)
         .nb(NbParams::multinomial())
         .default_threshold(ThresholdRule::Fixed(0.5))
         .calibration(CalibrationKind::None)
