@@ -139,7 +139,7 @@ pub fn cross_validate(
         let train = table(&|i| assignment[i] != f);
         let inner_k = params.folds();
         let inner = |i: usize| fold_of(i as u64, opts.seed, inner_k);
-        if let Some(&lp) = params.linear() {
+        let (model, tuned) = if let Some(&lp) = params.linear() {
             // NB-LR: ratios from this fold's training counts (and, for tuning, each inner
             // fold's), the linear models fitted on the training rows in the order `train` reads.
             let tuning = params.needs_tuning();
@@ -190,43 +190,35 @@ pub fn cross_validate(
                 params.untuned()
             };
             let order: Vec<u32> = (0..n_features as u32).collect();
-            let model = fit.finish(&order).apply(&full);
-            score_fold(
-                &model,
-                &tuned,
-                f,
-                &assignment,
-                rows,
-                &features,
-                &mut per_fold,
-            );
-            continue;
-        }
-        let model = Weights::from_counts(params.nb(), &train, params.labels())
-            .map_err(|e| fold_error(f, k32, e))?;
-        // Inner out-of-fold scores over this fold's training rows only.
-        let tuned = if params.needs_tuning() {
-            let mut z = vec![Vec::new(); n_labels];
-            let mut y = vec![Vec::new(); n_labels];
-            let mut out = vec![0.0; n_labels];
-            for j in 0..inner_k as usize {
-                let held = table(&|i| assignment[i] != f && inner(i) == j);
-                let inner_model =
-                    Weights::from_counts(params.nb(), &train.minus(&held), params.labels())
-                        .map_err(|e| fold_error(f, k32, e))?;
-                for (i, r) in rows.iter().enumerate() {
-                    if assignment[i] != f && inner(i) == j {
-                        inner_model.log_odds(&features[i], &mut out);
-                        for l in 0..n_labels {
-                            z[l].push(out[l]);
-                            y[l].push(r.labels[l]);
+            (fit.finish(&order).apply(&full), tuned)
+        } else {
+            let model = Weights::from_counts(params.nb(), &train, params.labels())
+                .map_err(|e| fold_error(f, k32, e))?;
+            // Inner out-of-fold scores over this fold's training rows only.
+            let tuned = if params.needs_tuning() {
+                let mut z = vec![Vec::new(); n_labels];
+                let mut y = vec![Vec::new(); n_labels];
+                let mut out = vec![0.0; n_labels];
+                for j in 0..inner_k as usize {
+                    let held = table(&|i| assignment[i] != f && inner(i) == j);
+                    let inner_model =
+                        Weights::from_counts(params.nb(), &train.minus(&held), params.labels())
+                            .map_err(|e| fold_error(f, k32, e))?;
+                    for (i, r) in rows.iter().enumerate() {
+                        if assignment[i] != f && inner(i) == j {
+                            inner_model.log_odds(&features[i], &mut out);
+                            for l in 0..n_labels {
+                                z[l].push(out[l]);
+                                y[l].push(r.labels[l]);
+                            }
                         }
                     }
                 }
-            }
-            params.tune(&z, &y)
-        } else {
-            params.untuned()
+                params.tune(&z, &y)
+            } else {
+                params.untuned()
+            };
+            (model, tuned)
         };
         score_fold(
             &model,

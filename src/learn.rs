@@ -22,8 +22,8 @@
 //! forgets with the same filled verdicts.
 
 use crate::error::{Error, Result};
-use crate::format::{ModelData, Source, Vocabulary};
-use crate::model::{build_index, Classifier};
+use crate::format::{ModelData, Source};
+use crate::model::{build_index, grow_vocabulary, Classifier};
 use crate::text::Scratch;
 
 /// Whether a [`Feedback`] is added to the model or taken out of it.
@@ -121,18 +121,13 @@ impl Classifier {
         let (mut scratch, mut keys, mut row) = (Scratch::default(), Vec::new(), Vec::new());
         for &(direction, fb) in changes {
             if direction == Direction::Learn {
-                let vocabulary = &mut data.vocabulary;
-                self.analyzer()
-                    .for_each_feature(&fb.text, &mut scratch, |key, feature| {
-                        let next = index.len() as u32;
-                        index.entry(key).or_insert_with(|| {
-                            match vocabulary {
-                                Vocabulary::Terms(t) => t.push(feature.to_owned()),
-                                Vocabulary::Buckets(b) => b.push(key),
-                            }
-                            next
-                        });
-                    });
+                grow_vocabulary(
+                    self.analyzer(),
+                    &fb.text,
+                    &mut scratch,
+                    &mut index,
+                    &mut data.vocabulary,
+                );
                 tables.grow_features(index.len());
             }
             // Values weighted and normalized over all of the comment's features, as training

@@ -20,6 +20,27 @@ pub const DEFAULT_MODEL: &[u8] = include_bytes!("../models/default.model");
 /// is waste.
 pub(crate) type FeatureIndex = HashMap<u64, u32, BuildNoHashHasher<u64>>;
 
+/// Adds `text`'s features that `index` lacks to it and to `vocabulary`, numbered in the order
+/// they come: what training and learning do with a comment's new features.
+pub(crate) fn grow_vocabulary(
+    analyzer: &Analyzer,
+    text: &str,
+    scratch: &mut Scratch,
+    index: &mut FeatureIndex,
+    vocabulary: &mut Vocabulary,
+) {
+    analyzer.for_each_feature(text, scratch, |key, feature| {
+        let next = index.len() as u32;
+        index.entry(key).or_insert_with(|| {
+            match vocabulary {
+                Vocabulary::Terms(t) => t.push(feature.to_owned()),
+                Vocabulary::Buckets(b) => b.push(key),
+            }
+            next
+        });
+    });
+}
+
 /// A trained model: the feature extractor's options, the vocabulary, one naive Bayes head per
 /// label, and each label's calibration and threshold.
 ///

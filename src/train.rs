@@ -15,7 +15,7 @@ use crate::calibrate::{Calibration, CalibrationKind};
 use crate::error::{Error, Result};
 use crate::format::{LabelTuning, ModelData, Source, TrainingSummary, Vocabulary};
 use crate::metrics::{best_f1_threshold, threshold_for_precision, threshold_point};
-use crate::model::{Classifier, FeatureIndex};
+use crate::model::{grow_vocabulary, Classifier, FeatureIndex};
 use crate::nb::{NbParams, NbValidParams, Weights};
 use crate::nblr::{BlockRow, LinearFit, LinearParams, BLOCK_ROWS};
 use crate::text::{Analyzer, AnalyzerOptions, Scratch};
@@ -549,18 +549,13 @@ impl Trainer {
         let complete = weigh(&self.params.nb, &self.index, keys, &mut self.row);
         if learn && !complete {
             // Building feature texts is needed just for features not seen before.
-            let (index, vocabulary) = (&mut self.index, &mut self.vocabulary);
-            self.analyzer
-                .for_each_feature(text, &mut self.scratch, |key, feature| {
-                    let next = index.len() as u32;
-                    index.entry(key).or_insert_with(|| {
-                        match vocabulary {
-                            Vocabulary::Terms(t) => t.push(feature.to_owned()),
-                            Vocabulary::Buckets(b) => b.push(key),
-                        }
-                        next
-                    });
-                });
+            grow_vocabulary(
+                &self.analyzer,
+                text,
+                &mut self.scratch,
+                &mut self.index,
+                &mut self.vocabulary,
+            );
             self.row.clear();
             weigh(&self.params.nb, &self.index, keys, &mut self.row);
         }
