@@ -188,7 +188,11 @@ fn bench_score(c: &mut Criterion) {
         b.iter(|| {
             let m = Classifier::from_bytes(black_box(commentguard::DEFAULT_MODEL))
                 .expect("the embedded model loads");
-            assert_eq!(m.labels().len(), 7, "spam and the six Perspective attributes");
+            assert_eq!(
+                m.labels().len(),
+                7,
+                "spam and the six Perspective attributes"
+            );
         })
     });
     group.finish();
