@@ -2,8 +2,10 @@
 in the same run. Run it through run.sh, which builds everything and calls `peers.py run`.
 
 Every measurement is a process of its own, so its peak resident set (GNU time's %M) is
-its own. commentguard and linfa-bayes are timed end to end (process start to exit: reading and
-parsing the CSV, writing the scores). The Python peers are timed in memory, as their users run
+its own. commentguard is timed end to end (process start to exit: reading and parsing the CSV,
+writing the scores), linfa-bayes phase by phase in its own process (each phase reads the CSV
+again). Each run's CPU time (user + system) is recorded too: on a busy machine rows per
+CPU-second move much less than wall-clock rows/s. The Python peers are timed in memory, as their users run
 them: the texts are read into a list first and only vectorize + fit (or vectorize +
 predict_proba) is timed, which leaves out Python's start-up, imports and CSV parsing and so
 favours them.
