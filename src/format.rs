@@ -289,6 +289,7 @@ mod tests {
                 params: crate::nblr::LinearParams::new(),
                 w: vec![0.5, -0.25],
                 bias: vec![-1.0],
+                learned: vec![0.0, 0.125],
             }),
             block_thresholds: vec![0.9],
         }

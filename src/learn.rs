@@ -10,10 +10,13 @@
 //! many changes, one call.
 //!
 //! With an NB-LR head (the default), learning is exact in the counts and so in the naive Bayes
-//! log-count ratios `r` that scale each feature; the head's linear weights `w` stay as trained
-//! (a feature the model never had gets `w = 0`), so a feature's weight `r·w` moves with the
-//! counts, and forgetting restores it exactly. `commentguard train` on the same data plus the
-//! feedback refits `w` too.
+//! log-count ratios `r` that scale each feature. The trained linear weights `w` stay; each
+//! learned comment adds a fixed step `±x_j` (towards its verdict, per label) to a separate
+//! `learned` log-odds weight of each of its features, so a feature scores `r·w + learned`, and
+//! learning a comment moves its own log-odds by exactly 1 per label with a verdict. The step
+//! depends only on the comment and its verdicts, never on the model, so forgetting subtracts
+//! exactly what learning added, in any order. `commentguard train` on the data plus the
+//! feedback refits `w` in full.
 //!
 //! A label a comment carries no verdict for (`None`) gets no counts from it, while the
 //! document frequencies every label shares still count it: that shifts the label's weights for
@@ -24,6 +27,7 @@
 use crate::error::{Error, Result};
 use crate::format::{ModelData, Source};
 use crate::model::{build_index, grow_vocabulary, Classifier};
+use crate::nblr::{Linear, LEARN_STEP};
 use crate::text::Scratch;
 
 /// Whether a [`Feedback`] is added to the model or taken out of it.
@@ -149,6 +153,9 @@ impl Classifier {
             let norm = params.norm(sum_of_squares);
             row.iter_mut().for_each(|(_, x)| *x /= norm);
             tables.update(&row, &fb.labels, direction.sign());
+            if let Some(head) = data.linear.as_mut() {
+                learn_step(head, &row, &fb.labels, direction.sign());
+            }
             data.summary.rows = add_signed(data.summary.rows, direction);
             for (p, v) in data.summary.positives.iter_mut().zip(&fb.labels) {
                 if *v == Some(true) {
@@ -167,10 +174,16 @@ impl Classifier {
             .iter_mut()
             .filter(|v| **v < ROUNDING)
             .for_each(|v| *v = 0.0);
-        // An NB-LR head keeps its learned weights: its ratios come from the counts, so they
-        // move exactly; a feature new to the model gets weight 0 until the model is retrained.
         if let Some(head) = data.linear.as_mut() {
             head.w.resize(data.df.len() * n_labels, 0.0);
+            if !head.learned.is_empty() {
+                head.learned.resize(head.w.len(), 0.0);
+                // What learning and forgetting the same comments leave is rounding.
+                head.learned
+                    .iter_mut()
+                    .filter(|v| v.abs() < ROUNDING)
+                    .for_each(|v| *v = 0.0);
+            }
         }
         rebuild(data)
     }
@@ -197,6 +210,28 @@ impl Classifier {
         data.summary.sources.push(source);
         *self = rebuild(data)?;
         Ok(())
+    }
+}
+
+/// Moves an NB-LR head's learned weights one fixed step per feature towards each verdict
+/// (`sign` -1 takes the same step back).
+fn learn_step(head: &mut Linear, row: &[(u32, f64)], labels: &[Option<bool>], sign: f64) {
+    let n_labels = labels.len();
+    let needed = row
+        .iter()
+        .map(|&(f, _)| (f as usize + 1) * n_labels)
+        .max()
+        .unwrap_or(0);
+    let size = needed.max(head.w.len());
+    head.w.resize(size, 0.0);
+    head.learned.resize(size, 0.0);
+    for &(f, x) in row {
+        for (l, v) in labels.iter().enumerate() {
+            if let Some(positive) = v {
+                let toward = if *positive { 1.0 } else { -1.0 };
+                head.learned[f as usize * n_labels + l] += sign * toward * LEARN_STEP * x;
+            }
+        }
     }
 }
 

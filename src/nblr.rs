@@ -125,25 +125,37 @@ impl LinearParams {
 }
 
 /// A fitted NB-LR head: the linear weights on the ratio-scaled features, feature-major
-/// (`n_features × n_labels`), and one bias per label.
+/// (`n_features × n_labels`), one bias per label, and what moderators' feedback added since
+/// training (`learned`, the same shape, or empty).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Linear {
     pub(crate) params: LinearParams,
     pub(crate) w: Vec<f32>,
     pub(crate) bias: Vec<f64>,
+    pub(crate) learned: Vec<f64>,
 }
+
+/// The step one learned comment adds to each of its features' scoring weights (in log-odds),
+/// per unit of feature value, towards its verdict: `learned_j += ±LEARN_STEP · x_j`. A
+/// comment's values have unit L2 norm, so learning a comment moves its own log-odds by exactly
+/// `LEARN_STEP` (the odds by a factor e), and a similar comment's by their cosine similarity. A
+/// fixed step (not a gradient step, which would depend on the model at the time) is what lets
+/// forgetting take out exactly what learning put in, in any order.
+pub(crate) const LEARN_STEP: f64 = 1.0;
 
 impl Linear {
     /// Checks the shapes and values against a model of `n_features × n_labels`.
     pub(crate) fn is_valid(&self, n_features: usize, n_labels: usize) -> bool {
         self.w.len() == n_features * n_labels
+            && (self.learned.is_empty() || self.learned.len() == self.w.len())
+            && self.learned.iter().all(|v| v.is_finite())
             && self.bias.len() == n_labels
             && self.w.iter().all(|w| w.is_finite())
             && self.bias.iter().all(|b| b.is_finite())
             && self.params.check().is_ok()
     }
 
-    /// The scoring weights `r_j · w'_j` from the ratios `r`.
+    /// The scoring weights `r_j · w'_j + learned_j` from the ratios `r`.
     pub(crate) fn apply(&self, ratios: &Weights) -> Weights {
         let n_labels = self.bias.len();
         let beta = self.params.beta;
@@ -156,16 +168,15 @@ impl Linear {
                 }
             }
         }
+        let learned = |i: usize| self.learned.get(i).copied().unwrap_or(0.0);
         let w = self
             .w
-            .chunks_exact(n_labels)
+            .iter()
             .enumerate()
-            .flat_map(|(f, row)| {
-                let r = ratios.feature(f as u32);
-                row.iter()
-                    .zip(r)
-                    .zip(&mean)
-                    .map(move |((&w, &r), &m)| r * ((1.0 - beta) * m + beta * f64::from(w)))
+            .map(|(i, &w)| {
+                let (f, l) = (i / n_labels, i % n_labels);
+                let r = ratios.feature(f as u32)[l];
+                r * ((1.0 - beta) * mean[l] + beta * f64::from(w)) + learned(i)
             })
             .collect();
         Weights::from_parts(w, self.bias.clone())
@@ -305,7 +316,12 @@ impl Ftrl {
         let bias = (0..l)
             .map(|k| Self::weight(self.bias_z[k], self.bias_n[k], self.rate, 0.0))
             .collect();
-        Linear { params, w, bias }
+        Linear {
+            params,
+            w,
+            bias,
+            learned: Vec::new(),
+        }
     }
 }
 
@@ -450,6 +466,7 @@ mod tests {
             params: LinearParams::new().beta(0.0),
             w: vec![2.0, -4.0],
             bias: vec![0.5],
+            learned: Vec::new(),
         };
         let r = unit_ratios(2, 1);
         let eff = lin.apply(&r);

@@ -65,13 +65,18 @@ fn the_block_threshold_flag_decides_block() {
         .find(|l| l["name"] == "spam")
         .unwrap();
     assert_eq!(spam["block_threshold"], 0.5);
-    let toxic = labels
+    // Without the flag, a label blocks at the model's own block threshold (99% out-of-fold
+    // precision), never below its review threshold.
+    let toxicity = labels
         .as_array()
         .unwrap()
         .iter()
-        .find(|l| l["name"] == "toxic")
+        .find(|l| l["name"] == "toxicity")
         .unwrap();
-    assert_eq!(toxic["block_threshold"], 0.99);
+    let model = commentguard::Classifier::embedded().unwrap();
+    let i = model.label_index("toxicity").unwrap();
+    let expected = model.block_thresholds()[i].max(model.thresholds()[i]);
+    assert_eq!(toxicity["block_threshold"].as_f64(), Some(expected));
 }
 
 #[test]
@@ -156,7 +161,8 @@ fn feedback_is_learned_at_once_survives_a_restart_and_forgets_exactly() {
     let journal = dir.path().join("journal");
     let journal_arg = journal.to_str().unwrap();
     let novel = "zorblax vouchers at zorblax dot example, claim your zorblax today";
-    let learned_spam = json!({"text": novel, "labels": {"spam": true, "toxic": false}}).to_string();
+    let learned_spam =
+        json!({"text": novel, "labels": {"spam": true, "toxicity": false}}).to_string();
     let (before, after);
     {
         let server = Server::start(dir.path(), &["--journal", journal_arg]);
@@ -300,7 +306,7 @@ fn perspective_analyze_answers_in_perspectives_shape() {
     let spam = &v["attributeScores"]["SPAM"];
     assert_eq!(spam["summaryScore"]["type"], "PROBABILITY");
     assert!(spam["summaryScore"]["value"].as_f64().unwrap() > 0.5, "{b}");
-    // TOXICITY maps to the model's `toxic` label.
+    // TOXICITY maps to the model's `toxicity` label.
     assert!(v["attributeScores"]["TOXICITY"]["summaryScore"]["value"].is_f64());
     let spans = spam["spanScores"].as_array().unwrap();
     assert_eq!(spans.len(), 2, "{b}");
@@ -358,7 +364,7 @@ fn perspective_analyze_answers_in_perspectives_shape() {
 #[test]
 fn attribute_flag_maps_a_name_to_a_label_and_discovery_points_here() {
     let dir = tempdir();
-    let server = Server::start(dir.path(), &["--attribute", "INSULT=toxic"]);
+    let server = Server::start(dir.path(), &["--attribute", "INSULT=toxicity"]);
     let url = server.url(&format!("/v1alpha1/comments:analyze?key={SCORER}"));
     let r = ureq::post(&url)
         .send_json(json!({"comment": {"text": "you idiot"}, "requestedAttributes": {"INSULT": {}}}))
@@ -448,8 +454,11 @@ fn akismet_checks_and_learns_in_plain_text() {
     // Regression: learning with a spam verdict alone gave the comment's new words toxic weights
     // from nothing (document frequencies without toxic counts), and its toxic score jumped
     // from 0.02 to 0.91. The labels a client leaves out now take the model's own verdicts.
-    let toxic = server.score(novel, "toxic");
-    assert!(toxic < 0.2, "toxic score {toxic} after spam-only feedback");
+    let toxic = server.score(novel, "toxicity");
+    assert!(
+        toxic < 0.2,
+        "toxicity score {toxic} after spam-only feedback"
+    );
     let (s, b, _) = server.post_form(
         "/1.1/submit-ham",
         &[("api_key", LEARNER), ("comment_content", CIVIL)],
@@ -512,11 +521,11 @@ fn bad_configuration_stops_with_one_clear_line() {
     let keys = keys.to_str().unwrap();
     let err = run(&["--keys", keys, "--threshold", "nope=0.5"]);
     assert!(
-        err.contains("no label \"nope\"") && err.contains("spam, toxic"),
+        err.contains("no label \"nope\"") && err.contains("spam, toxicity"),
         "{err}"
     );
-    let err = run(&["--keys", keys, "--attribute", "TOXICITY=toxicity"]);
-    assert!(err.contains("--attribute TOXICITY=toxicity"), "{err}");
+    let err = run(&["--keys", keys, "--attribute", "TOXICITY=nope"]);
+    assert!(err.contains("--attribute TOXICITY=nope"), "{err}");
     let journal = dir.path().join("j");
     std::fs::create_dir(&journal).unwrap();
     std::fs::write(journal.join("journal.log"), "0000000000000000 {}\nnext\n").unwrap();

@@ -48,7 +48,9 @@ fn learn_then_forget_restores_the_scores_and_never_overwrites_the_input() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("learned 3 comments"));
-    assert!(spam_score(&learned, text) > spam_score(&base, text) + 0.3);
+    // Learned twice as spam, the comment's spam log-odds rise by 2 (one step per comment); on
+    // the default model it already scores about 0.91, so the probability moves by a few points.
+    assert!(spam_score(&learned, text) > spam_score(&base, text) + 0.03);
     let forgotten = dir.path().join("forgotten.model");
     let out = run("forget", &learned, &forgotten);
     assert!(
