@@ -5,8 +5,11 @@
 //! panic or hang, and every row it gives must be consistent with the options and the input.
 #![no_main]
 
-use commentguard::{read_csv, InputOptions, LabelSpec};
+use commentguard::read_csv;
 use libfuzzer_sys::fuzz_target;
+use shared::options;
+
+mod shared;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&flags, input)) = data.split_first() else {
@@ -40,23 +43,3 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => drop(e.to_string()),
     }
 });
-
-fn options(flags: u8) -> InputOptions {
-    let mut labels: Vec<LabelSpec> = Vec::new();
-    if flags & 4 != 0 {
-        labels.push("spam".parse().expect("a valid label spec"));
-    }
-    if flags & 8 != 0 {
-        labels.push(
-            "toxic=kind:insult,threat"
-                .parse()
-                .expect("a valid label spec"),
-        );
-    }
-    InputOptions {
-        text_column: "text".into(),
-        id_column: (flags & 2 != 0).then(|| "id".to_owned()),
-        labels,
-        skip_invalid: flags & 1 != 0,
-    }
-}
