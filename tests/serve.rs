@@ -653,3 +653,92 @@ fn requests_past_the_concurrency_limit_get_429_and_are_counted() {
         assert!(metrics.contains(&line), "{line} not in:\n{metrics}");
     }
 }
+
+/// `--max-concurrent` is one limit for the whole server: while batches keep the one slot busy
+/// on `/v1/score`, a Perspective request is refused too. (It was per route: each route had its
+/// own slots, so one route could not hold back another.)
+#[test]
+fn the_concurrency_limit_holds_across_routes() {
+    let dir = tempdir();
+    let server = Server::start(dir.path(), &["--max-concurrent", "1"]);
+    let batch: Vec<_> = (0..1000)
+        .map(|i| json!({ "text": format!("{GIFT_CARDS} {i}") }))
+        .collect();
+    let body = json!({ "comments": batch }).to_string();
+    let score_url = server.url("/v1/score");
+    let analyze_url = server.url(&format!("/v1alpha1/comments:analyze?key={SCORER}"));
+    let analyze = json!({
+        "comment": { "text": "I think the article misses the point about sanctions." },
+        "requestedAttributes": { "TOXICITY": {} },
+    });
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let refused = std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = ureq::post(&score_url)
+                        .set("Authorization", &format!("Bearer {SCORER}"))
+                        .set("Content-Type", "application/json")
+                        .send_string(&body);
+                }
+            });
+        }
+        // One Perspective request at a time: a per-route limit of 1 never refuses these.
+        let mut refused = None;
+        for _ in 0..2000 {
+            match ureq::post(&analyze_url).send_json(analyze.clone()) {
+                Ok(r) => assert_eq!(r.status(), 200),
+                Err(ureq::Error::Status(code, r)) => {
+                    let b = r.into_string().unwrap();
+                    assert_eq!(code, 429, "{b}");
+                    assert!(
+                        b.contains("RESOURCE_EXHAUSTED") || b.contains("too many"),
+                        "{b}"
+                    );
+                    refused = Some(code);
+                    break;
+                }
+                Err(e) => panic!("transport error: {e}"),
+            }
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        refused
+    });
+    assert_eq!(
+        refused,
+        Some(429),
+        "no Perspective request was refused while /v1/score held the only slot"
+    );
+}
+
+/// A client that sends its headers and then stalls is answered 408 after `--timeout`, in the
+/// JSON error shape, and counted; the server goes on serving.
+#[test]
+fn a_stalled_request_times_out_with_408() {
+    use std::io::{Read, Write};
+    let dir = tempdir();
+    let server = Server::start(dir.path(), &["--timeout", "1"]);
+    let addr = server.url("").trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    let head = format!(
+        "POST /v1/score HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {SCORER}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{\"text\""
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    let body = &answer[answer.find('{').expect("a JSON body")..];
+    assert_error(408, body, 408, "timed out");
+    assert!(
+        server.score(GIFT_CARDS, "spam") > 0.9,
+        "the server still scores"
+    );
+    let (_, metrics) = server.get("/metrics", None);
+    let line = "commentguard_http_requests_total{route=\"/v1/score\",status=\"408\"} 1";
+    assert!(metrics.contains(line), "{line} not in:\n{metrics}");
+}

@@ -48,7 +48,7 @@ pub struct ServeArgs {
     /// (0: only on POST /v1/admin/snapshot).
     #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
     snapshot_every: u64,
-    /// Requests handled at once; more get 429.
+    /// Requests handled at once, over all routes; more get 429.
     #[arg(long, default_value_t = 1024, value_name = "N")]
     max_concurrent: usize,
 }

@@ -48,7 +48,7 @@ pub struct Config {
     pub max_body: usize,
     /// Longest a request may take before a 408.
     pub timeout: Duration,
-    /// Requests handled at once; more are refused with 429.
+    /// Requests handled at once over all routes; more are refused with 429.
     pub max_concurrent: usize,
     /// Compact the journal into a snapshot on this interval (when there was feedback).
     pub snapshot_every: Option<Duration>,
@@ -157,8 +157,9 @@ fn router(shared: Arc<state::Shared>, config: &Config) -> Router {
         .merge(akismet::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed);
-    // Router::layer wraps each route, so the concurrency limit holds per route; the last layer
-    // added is the outermost, so every refusal below is counted by `track`.
+    // Router::layer wraps each route in its own copy of a layer, so the concurrency limit takes
+    // one semaphore shared by every copy: the limit holds for the whole server, not per route.
+    // The last layer added is the outermost, so every refusal below is counted by `track`.
     api.layer(axum::extract::DefaultBodyLimit::max(config.max_body))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -168,7 +169,9 @@ fn router(shared: Arc<state::Shared>, config: &Config) -> Router {
             ServiceBuilder::new()
                 .layer(HandleErrorLayer::new(error::overloaded))
                 .load_shed()
-                .concurrency_limit(config.max_concurrent),
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                    config.max_concurrent,
+                )),
         )
         .layer(axum::middleware::from_fn(error::json_errors))
         .layer(axum::middleware::from_fn_with_state(
