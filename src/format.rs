@@ -5,13 +5,20 @@
 //! 0       8     magic  "CMTGUARD"
 //! 8       4     format version, u32 little-endian
 //! 12      8     payload length in bytes, u64 little-endian
-//! 20      n     payload (postcard-encoded ModelData)
+//! 20      n     payload: postcard-encoded ScoringData, then postcard-encoded ModelData
 //! 20+n    32    SHA-256 of bytes 0..20+n
 //! ```
 //!
 //! The header is checked before the payload is decoded, so a foreign, truncated, corrupted or
 //! newer file gets a precise error instead of a decoder failure. Nothing in the payload depends
 //! on time, paths or hash-map order, so the same training gives the same bytes.
+//!
+//! The scoring section (version 4 on) holds what scoring needs and nothing else: each feature's
+//! key and weights, computed. Deriving them from the counts (a logarithm per count, a hash per
+//! vocabulary entry) took most of the 40 ms a load took; the embedded model reads only this
+//! section at start and decodes the rest (vocabulary, counts) when something asks for it.
+//! A model file read from disk is decoded whole, and its scoring section must equal the one
+//! its counts give.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -29,8 +36,10 @@ const MAGIC: &[u8; 8] = b"CMTGUARD";
 /// model of version 1 with a vocabulary still loads, since its keys are computed from its
 /// texts; one with hash buckets cannot, since its buckets are xxh3's. Version 3 added the
 /// NB-LR head and the block thresholds at the end of the payload; older files load without
-/// them.
-pub const FORMAT_VERSION: u32 = 3;
+/// them. Version 4 put the scoring section before the payload.
+pub const FORMAT_VERSION: u32 = 4;
+/// The first version with a scoring section.
+const SCORING_SINCE: u32 = 4;
 /// The first version with the NB-LR head and block thresholds.
 const HEADS_SINCE: u32 = 3;
 /// The first version whose hash buckets this build computes.
@@ -136,6 +145,30 @@ pub(crate) struct ModelData {
     pub block_thresholds: Vec<f64>,
 }
 
+/// What scoring needs, stored ahead of [`ModelData`] so that it loads without the rest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ScoringData {
+    pub analyzer: AnalyzerOptions,
+    pub nb: NbValidParams,
+    pub labels: Vec<String>,
+    pub thresholds: Vec<f64>,
+    pub block_thresholds: Vec<f64>,
+    pub calibration: Vec<Calibration>,
+    pub summary: TrainingSummary,
+    /// True for an NB-LR head.
+    pub linear_head: bool,
+    /// Log prior odds per label.
+    pub bias: Vec<f64>,
+    /// The scoring table's layout (see `WeightTable::layout`): log2 of its slots, the key of
+    /// its empty slots, then per filled slot, in slot order, its number, key and weights (one
+    /// per label).
+    pub table_bits: u32,
+    pub empty_key: u64,
+    pub slots: Vec<u32>,
+    pub keys: Vec<u64>,
+    pub weights: Vec<f64>,
+}
+
 /// The payload of versions 1 and 2: [`ModelData`] without the fields version 3 appended.
 #[derive(Deserialize)]
 struct ModelDataV2 {
@@ -173,8 +206,10 @@ impl From<ModelDataV2> for ModelData {
     }
 }
 
-pub(crate) fn encode(data: &ModelData) -> Vec<u8> {
-    let payload = postcard::to_stdvec(data).expect("ModelData holds only serializable values");
+pub(crate) fn encode(scoring: &ScoringData, data: &ModelData) -> Vec<u8> {
+    let mut payload =
+        postcard::to_stdvec(scoring).expect("ScoringData holds only serializable values");
+    payload.extend(postcard::to_stdvec(data).expect("ModelData holds only serializable values"));
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len() + CHECKSUM_LEN);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -185,7 +220,69 @@ pub(crate) fn encode(data: &ModelData) -> Vec<u8> {
     out
 }
 
-pub(crate) fn decode(bytes: &[u8], file: &str) -> Result<ModelData> {
+/// A model file's parts: its scoring section (version 4 on) and the rest.
+pub(crate) type Decoded = (Option<ScoringData>, ModelData);
+
+/// Checks the header and the checksum and decodes the whole payload.
+pub(crate) fn decode(bytes: &[u8], file: &str) -> Result<Decoded> {
+    let (version, payload) = checked_payload(bytes, file)?;
+    let body_end = HEADER_LEN + payload.len();
+    if Sha256::digest(&bytes[..body_end]).as_slice() != &bytes[body_end..] {
+        return Err(Error::model(file, ModelError::ChecksumMismatch));
+    }
+    let (scoring, rest) = if version >= SCORING_SINCE {
+        let (s, rest) =
+            postcard::take_from_bytes::<ScoringData>(payload).map_err(|e| corrupt(file, e))?;
+        (Some(s), rest)
+    } else {
+        (None, payload)
+    };
+    Ok((scoring, decode_rest(rest, version, file)?))
+}
+
+/// The scoring section of a version 4 file and the undecoded rest of its payload, with the
+/// header checked but not the checksum: for bytes whose integrity is known otherwise (the
+/// embedded model, which `tests/default_model.rs` loads in full). `None` for older versions.
+pub(crate) fn decode_scoring<'b>(
+    bytes: &'b [u8],
+    file: &str,
+) -> Result<Option<(ScoringData, &'b [u8])>> {
+    let (version, payload) = checked_payload(bytes, file)?;
+    if version < SCORING_SINCE {
+        return Ok(None);
+    }
+    let (s, rest) =
+        postcard::take_from_bytes::<ScoringData>(payload).map_err(|e| corrupt(file, e))?;
+    Ok(Some((s, rest)))
+}
+
+/// Decodes the payload after the scoring section (the whole payload before version 4).
+pub(crate) fn decode_rest(rest: &[u8], version: u32, file: &str) -> Result<ModelData> {
+    let data: ModelData = if version < HEADS_SINCE {
+        postcard::from_bytes::<ModelDataV2>(rest)
+            .map_err(|e| corrupt(file, e))?
+            .into()
+    } else {
+        postcard::from_bytes(rest).map_err(|e| corrupt(file, e))?
+    };
+    if version < BUCKETS_SINCE && matches!(data.vocabulary, Vocabulary::Buckets(_)) {
+        return Err(Error::model(
+            file,
+            ModelError::OldHashBuckets { found: version },
+        ));
+    }
+    Ok(data)
+}
+
+fn corrupt(file: &str, e: postcard::Error) -> Error {
+    Error::model(
+        file,
+        ModelError::Corrupt(format!("payload does not decode: {e}")),
+    )
+}
+
+/// The version and payload of a file whose header and length are right.
+fn checked_payload<'b>(bytes: &'b [u8], file: &str) -> Result<(u32, &'b [u8])> {
     let err = |kind| Error::model(file, kind);
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
         return Err(err(ModelError::NotAModel));
@@ -216,23 +313,7 @@ pub(crate) fn decode(bytes: &[u8], file: &str) -> Result<ModelData> {
         return Err(err(ModelError::TrailingBytes { expected, found }));
     }
     let body_end = HEADER_LEN + payload_len as usize;
-    if Sha256::digest(&bytes[..body_end]).as_slice() != &bytes[body_end..] {
-        return Err(err(ModelError::ChecksumMismatch));
-    }
-    let payload = &bytes[HEADER_LEN..body_end];
-    let corrupt =
-        |e: postcard::Error| err(ModelError::Corrupt(format!("payload does not decode: {e}")));
-    let data: ModelData = if version < HEADS_SINCE {
-        postcard::from_bytes::<ModelDataV2>(payload)
-            .map_err(corrupt)?
-            .into()
-    } else {
-        postcard::from_bytes(payload).map_err(corrupt)?
-    };
-    if version < BUCKETS_SINCE && matches!(data.vocabulary, Vocabulary::Buckets(_)) {
-        return Err(err(ModelError::OldHashBuckets { found: version }));
-    }
-    Ok(data)
+    Ok((version, &bytes[HEADER_LEN..body_end]))
 }
 
 fn hex(digest: &[u8]) -> String {
@@ -295,6 +376,26 @@ mod tests {
         }
     }
 
+    fn scoring() -> ScoringData {
+        let d = sample();
+        ScoringData {
+            analyzer: d.analyzer,
+            nb: d.nb,
+            labels: d.labels,
+            thresholds: d.thresholds,
+            block_thresholds: d.block_thresholds,
+            calibration: d.calibration,
+            summary: d.summary,
+            linear_head: true,
+            bias: vec![-1.0],
+            table_bits: 3,
+            empty_key: 99,
+            slots: vec![2, 5],
+            keys: vec![17, 4],
+            weights: vec![0.5, -0.25],
+        }
+    }
+
     /// A version 2 file (no NB-LR head, no block thresholds) still loads: blocking then needs
     /// certainty, and the model scores with naive Bayes.
     /// A file of `version` (1 or 2) in the layout before version 3: `d` without its NB-LR head
@@ -335,7 +436,8 @@ mod tests {
     fn version_2_files_load_without_the_new_fields() {
         let d = sample();
         let mut bytes = old_file(&d, 2);
-        let old = decode(&bytes, "m").unwrap();
+        let (scoring, old) = decode(&bytes, "m").unwrap();
+        assert_eq!(scoring, None);
         assert_eq!(old.linear, None);
         assert_eq!(old.block_thresholds, vec![1.0]);
         assert_eq!(old.counts, d.counts);
@@ -349,13 +451,16 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let bytes = encode(&sample());
-        assert_eq!(decode(&bytes, "m").unwrap(), sample());
+        let bytes = encode(&scoring(), &sample());
+        assert_eq!(decode(&bytes, "m").unwrap(), (Some(scoring()), sample()));
+        let (section, rest) = decode_scoring(&bytes, "m").unwrap().unwrap();
+        assert_eq!(section, scoring());
+        assert_eq!(decode_rest(rest, FORMAT_VERSION, "m").unwrap(), sample());
     }
 
     #[test]
     fn every_truncation_is_an_error() {
-        let bytes = encode(&sample());
+        let bytes = encode(&scoring(), &sample());
         for len in 0..bytes.len() {
             assert!(decode(&bytes[..len], "m").is_err(), "length {len}");
         }
@@ -363,7 +468,7 @@ mod tests {
 
     #[test]
     fn flipped_bit_fails_the_checksum() {
-        let mut bytes = encode(&sample());
+        let mut bytes = encode(&scoring(), &sample());
         let mid = bytes.len() / 2;
         bytes[mid] ^= 1;
         let e = decode(&bytes, "m").unwrap_err().to_string();
@@ -372,7 +477,7 @@ mod tests {
 
     #[test]
     fn newer_version_is_named() {
-        let mut bytes = encode(&sample());
+        let mut bytes = encode(&scoring(), &sample());
         bytes[8..12].copy_from_slice(&99u32.to_le_bytes());
         let e = decode(&bytes, "m.model").unwrap_err().to_string();
         assert!(e.contains("version 99 is newer"), "{e}");
@@ -381,13 +486,13 @@ mod tests {
     #[test]
     fn version_1_loads_with_terms_but_not_with_buckets() {
         let terms = sample();
-        assert_eq!(decode(&old_file(&terms, 1), "m").unwrap(), as_old(terms));
+        assert_eq!(decode(&old_file(&terms, 1), "m").unwrap().1, as_old(terms));
         let buckets = ModelData {
             vocabulary: Vocabulary::Buckets(vec![3, 7]),
             ..sample()
         };
         assert_eq!(
-            decode(&old_file(&buckets, 2), "m").unwrap(),
+            decode(&old_file(&buckets, 2), "m").unwrap().1,
             as_old(buckets.clone())
         );
         let e = decode(&old_file(&buckets, 1), "old.model")

@@ -107,6 +107,10 @@ impl KeyCounts {
     }
 }
 
+/// A [`WeightTable`]'s layout: log2 of its slots, the key of its empty slots, and each filled
+/// slot's number, key and weights, in slot order.
+pub(crate) type Layout<'t> = (u32, u64, Vec<(u32, u64, &'t [f64])>);
+
 /// The model's weights by feature key, for scoring.
 ///
 /// Cuckoo hashing with two choices: each key sits in one of two slots, both read on every
@@ -282,6 +286,70 @@ impl WeightTable {
             from = s;
         }
         false
+    }
+
+    /// The table's layout: log2 of its slots, the key of its empty slots, and each filled
+    /// slot with its key and weights, in slot order. [`from_layout`](Self::from_layout) rebuilds
+    /// the table from it with sequential writes, without a cuckoo insertion's random reads
+    /// (most of the time a model took to load).
+    pub(crate) fn layout(&self) -> Layout<'_> {
+        let slots = 1usize << (64 - self.shift);
+        let empty = self.key(SENTINEL);
+        let filled = (0..slots)
+            .filter(|&s| self.key(s) != empty)
+            .map(|s| (s as u32, self.key(s), self.weights(s)))
+            .collect();
+        (64 - self.shift, empty, filled)
+    }
+
+    /// A table of `2^bits` slots holding `entries` (slot, key, weights) in strictly
+    /// increasing slot order, each key in one of its two places and never in the sentinel's.
+    /// `None` when they are not such a layout: a key in another slot would never be found.
+    pub(crate) fn from_layout<'w>(
+        n_labels: usize,
+        bits: u32,
+        empty: u64,
+        entries: impl Iterator<Item = (u32, u64, &'w [f64])>,
+    ) -> Option<WeightTable> {
+        if !(1..=40).contains(&bits) {
+            return None;
+        }
+        let slots = 1usize << bits;
+        let record_bits = (n_labels + 1).next_power_of_two().trailing_zeros();
+        let (records, base) = aligned_records(slots << record_bits);
+        let mut table = WeightTable {
+            n_labels,
+            shift: 64 - bits,
+            record_bits,
+            records,
+            base,
+        };
+        let mut next = SENTINEL + 1;
+        for (slot, key, weights) in entries {
+            let slot = slot as usize;
+            let (s1, s2) = places(key, table.shift);
+            if slot < next || slot >= slots || (slot != s1 && slot != s2) || key == empty {
+                return None;
+            }
+            if weights.len() != n_labels {
+                return None;
+            }
+            for s in next..slot {
+                table.set_key(s, empty);
+            }
+            table.set_key(slot, key);
+            table.weights_mut(slot).copy_from_slice(weights);
+            next = slot + 1;
+        }
+        table.set_key(SENTINEL, empty);
+        for s in next..slots {
+            table.set_key(s, empty);
+        }
+        Some(table)
+    }
+
+    fn weights(&self, slot: usize) -> &[f64] {
+        &self.records[self.base + (slot << self.record_bits) + 1..][..self.n_labels]
     }
 
     fn key(&self, slot: usize) -> u64 {

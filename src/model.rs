@@ -2,15 +2,15 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use nohash_hasher::BuildNoHashHasher;
 
 use crate::calibrate::Calibration;
 use crate::error::{Error, ModelError, Result};
-use crate::format::{self, ModelData, TrainingSummary, Vocabulary};
+use crate::format::{self, ModelData, ScoringData, TrainingSummary, Vocabulary};
 use crate::lookup::{KeyCounts, WeightTable};
-use crate::nb::{Counts, NaiveBayes};
+use crate::nb::{Counts, NaiveBayes, NbValidParams};
 use crate::text::{Analyzer, Scratch};
 
 /// The model shipped inside the binary, trained from `training-data/` (see its README).
@@ -53,18 +53,64 @@ pub struct Classifier {
     thresholds: Arc<[f64]>,
     block_thresholds: Arc<[f64]>,
     calibration: Vec<Calibration>,
+    summary: TrainingSummary,
+    /// The naive Bayes parameters: scoring weighs a comment's counts by them.
+    params: NbValidParams,
+    linear_head: bool,
+    /// Log prior odds per label.
+    bias: Arc<[f64]>,
+    /// The weights by key, for the scoring path.
+    table: WeightTable,
+    /// The vocabulary and the counts, which scoring does not need: the embedded model decodes
+    /// them when first asked.
+    full: Arc<Full>,
+}
+
+/// What a model keeps beside its scoring table.
+#[derive(Debug)]
+struct Parts {
     vocabulary: Vocabulary,
     index: FeatureIndex,
-    /// The weights again, by key, for the scoring path.
-    table: WeightTable,
     nb: NaiveBayes,
-    summary: TrainingSummary,
+}
+
+/// [`Parts`], built now or from the rest of the embedded model's payload when first needed.
+struct Full {
+    parts: OnceLock<Parts>,
+    /// The undecoded rest of the embedded model's payload, when `parts` is not built yet.
+    pending: Option<&'static [u8]>,
+}
+
+impl std::fmt::Debug for Full {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.parts.get() {
+            Some(parts) => parts.fmt(f),
+            None => f.write_str("<decoded when first needed>"),
+        }
+    }
 }
 
 impl Classifier {
     /// The embedded default model.
+    ///
+    /// It loads in a few milliseconds: only its scoring section is read now, and its checksum
+    /// is not computed, since the bytes are part of the binary (`tests/default_model.rs` loads
+    /// them in full: checksum, counts, and the scoring section against the counts). The
+    /// vocabulary and the counts are decoded when something first needs them (`explain`,
+    /// learning, saving).
     pub fn embedded() -> Result<Classifier> {
-        Self::from_bytes_named(DEFAULT_MODEL, "<embedded default model>")
+        let name = "<embedded default model>";
+        match format::decode_scoring(DEFAULT_MODEL, name)? {
+            Some((scoring, rest)) => Self::from_scoring(
+                scoring,
+                Full {
+                    parts: OnceLock::new(),
+                    pending: Some(rest),
+                },
+            )
+            .map_err(|e| rename(e, name)),
+            None => Self::from_bytes_named(DEFAULT_MODEL, name),
+        }
     }
 
     /// Loads a model file.
@@ -81,14 +127,19 @@ impl Classifier {
     }
 
     fn from_bytes_named(bytes: &[u8], name: &str) -> Result<Classifier> {
-        let data = format::decode(bytes, name)?;
-        let model = Self::from_data(data).map_err(|e| match e {
-            Error::Model { kind, .. } => Error::model(name, kind),
-            other => Error::model(name, ModelError::Corrupt(other.to_string())),
-        })?;
+        let (scoring, data) = format::decode(bytes, name)?;
+        let model = Self::from_data(data).map_err(|e| rename(e, name))?;
         model
             .check_read()
             .map_err(|why| Error::model(name, ModelError::Corrupt(why)))?;
+        if let Some(scoring) = scoring {
+            if scoring != model.scoring_data() {
+                return Err(Error::model(
+                    name,
+                    ModelError::Corrupt("its scoring section disagrees with its counts".into()),
+                ));
+            }
+        }
         Ok(model)
     }
 
@@ -96,53 +147,33 @@ impl Classifier {
     /// are checked when given, not when read) and counts whose weights are not finite, with
     /// which every score was NaN.
     fn check_read(&self) -> std::result::Result<(), String> {
-        self.nb.params().recheck().map_err(|e| e.to_string())?;
-        if !self.nb.weights().all_finite() {
+        let nb = &self.parts().nb;
+        nb.params().recheck().map_err(|e| e.to_string())?;
+        if !nb.weights().all_finite() {
             return Err("its counts give weights that are not finite numbers".into());
         }
         Ok(())
     }
 
-    pub(crate) fn from_data(data: ModelData) -> Result<Classifier> {
+    /// The vocabulary, the index and the counts, decoded now if the model was loaded without
+    /// them.
+    fn parts(&self) -> &Parts {
+        self.full.parts.get_or_init(|| {
+            let rest = self
+                .full
+                .pending
+                .expect("a model without its parts has their bytes");
+            // Only the embedded model is loaded this way, and tests/default_model.rs decodes
+            // it in full, so this cannot fail in a released binary.
+            format::decode_rest(rest, format::FORMAT_VERSION, "<embedded default model>")
+                .and_then(|data| Self::parts_of(&self.analyzer, data, &self.labels))
+                .expect("the embedded model decodes: tests/default_model.rs checks it")
+        })
+    }
+
+    /// Builds the parts from a payload's counts and vocabulary.
+    fn parts_of(analyzer: &Analyzer, data: ModelData, labels: &[String]) -> Result<Parts> {
         let corrupt = |why: String| Error::model("", ModelError::Corrupt(why));
-        let n_labels = data.labels.len();
-        if n_labels == 0 {
-            return Err(corrupt("no labels".into()));
-        }
-        if data.thresholds.len() != n_labels
-            || data.block_thresholds.len() != n_labels
-            || data.calibration.len() != n_labels
-            || data.summary.positives.len() != n_labels
-        {
-            return Err(corrupt(
-                "per-label sections disagree on the number of labels".into(),
-            ));
-        }
-        if let Some(t) = data
-            .thresholds
-            .iter()
-            .chain(&data.block_thresholds)
-            .find(|t| !(0.0..=1.0).contains(*t))
-        {
-            return Err(corrupt(format!("threshold {t} is outside [0, 1]")));
-        }
-        if data.calibration.iter().any(|c| !c.is_valid()) {
-            return Err(corrupt("invalid calibration map".into()));
-        }
-        if data
-            .counts
-            .iter()
-            .chain(&data.docs)
-            .chain(&data.df)
-            .any(|c| !c.is_finite() || *c < 0.0)
-        {
-            return Err(corrupt("negative or non-finite counts".into()));
-        }
-        let mut seen = std::collections::HashSet::new();
-        if let Some(dup) = data.labels.iter().find(|l| !seen.insert(l.as_str())) {
-            return Err(corrupt(format!("label {dup:?} appears twice")));
-        }
-        let analyzer = Analyzer::new(data.analyzer)?;
         let n_features = data.vocabulary.len();
         if data.df.len() != n_features {
             return Err(corrupt(format!(
@@ -150,58 +181,191 @@ impl Classifier {
                 data.df.len()
             )));
         }
-        let counts = Counts::from_parts(n_labels, data.counts, data.docs, data.df)
+        let counts = Counts::from_parts(labels.len(), data.counts, data.docs, data.df)
             .ok_or_else(|| corrupt("count tables do not match the vocabulary and labels".into()))?;
-        let index = build_index(&analyzer, &data.vocabulary)
+        let index = build_index(analyzer, &data.vocabulary)
             .map_err(|dup| corrupt(format!("vocabulary entry {dup} repeats or collides")))?;
         if let Some(head) = &data.linear {
-            if !head.is_valid(n_features, n_labels) {
+            if !head.is_valid(n_features, labels.len()) {
                 return Err(corrupt(
                     "the NB-LR head does not match the vocabulary".into(),
                 ));
             }
         }
-        let nb = NaiveBayes::with_head(data.nb, counts, data.linear, &data.labels)?;
-        let weights = nb.weights();
+        let nb = NaiveBayes::with_head(data.nb, counts, data.linear, labels)?;
+        Ok(Parts {
+            vocabulary: data.vocabulary,
+            index,
+            nb,
+        })
+    }
+
+    /// A model from its scoring section, with `full` holding (or to decode) the rest.
+    fn from_scoring(s: ScoringData, full: Full) -> Result<Classifier> {
+        let corrupt = |why: String| Error::model("", ModelError::Corrupt(why));
+        check_labels(
+            &s.labels,
+            &s.thresholds,
+            &s.block_thresholds,
+            &s.calibration,
+            &s.summary,
+        )?;
+        let n_labels = s.labels.len();
+        if s.bias.len() != n_labels
+            || s.slots.len() != s.keys.len()
+            || s.weights.len() != s.keys.len() * n_labels
+        {
+            return Err(corrupt(
+                "the scoring section's weights do not match its keys and labels".into(),
+            ));
+        }
+        if !s.weights.iter().chain(&s.bias).all(|w| w.is_finite()) {
+            return Err(corrupt(
+                "the scoring section's weights are not finite".into(),
+            ));
+        }
+        let analyzer = Analyzer::new(s.analyzer)?;
+        let table = WeightTable::from_layout(
+            n_labels,
+            s.table_bits,
+            s.empty_key,
+            s.slots
+                .iter()
+                .zip(&s.keys)
+                .zip(s.weights.chunks_exact(n_labels))
+                .map(|((&slot, &key), w)| (slot, key, w)),
+        )
+        .ok_or_else(|| corrupt("the scoring section's table is not a valid layout".into()))?;
+        Ok(Classifier {
+            analyzer,
+            labels: s.labels.into(),
+            thresholds: s.thresholds.into(),
+            block_thresholds: s.block_thresholds.into(),
+            calibration: s.calibration,
+            summary: s.summary,
+            params: s.nb,
+            linear_head: s.linear_head,
+            bias: s.bias.into(),
+            table,
+            full: Arc::new(full),
+        })
+    }
+
+    /// The scoring section of this model's file.
+    pub(crate) fn scoring_data(&self) -> ScoringData {
+        let parts = self.parts();
+        let mut keys = vec![0; parts.vocabulary.len()];
+        for (&key, &f) in &parts.index {
+            keys[f as usize] = key;
+        }
+        let weights = parts.nb.weights();
+        // A table built afresh in vocabulary order, so that the layout depends on nothing but
+        // the model (not on how this one's table came about).
+        let n_labels = self.labels.len();
         let table = WeightTable::new(
             n_labels,
-            index.iter().map(|(&key, &f)| (key, weights.feature(f))),
+            keys.iter()
+                .enumerate()
+                .map(|(f, &key)| (key, weights.feature(f as u32))),
+        );
+        let (table_bits, empty_key, filled) = table.layout();
+        ScoringData {
+            analyzer: self.analyzer.options().clone(),
+            nb: self.params.clone(),
+            labels: self.labels.to_vec(),
+            thresholds: self.thresholds.to_vec(),
+            block_thresholds: self.block_thresholds.to_vec(),
+            calibration: self.calibration.clone(),
+            summary: self.summary.clone(),
+            linear_head: self.linear_head,
+            bias: self.bias.to_vec(),
+            table_bits,
+            empty_key,
+            slots: filled.iter().map(|&(slot, _, _)| slot).collect(),
+            keys: filled.iter().map(|&(_, key, _)| key).collect(),
+            weights: filled
+                .iter()
+                .flat_map(|&(_, _, w)| w.iter().copied())
+                .collect(),
+        }
+    }
+
+    pub(crate) fn from_data(mut data: ModelData) -> Result<Classifier> {
+        check_labels(
+            &data.labels,
+            &data.thresholds,
+            &data.block_thresholds,
+            &data.calibration,
+            &data.summary,
+        )?;
+        if data
+            .counts
+            .iter()
+            .chain(&data.docs)
+            .chain(&data.df)
+            .any(|c| !c.is_finite() || *c < 0.0)
+        {
+            return Err(Error::model(
+                "",
+                ModelError::Corrupt("negative or non-finite counts".into()),
+            ));
+        }
+        let analyzer = Analyzer::new(data.analyzer.clone())?;
+        let labels = data.labels.clone();
+        let thresholds = std::mem::take(&mut data.thresholds);
+        let block_thresholds = std::mem::take(&mut data.block_thresholds);
+        let calibration = std::mem::take(&mut data.calibration);
+        let summary = std::mem::take(&mut data.summary);
+        let params = data.nb.clone();
+        let parts = Self::parts_of(&analyzer, data, &labels)?;
+        let weights = parts.nb.weights();
+        let table = WeightTable::new(
+            labels.len(),
+            parts
+                .index
+                .iter()
+                .map(|(&key, &f)| (key, weights.feature(f))),
         );
         Ok(Classifier {
             analyzer,
-            labels: data.labels.into(),
-            thresholds: data.thresholds.into(),
-            block_thresholds: data.block_thresholds.into(),
-            calibration: data.calibration,
-            vocabulary: data.vocabulary,
-            index,
+            labels: labels.into(),
+            thresholds: thresholds.into(),
+            block_thresholds: block_thresholds.into(),
+            calibration,
+            summary,
+            params,
+            linear_head: parts.nb.linear().is_some(),
+            bias: weights.bias().into(),
             table,
-            nb,
-            summary: data.summary,
+            full: Arc::new(Full {
+                parts: OnceLock::from(parts),
+                pending: None,
+            }),
         })
     }
 
     pub(crate) fn to_data(&self) -> ModelData {
-        let (counts, docs, df) = self.nb.counts().parts();
+        let parts = self.parts();
+        let (counts, docs, df) = parts.nb.counts().parts();
         ModelData {
             analyzer: self.analyzer.options().clone(),
-            nb: self.nb.params().clone(),
+            nb: self.params.clone(),
             labels: self.labels.to_vec(),
             thresholds: self.thresholds.to_vec(),
             calibration: self.calibration.clone(),
-            vocabulary: self.vocabulary.clone(),
+            vocabulary: parts.vocabulary.clone(),
             counts: counts.to_vec(),
             docs: docs.to_vec(),
             df: df.to_vec(),
             summary: self.summary.clone(),
-            linear: self.nb.linear().cloned(),
+            linear: parts.nb.linear().cloned(),
             block_thresholds: self.block_thresholds.to_vec(),
         }
     }
 
     /// The bytes of this model's file.
     pub fn to_bytes(&self) -> Vec<u8> {
-        format::encode(&self.to_data())
+        format::encode(&self.scoring_data(), &self.to_data())
     }
 
     /// Writes the model file atomically (a temporary file, then a rename).
@@ -228,7 +392,7 @@ impl Classifier {
 
     /// True when the model scores with an NB-LR head (naive Bayes ratios, learned weights).
     pub fn has_linear_head(&self) -> bool {
-        self.nb.linear().is_some()
+        self.linear_head
     }
 
     /// Each label's calibration map, in label order.
@@ -273,12 +437,12 @@ impl Classifier {
 
     /// The feature columns.
     pub fn vocabulary(&self) -> &Vocabulary {
-        &self.vocabulary
+        &self.parts().vocabulary
     }
 
     /// The naive Bayes parameters.
     pub fn naive_bayes(&self) -> &NaiveBayes {
-        &self.nb
+        &self.parts().nb
     }
 
     /// A scorer with its own buffers; cheap to make, allocation-free once warm.
@@ -291,7 +455,7 @@ impl Classifier {
             row: Vec::new(),
             log_odds: vec![0.0; self.labels.len()],
             probs: vec![0.0; self.labels.len()],
-            count_values: std::array::from_fn(|n| self.nb.params().term_value_of_count(n as u32)),
+            count_values: std::array::from_fn(|n| self.params.term_value_of_count(n as u32)),
         }
     }
 
@@ -337,8 +501,9 @@ impl Classifier {
     /// same features to another estimator.
     pub fn features(&self, text: &str, scratch: &mut Scratch, row: &mut Vec<(u32, f64)>) {
         row.clear();
+        let index = &self.parts().index;
         self.analyzer.for_each_key(text, scratch, |key| {
-            if let Some(&f) = self.index.get(&key) {
+            if let Some(&f) = index.get(&key) {
                 row.push((f, 1.0));
             }
         });
@@ -358,6 +523,7 @@ impl Classifier {
                 names.entry(key).or_insert_with(|| feature.to_owned());
             });
         let values = scorer.values(text).to_vec();
+        let parts = self.parts();
         let labels = self
             .labels
             .iter()
@@ -366,11 +532,11 @@ impl Classifier {
                 let mut contributions: Vec<Contribution> = values
                     .iter()
                     .filter_map(|&(key, value)| {
-                        let f = *self.index.get(&key)?;
+                        let f = *parts.index.get(&key)?;
                         Some(Contribution {
                             feature: names.get(&key).cloned().unwrap_or_default(),
                             value,
-                            weight: self.nb.weight(f as usize, l),
+                            weight: parts.nb.weight(f as usize, l),
                             score_part: 0.0,
                         })
                     })
@@ -385,7 +551,7 @@ impl Classifier {
                 // On the scale of the calibrated score: the move from the prior's probability
                 // to the comment's, shared among the features in proportion to their log-odds,
                 // so the parts add up to it exactly.
-                let prior = self.nb.bias()[l];
+                let prior = self.bias[l];
                 let prior_score = self.calibration[l].apply(prior);
                 let moved = probs[l] - prior_score;
                 let total: f64 = contributions.iter().map(Contribution::log_odds).sum();
@@ -417,18 +583,67 @@ impl Classifier {
         min_df: f64,
     ) -> Result<Vec<(std::borrow::Cow<'_, str>, f64)>> {
         let l = self.label_index(label)?;
-        let counts = self.nb.counts();
-        let mut top: Vec<(usize, f64)> = (0..self.vocabulary.len())
+        let parts = self.parts();
+        let counts = parts.nb.counts();
+        let mut top: Vec<(usize, f64)> = (0..parts.vocabulary.len())
             .filter(|&f| counts.df(f) >= min_df)
-            .map(|f| (f, self.nb.weight(f, l)))
+            .map(|f| (f, parts.nb.weight(f, l)))
             .collect();
         top.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         Ok(top
             .into_iter()
             .take(n)
-            .map(|(f, w)| (self.vocabulary.name(f), w))
+            .map(|(f, w)| (parts.vocabulary.name(f), w))
             .collect())
     }
+}
+
+/// `e` as an error of the model file `name`.
+fn rename(e: Error, name: &str) -> Error {
+    match e {
+        Error::Model { kind, .. } => Error::model(name, kind),
+        other => Error::model(name, ModelError::Corrupt(other.to_string())),
+    }
+}
+
+/// Checks the per-label sections of a payload: one entry per label, thresholds in [0, 1],
+/// valid calibration maps, distinct labels.
+fn check_labels(
+    labels: &[String],
+    thresholds: &[f64],
+    block_thresholds: &[f64],
+    calibration: &[Calibration],
+    summary: &TrainingSummary,
+) -> Result<()> {
+    let corrupt = |why: String| Error::model("", ModelError::Corrupt(why));
+    let n_labels = labels.len();
+    if n_labels == 0 {
+        return Err(corrupt("no labels".into()));
+    }
+    if thresholds.len() != n_labels
+        || block_thresholds.len() != n_labels
+        || calibration.len() != n_labels
+        || summary.positives.len() != n_labels
+    {
+        return Err(corrupt(
+            "per-label sections disagree on the number of labels".into(),
+        ));
+    }
+    if let Some(t) = thresholds
+        .iter()
+        .chain(block_thresholds)
+        .find(|t| !(0.0..=1.0).contains(*t))
+    {
+        return Err(corrupt(format!("threshold {t} is outside [0, 1]")));
+    }
+    if calibration.iter().any(|c| !c.is_valid()) {
+        return Err(corrupt("invalid calibration map".into()));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(dup) = labels.iter().find(|l| !seen.insert(l.as_str())) {
+        return Err(corrupt(format!("label {dup:?} appears twice")));
+    }
+    Ok(())
 }
 
 /// Maps every vocabulary entry's key to its column; `Err` names an entry whose key repeats.
@@ -510,12 +725,11 @@ impl Scorer<'_> {
     /// probabilities they never saturate, so they keep every comment ranked.
     pub fn log_odds(&mut self, text: &str) -> &[f64] {
         let model = self.model;
-        let weights = model.nb.weights();
         // (A loop: `copy_from_slice` calls memcpy, costly for two numbers.)
-        for (z, &b) in self.log_odds.iter_mut().zip(weights.bias()) {
+        for (z, &b) in self.log_odds.iter_mut().zip(model.bias.iter()) {
             *z = b;
         }
-        if model.nb.params().is_linear() {
+        if model.params.is_linear() {
             // Raw counts, no normalization: each occurrence adds its weight.
             let keys = model.analyzer.keys(text, &mut self.scratch, &mut self.keys);
             let keys = keys.iter().map(|&key| (key, 1.0));
@@ -526,7 +740,7 @@ impl Scorer<'_> {
             let keys = model.analyzer.keys(text, &mut self.scratch, &mut self.keys);
             self.counts.count(keys);
             let acc = &mut self.probs;
-            let params = model.nb.params();
+            let params = &model.params;
             let count_values = &self.count_values;
             let values = self.counts.iter().map(|(key, count)| {
                 let value = match count_values.get(count as usize) {
@@ -556,7 +770,7 @@ impl Scorer<'_> {
         let row = &mut self.row;
         row.clear();
         row.extend(self.counts.iter().map(|(key, n)| (key, f64::from(n))));
-        self.model.nb.params().transform(row);
+        self.model.params.transform(row);
         row
     }
 
@@ -778,9 +992,9 @@ mod tests {
             let row: Vec<(u32, f64)> = scorer
                 .values(text)
                 .iter()
-                .filter_map(|&(key, x)| Some((*model.index.get(&key)?, x)))
+                .filter_map(|&(key, x)| Some((*model.parts().index.get(&key)?, x)))
                 .collect();
-            model.nb.weights().log_odds(&row, &mut plain);
+            model.parts().nb.weights().log_odds(&row, &mut plain);
             for (ours, plain) in scorer.log_odds(text).iter().zip(&plain) {
                 assert!((ours - plain).abs() < 1e-9, "{text:?}: {ours} vs {plain}");
             }
@@ -801,7 +1015,16 @@ mod tests {
                 ..data.clone()
             }
         };
-        let load = |d: &ModelData| Classifier::from_bytes_named(&format::encode(d), "m.model");
+        // A file whose scoring section is the one its counts give, as `train` writes it (or
+        // the default model's, when the counts build no model: the load must fail before the
+        // sections are compared).
+        let fallback = Classifier::embedded().unwrap().scoring_data();
+        let load = |d: &ModelData| {
+            let scoring = Classifier::from_data(d.clone())
+                .map(|m| m.scoring_data())
+                .unwrap_or_else(|_| fallback.clone());
+            Classifier::from_bytes_named(&format::encode(&scoring, d), "m.model")
+        };
         assert!(load(&data).is_ok());
 
         for alpha in [-0.05, 0.0] {
@@ -825,6 +1048,44 @@ mod tests {
         bernoulli.docs.iter_mut().for_each(|d| *d = 1.0);
         let e = load(&bernoulli).unwrap_err().to_string();
         assert!(e.contains("not finite"), "{e}");
+    }
+
+    /// A file's scoring section must be the one its counts give: a changed weight, or a key
+    /// moved to a slot where lookups would never find it, is refused, checksum or not.
+    #[test]
+    fn a_scoring_section_that_disagrees_with_the_counts_is_refused() {
+        let model = Classifier::embedded().unwrap();
+        let (scoring, data) = (model.scoring_data(), model.to_data());
+        let load = |s: &ScoringData| {
+            Classifier::from_bytes_named(&format::encode(s, &data), "m.model")
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(load(&scoring), Ok(()));
+        let mut weight = scoring.clone();
+        weight.weights[3] += 1e-12;
+        let e = load(&weight).unwrap_err();
+        assert!(e.contains("scoring section disagrees"), "{e}");
+        // Through the embedded model's path, which reads the section alone: the layout is
+        // checked even there.
+        let mut moved = scoring.clone();
+        let last = moved.slots.len() - 1;
+        moved.slots[last] = (1 << moved.table_bits) - 1;
+        if moved.slots[last] == scoring.slots[last] {
+            moved.slots[last] -= 1;
+        }
+        let full = || Full {
+            parts: OnceLock::new(),
+            pending: None,
+        };
+        let e = Classifier::from_scoring(moved, full())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a valid layout"), "{e}");
+        let mut unsorted = scoring.clone();
+        unsorted.slots.swap(0, 1);
+        assert!(Classifier::from_scoring(unsorted, full()).is_err());
+        assert!(Classifier::from_scoring(scoring, full()).is_ok());
     }
 
     #[test]

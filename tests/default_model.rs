@@ -118,3 +118,22 @@ fn the_acceptance_comments_are_not_in_the_corpus() {
         );
     }
 }
+
+/// The embedded model loads from its scoring section alone, without its checksum; the same
+/// bytes loaded as a file are checked in full (checksum, counts, and the scoring section
+/// against the counts), and both give the same model: the same scores, explanations and file.
+#[test]
+fn the_embedded_fast_path_is_the_file_loaded_in_full() {
+    use commentguard::Classifier;
+    let fast = Classifier::embedded().unwrap();
+    let full = Classifier::from_bytes(commentguard::DEFAULT_MODEL).expect("checked in full");
+    let corpus = std::fs::read_to_string(repo().join("tests/fixtures/comments-v1.csv")).unwrap();
+    let (mut a, mut b) = (fast.scorer(), full.scorer());
+    for text in corpus.lines().take(3000) {
+        assert_eq!(a.log_odds(text), b.log_odds(text), "{text:?}");
+    }
+    let text = "Hey, I know how badly you need money. Here's an opportunity to earn some money";
+    assert_eq!(fast.explain(text), full.explain(text));
+    assert_eq!(fast.to_bytes(), commentguard::DEFAULT_MODEL);
+    assert_eq!(fast.vocabulary().len(), full.vocabulary().len());
+}
