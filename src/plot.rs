@@ -529,7 +529,7 @@ fn draw_histogram<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, row: &Row) 
         .fold(0.0f64, |a, &b| a.max(b));
     let x_desc = if h.clipped > 0 {
         format!(
-            "log-odds ({} outside the range in the edge bins)",
+            "log-odds ({} past the 1st/99th percentile, in the edge bins)",
             h.clipped
         )
     } else {

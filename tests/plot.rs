@@ -282,3 +282,20 @@ fn one_class_or_one_score_labels_are_drawn_with_warnings() {
     );
     assert!(!dir.path().join("e.svg").exists());
 }
+
+/// docs/evaluate-example.svg is derived from the embedded model and the holdout files by the
+/// command in README.md's Accuracy section: when either (or the drawing) changes, run that
+/// command again.
+#[test]
+fn the_documented_example_is_what_the_documented_command_draws() {
+    let dir = tempdir();
+    let svg = dir.path().join("example.svg");
+    evaluate(&holdout(), &["spam", "toxicity"], &svg);
+    let shipped = fs::read(repo().join("docs/evaluate-example.svg")).unwrap();
+    assert!(
+        fs::read(&svg).unwrap() == shipped,
+        "docs/evaluate-example.svg is stale: regenerate it with the command in README.md"
+    );
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    assert!(readme.contains("--plot docs/evaluate-example.svg"));
+}
