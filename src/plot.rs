@@ -135,8 +135,10 @@ struct Histogram {
     /// Per bin, the share of each class's comments in it.
     positives: Vec<f64>,
     negatives: Vec<f64>,
-    /// Comments outside `lo..hi`, counted in the edge bins.
+    /// Comments outside `lo..hi` (infinite ones too), counted in the edge bins.
     clipped: usize,
+    /// Comments whose log-odds are not a number, in no bin.
+    not_a_number: usize,
     /// The log-odds between the highest comment not flagged and the lowest flagged.
     cut: Option<f64>,
 }
@@ -248,10 +250,11 @@ fn histogram(ranks: &[f64], probs: &[f64], truth: &[bool], threshold: f64) -> Op
     }
     let width = (hi - lo) / HISTOGRAM_BINS as f64;
     let mut counts = [vec![0u64; HISTOGRAM_BINS], vec![0u64; HISTOGRAM_BINS]];
-    let mut clipped = 0;
+    let (mut clipped, mut not_a_number) = (0, 0);
     let (mut top_unflagged, mut low_flagged) = (f64::NEG_INFINITY, f64::INFINITY);
     for ((&z, &p), &y) in ranks.iter().zip(probs).zip(truth) {
-        if !z.is_finite() {
+        if z.is_nan() {
+            not_a_number += 1;
             continue;
         }
         if p >= threshold {
@@ -279,6 +282,7 @@ fn histogram(ranks: &[f64], probs: &[f64], truth: &[bool], threshold: f64) -> Op
         negatives: shares(&counts[0]),
         positives: shares(&counts[1]),
         clipped,
+        not_a_number,
         cut: cut.map(|c| c.clamp(lo, hi)),
     })
 }
@@ -527,14 +531,17 @@ fn draw_histogram<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, row: &Row) 
         .iter()
         .chain(&h.negatives)
         .fold(0.0f64, |a, &b| a.max(b));
-    let x_desc = if h.clipped > 0 {
-        format!(
-            "log-odds ({} past the 1st/99th percentile, in the edge bins)",
+    let mut x_desc = "log-odds".to_string();
+    if h.clipped > 0 {
+        let _ = write!(
+            x_desc,
+            " ({} past the 1st/99th percentile, in the edge bins)",
             h.clipped
-        )
-    } else {
-        "log-odds".to_string()
-    };
+        );
+    }
+    if h.not_a_number > 0 {
+        let _ = write!(x_desc, " ({} not a number, left out)", h.not_a_number);
+    }
     let mut chart = chart(
         area,
         "Scores by class",
@@ -600,10 +607,34 @@ mod tests {
             0.5,
         )
         .unwrap();
-        assert_eq!((h.lo, h.hi, h.clipped), (0.0, 3.0, 0));
+        assert_eq!((h.lo, h.hi, h.clipped, h.not_a_number), (0.0, 3.0, 0, 0));
         assert_eq!(h.cut, Some(1.5));
         assert_eq!(h.negatives.iter().sum::<f64>(), 1.0);
         assert_eq!(h.positives[HISTOGRAM_BINS - 1], 0.5);
+    }
+
+    #[test]
+    fn infinite_log_odds_land_in_the_edge_bins_and_nan_is_counted() {
+        let z = [f64::NEG_INFINITY, 0.0, 1.0, 2.0, f64::INFINITY, f64::NAN];
+        let h = histogram(&z, &[0.0, 0.1, 0.2, 0.8, 1.0, 0.5], &[false; 6], 0.5).unwrap();
+        assert_eq!((h.lo, h.hi, h.clipped, h.not_a_number), (0.0, 2.0, 2, 1));
+        let n = 1.0 / 5.0;
+        assert_eq!(
+            (h.negatives[0], h.negatives[HISTOGRAM_BINS - 1]),
+            (2.0 * n, 2.0 * n)
+        );
+    }
+
+    #[test]
+    fn thinning_keeps_the_ends_and_drops_near_duplicates() {
+        let points = vec![
+            (0.0, 0.0),
+            (0.0001, 0.0),
+            (0.0002, 0.0001),
+            (0.5, 0.5),
+            (0.5, 0.5),
+        ];
+        assert_eq!(thin(points), [(0.0, 0.0), (0.5, 0.5), (0.5, 0.5)]);
     }
 
     #[test]
