@@ -59,11 +59,11 @@ pub struct Figure {
 
 /// Draws every label of `eval`: one row per label, four panels per row.
 ///
-/// | Panel            | x                           | y                          | Also drawn                           |
-/// |------------------|-----------------------------|----------------------------|--------------------------------------|
-/// | ROC              | false positive rate         | true positive rate         | operating point; chance diagonal     |
-/// | Precision-recall | recall                      | precision                  | operating point; positive share      |
-/// | Reliability      | mean probability of a bin   | share of positives in it   | diagonal (perfect calibration)       |
+/// | Panel            | x                           | y                          | Also drawn                            |
+/// |------------------|-----------------------------|----------------------------|---------------------------------------|
+/// | ROC              | false positive rate         | true positive rate         | operating point; chance diagonal      |
+/// | Precision-recall | recall                      | precision                  | operating point; positive share       |
+/// | Reliability      | mean probability of a bin   | share of positives in it   | diagonal (perfect calibration)        |
 /// | Scores by class  | log-odds before calibration | share of the class per bin | where the threshold cuts the log-odds |
 ///
 /// The figure is [`PLOT_WIDTH`] pixels wide and [`PLOT_ROW_HEIGHT`] high per label.
