@@ -208,6 +208,9 @@ pub enum Error {
         /// Why it was not written.
         problem: OutputProblem,
     },
+    /// Drawing or encoding a figure failed (a drawing library's error, kept as its source).
+    #[error("drawing the figure: {0}")]
+    Plot(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A label was named that the model does not have.
     #[error(
         "the model has no label {label:?}; its labels are: {}",

@@ -37,6 +37,7 @@ mod metrics;
 mod model;
 mod nb;
 mod nblr;
+mod plot;
 mod prior;
 pub mod serve;
 mod text;
@@ -64,6 +65,7 @@ pub use nb::{
     Counts, NaiveBayes, NbKind, NbParams, NbValidParams, SparseDataset, SparseRows, TermWeight,
 };
 pub use nblr::LinearParams;
+pub use plot::{plot, Figure, PlotFormat, PLOT_ROW_HEIGHT, PLOT_WIDTH};
 pub use prior::adapt_prior;
 pub use text::{Analyzer, AnalyzerOptions, Scratch, Tokens};
 pub use train::{ThresholdRule, TrainParams, Trainer, ValidTrainParams};

@@ -228,10 +228,10 @@ pub fn threshold_for_precision(
 /// Scores and truths gathered over a dataset, for each evaluated label.
 #[derive(Debug, Clone)]
 pub struct Evaluation {
-    labels: Vec<(String, f64)>,
-    ranks: Vec<Vec<f64>>,
-    probs: Vec<Vec<f64>>,
-    truth: Vec<Vec<bool>>,
+    pub(crate) labels: Vec<(String, f64)>,
+    pub(crate) ranks: Vec<Vec<f64>>,
+    pub(crate) probs: Vec<Vec<f64>>,
+    pub(crate) truth: Vec<Vec<bool>>,
     target_precision: Option<f64>,
 }
 
@@ -354,7 +354,7 @@ pub(crate) fn same_score(a: f64, b: f64) -> bool {
 }
 
 /// Groups of equal scores, highest first: yields (positives, negatives) per group.
-fn tie_groups<'a>(
+pub(crate) fn tie_groups<'a>(
     scores: &'a [f64],
     truth: &'a [bool],
     order: &'a [usize],

@@ -1,10 +1,13 @@
 //! `commentguard evaluate`
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use clap::Args;
-use commentguard::{read_path, Evaluation, InputFormat, LabelReport, LabelSpec, Report};
+use commentguard::{
+    read_path, Evaluation, InputFormat, LabelReport, LabelSpec, PlotFormat, Report,
+};
 
 use super::{report_skipped, ColumnArgs, ModelArgs};
 
@@ -26,6 +29,11 @@ pub struct EvaluateArgs {
     /// and rescale the probabilities to it before measuring.
     #[arg(long)]
     adapt_prior: bool,
+    /// Also draw each label's ROC, precision-recall, reliability and score histogram panels
+    /// into this image, one row per label; `.svg` or `.png` by the file name (1600 pixels
+    /// wide, 420 high per label).
+    #[arg(long, value_name = "PATH")]
+    plot: Option<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -33,6 +41,22 @@ pub struct EvaluateArgs {
 }
 
 pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
+    let mut inputs: Vec<&Path> = args.data.iter().map(PathBuf::as_path).collect();
+    inputs.extend(args.model.model.as_deref());
+    // Refused before the data is read, and checked again as the figure is written.
+    let plot = match &args.plot {
+        Some(path) => {
+            let Some(format) = PlotFormat::from_path(path) else {
+                anyhow::bail!(
+                    "--plot {}: unknown image format; the file name must end in .svg or .png",
+                    path.display()
+                );
+            };
+            commentguard::check_output(path, &inputs)?;
+            Some((path, format))
+        }
+        None => None,
+    };
     let model = args.model.load()?;
     let specs = if args.label.is_empty() {
         model
@@ -89,6 +113,14 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
                 spec.name
             );
         }
+    }
+    if let Some((path, format)) = plot {
+        let figure = commentguard::plot(&eval, format)?;
+        for note in &figure.notes {
+            note!("warning: {note}");
+        }
+        commentguard::write_output(path, &figure.bytes, &inputs)
+            .with_context(|| format!("writing the figure to {}", path.display()))?;
     }
     let report = eval.report();
     let mut out = super::stdout();
