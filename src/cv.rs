@@ -169,6 +169,7 @@ pub fn cross_validate(
                         .map(|&i| BlockRow {
                             features: &features[i],
                             labels: &rows[i].labels,
+                            known: None,
                             fold: tuning.then(|| inner(i)),
                             want: last && tuning,
                         })

@@ -150,7 +150,15 @@ impl Classifier {
                 data.df.len()
             )));
         }
-        let counts = Counts::from_parts(n_labels, data.counts, data.docs, data.df)
+        // Every row trained on (or learned since) counts in the document frequencies, whatever
+        // labels it carried.
+        let rows = data.summary.rows as f64;
+        if data.df.iter().any(|&df| df > rows) {
+            return Err(corrupt(format!(
+                "a feature is counted in more rows than the {rows} the model was trained on"
+            )));
+        }
+        let counts = Counts::from_parts(n_labels, data.counts, data.docs, data.df, rows)
             .ok_or_else(|| corrupt("count tables do not match the vocabulary and labels".into()))?;
         let index = build_index(&analyzer, &data.vocabulary)
             .map_err(|dup| corrupt(format!("vocabulary entry {dup} repeats or collides")))?;

@@ -407,6 +407,9 @@ pub struct Counts {
     docs: Vec<f64>,
     /// Rows containing each feature.
     df: Vec<f64>,
+    /// Rows counted, whatever labels they carry: the `N` of IDF and `max_df`. (Each label's
+    /// own rows are in `docs`; a row may carry some labels and not others.)
+    rows: f64,
 }
 
 impl Counts {
@@ -417,6 +420,7 @@ impl Counts {
             values: Vec::new(),
             docs: vec![0.0; n_labels * 2],
             df: Vec::new(),
+            rows: 0.0,
         }
     }
 
@@ -432,7 +436,12 @@ impl Counts {
 
     /// Rows counted.
     pub fn rows(&self) -> f64 {
-        self.docs.get(..2).map_or(0.0, |d| d[0] + d[1])
+        self.rows
+    }
+
+    /// Rows counted for label `l`: those that carry its value.
+    pub fn label_rows(&self, l: usize) -> f64 {
+        self.docs(l, 0) + self.docs(l, 1)
     }
 
     /// Makes room for features up to `n` (new ones start at zero).
@@ -446,6 +455,7 @@ impl Counts {
     /// Adds (`sign` 1) or removes (`sign` −1) one row of distinct `(feature, value)` pairs.
     pub fn update(&mut self, row: &[(u32, f64)], labels: &[bool], sign: f64) {
         debug_assert_eq!(labels.len(), self.n_labels);
+        self.rows += sign;
         for (l, &positive) in labels.iter().enumerate() {
             self.docs[l * 2 + usize::from(positive)] += sign;
         }
@@ -463,6 +473,11 @@ impl Counts {
     /// Checks every label has rows of both classes.
     pub fn check_classes(&self, labels: &[String]) -> Result<()> {
         for (l, label) in labels.iter().enumerate().take(self.n_labels) {
+            if self.label_rows(l) <= 0.0 {
+                return Err(Error::NoLabelRows {
+                    label: label.clone(),
+                });
+            }
             for (class, name) in [(0, "negative"), (1, "positive")] {
                 if self.docs(l, class) <= 0.0 {
                     return Err(Error::NoExamples {
@@ -487,6 +502,7 @@ impl Counts {
         for (a, b) in out.df.iter_mut().zip(&other.df) {
             *a -= b;
         }
+        out.rows -= other.rows;
         out
     }
 
@@ -509,11 +525,13 @@ impl Counts {
         (&self.values, &self.docs, &self.df)
     }
 
+    /// The counts from their tables and `rows`, the rows counted (see [`rows`](Self::rows)).
     pub(crate) fn from_parts(
         n_labels: usize,
         values: Vec<f64>,
         docs: Vec<f64>,
         df: Vec<f64>,
+        rows: f64,
     ) -> Option<Counts> {
         let consistent =
             n_labels > 0 && docs.len() == n_labels * 2 && values.len() == df.len() * n_labels * 2;
@@ -522,6 +540,7 @@ impl Counts {
             values,
             docs,
             df,
+            rows,
         })
     }
 }

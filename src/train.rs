@@ -423,8 +423,13 @@ pub const OUT_OF_FOLD_SAMPLE: usize = 1 << 16;
 struct SecondPass {
     models: Vec<Weights>,
     linear: Option<LinearPass>,
-    /// The rows whose scores are kept to the end, the only ones worth scoring.
-    survivors: Survivors,
+    /// Per label, its rows whose scores are kept to the end, the only ones worth scoring: each
+    /// label samples the rows that carry it.
+    survivors: Vec<Survivors>,
+    /// Per label, the rows carrying it read so far in this pass (a position in its sample).
+    seen: Vec<u64>,
+    /// True when every row carries every label, so the labels' samples are one.
+    complete: bool,
     rows: u64,
     z: Vec<Vec<f64>>,
     y: Vec<Vec<bool>>,
@@ -439,16 +444,77 @@ struct LinearPass {
     entries: Vec<(u32, f64)>,
     ends: Vec<usize>,
     labels: Vec<bool>,
+    known: Vec<bool>,
     oof: Vec<f64>,
 }
 
 impl SecondPass {
-    /// Keeps row `i`'s scores in the reservoir (Vitter's algorithm R, with a fixed generator).
-    fn keep(&mut self, i: u64, seed: u64, labels: &[bool]) {
-        let Some(j) = reservoir::slot(i, seed) else {
+    fn new(
+        models: Vec<Weights>,
+        linear: Option<LinearPass>,
+        counts: &FoldCounts,
+        rows: u64,
+        seed: u64,
+    ) -> Self {
+        let n = counts.n_labels();
+        let label_rows: Vec<u64> = (0..n).map(|l| counts.label_rows(l) as u64).collect();
+        let mut survivors: Vec<Survivors> = Vec::with_capacity(n);
+        for (l, &r) in label_rows.iter().enumerate() {
+            // Labels carried by the same number of rows share a sample's positions.
+            let same = label_rows[..l].iter().position(|&o| o == r);
+            survivors.push(match same {
+                Some(o) => survivors[o].clone(),
+                None => Survivors::new(r, seed),
+            });
+        }
+        SecondPass {
+            models,
+            linear,
+            survivors,
+            seen: vec![0; n],
+            complete: label_rows.iter().all(|&r| r == rows),
+            rows: 0,
+            z: vec![Vec::new(); n],
+            y: vec![Vec::new(); n],
+            log_odds: vec![0.0; n],
+        }
+    }
+
+    /// Whether each of the next rows (with label flags `known` in turn, `None`: all known)
+    /// leaves a score in some label's final sample, into `out`.
+    fn wanted(&self, rows: usize, known: Option<&[bool]>, out: &mut Vec<bool>) {
+        out.clear();
+        if self.complete {
+            // Every label samples every row: one check per row.
+            out.extend((0..rows as u64).map(|i| self.survivors[0].contains(self.seen[0] + i)));
             return;
-        };
+        }
+        let n = self.seen.len();
+        let mut seen = self.seen.clone();
+        for i in 0..rows {
+            let mut want = false;
+            for (l, at) in seen.iter_mut().enumerate() {
+                if known.is_none_or(|k| k[i * n + l]) {
+                    want |= self.survivors[l].contains(*at);
+                    *at += 1;
+                }
+            }
+            out.push(want);
+        }
+    }
+
+    /// Keeps the current row's scores in the sample of each label it carries (`known`, `None`:
+    /// all): Vitter's algorithm R, with a fixed generator, over that label's rows.
+    fn keep(&mut self, seed: u64, labels: &[bool], known: Option<&[bool]>) {
         for (l, &y) in labels.iter().enumerate() {
+            if known.is_some_and(|k| !k[l]) {
+                continue;
+            }
+            let i = self.seen[l];
+            self.seen[l] += 1;
+            let Some(j) = reservoir::slot(i, seed) else {
+                continue;
+            };
             if j == self.z[l].len() {
                 self.z[l].push(self.log_odds[l]);
                 self.y[l].push(y);
@@ -480,7 +546,15 @@ pub struct Trainer {
 impl Trainer {
     /// Learns one comment with its label values (in label order).
     pub fn add(&mut self, text: &str, labels: &[bool]) -> Result<()> {
-        self.with_keys(text, |t, keys| t.add_keys(text, keys, labels))
+        self.with_keys(text, |t, keys| t.add_keys(text, keys, labels, None))
+    }
+
+    /// As [`add`](Self::add), for a comment that carries only the labels `known` marks: the
+    /// others' counts, weights, out-of-fold scores and thresholds get nothing from it, while
+    /// the vocabulary and document frequencies count it as any comment.
+    pub fn add_partial(&mut self, text: &str, labels: &[bool], known: &[bool]) -> Result<()> {
+        self.check_labels(known)?;
+        self.with_keys(text, |t, keys| t.add_keys(text, keys, labels, Some(known)))
     }
 
     /// Runs `f` with `text`'s feature keys, extracted into a reused buffer.
@@ -493,7 +567,13 @@ impl Trainer {
         result
     }
 
-    fn add_keys(&mut self, text: &str, keys: &mut [u64], labels: &[bool]) -> Result<()> {
+    fn add_keys(
+        &mut self,
+        text: &str,
+        keys: &mut [u64],
+        labels: &[bool],
+        known: Option<&[bool]>,
+    ) -> Result<()> {
         self.check_labels(labels)?;
         if self.second.is_some() {
             return Err(Error::InvalidParam {
@@ -504,21 +584,29 @@ impl Trainer {
         }
         self.featurize_keys(text, keys, true);
         let row = std::mem::take(&mut self.row);
-        self.learn(&row, labels);
+        self.learn(&row, labels, known);
         self.row = row;
         Ok(())
     }
 
     /// Adds one featurized row to the counts (and its fold's).
-    fn learn(&mut self, row: &[(u32, f64)], labels: &[bool]) {
+    fn learn(&mut self, row: &[(u32, f64)], labels: &[bool], known: Option<&[bool]>) {
         let i = self.summary.rows;
         self.counts.grow_features(self.index.len());
         let fold =
             (self.counts.folds() > 0).then(|| fold_of(i, self.params.seed, self.params.folds));
-        self.counts.learn(row, labels, fold);
+        self.counts.learn(row, labels, known, fold);
         self.summary.rows += 1;
-        for (p, &positive) in self.summary.positives.iter_mut().zip(labels) {
-            *p += u64::from(positive);
+        self.count_positives(labels, known);
+    }
+
+    /// Adds rows' positive label values (each row's `labels` in turn) to the summary.
+    fn count_positives(&mut self, labels: &[bool], known: Option<&[bool]>) {
+        let n = self.params.labels.len();
+        for (i, &positive) in labels.iter().enumerate() {
+            if positive && known.is_none_or(|k| k[i]) {
+                self.summary.positives[i % n] += 1;
+            }
         }
     }
 
@@ -597,23 +685,22 @@ impl Trainer {
                 .collect::<Result<Vec<_>>>()?;
             let all = self.counts.total(0..self.index.len() as u32);
             ratios.push(Weights::from_counts(&ratio, &all, labels)?);
-            let n = labels.len();
-            self.second = Some(SecondPass {
-                models: Vec::new(),
-                linear: Some(LinearPass {
-                    fit: LinearFit::new(p, ratios, self.index.len()),
-                    epoch: 0,
-                    entries: Vec::new(),
-                    ends: Vec::new(),
-                    labels: Vec::new(),
-                    oof: Vec::new(),
-                }),
-                survivors: Survivors::new(self.summary.rows, self.params.seed),
-                rows: 0,
-                z: vec![Vec::new(); n],
-                y: vec![Vec::new(); n],
-                log_odds: vec![0.0; n],
-            });
+            let linear = LinearPass {
+                fit: LinearFit::new(p, ratios, self.index.len()),
+                epoch: 0,
+                entries: Vec::new(),
+                ends: Vec::new(),
+                labels: Vec::new(),
+                known: Vec::new(),
+                oof: Vec::new(),
+            };
+            self.second = Some(SecondPass::new(
+                Vec::new(),
+                Some(linear),
+                &self.counts,
+                self.summary.rows,
+                self.params.seed,
+            ));
             return Ok(());
         }
         let models = (0..self.counts.folds())
@@ -626,21 +713,39 @@ impl Trainer {
                 .map_err(|e| fold_error(f, self.params.folds, e))
             })
             .collect::<Result<Vec<_>>>()?;
-        let n = self.params.labels.len();
-        self.second = Some(SecondPass {
+        self.second = Some(SecondPass::new(
             models,
-            linear: None,
-            survivors: Survivors::new(self.summary.rows, self.params.seed),
-            rows: 0,
-            z: vec![Vec::new(); n],
-            y: vec![Vec::new(); n],
-            log_odds: vec![0.0; n],
-        });
+            None,
+            &self.counts,
+            self.summary.rows,
+            self.params.seed,
+        ));
         Ok(())
     }
 
     /// Scores one row of the second pass (the same rows, in the same order, as the first).
     pub fn add_second_pass(&mut self, text: &str, labels: &[bool]) -> Result<()> {
+        self.second_pass_row(text, labels, None)
+    }
+
+    /// As [`add_second_pass`](Self::add_second_pass), for a row added with
+    /// [`add_partial`](Self::add_partial).
+    pub fn add_second_pass_partial(
+        &mut self,
+        text: &str,
+        labels: &[bool],
+        known: &[bool],
+    ) -> Result<()> {
+        self.check_labels(known)?;
+        self.second_pass_row(text, labels, Some(known))
+    }
+
+    fn second_pass_row(
+        &mut self,
+        text: &str,
+        labels: &[bool],
+        known: Option<&[bool]>,
+    ) -> Result<()> {
         self.check_labels(labels)?;
         if self.second.is_none() {
             self.start_second_pass()?;
@@ -650,11 +755,13 @@ impl Trainer {
         if second.linear.is_some() {
             self.with_keys(text, |t, keys| t.featurize_keys(text, keys, false));
             let row = std::mem::take(&mut self.row);
-            self.push_linear_row(&row, labels);
+            self.push_linear_row(&row, labels, known);
             self.row = row;
             return Ok(());
         }
-        if second.survivors.contains(second.rows) {
+        let mut wanted = Vec::with_capacity(1);
+        second.wanted(1, known, &mut wanted);
+        if wanted[0] {
             self.with_keys(text, |t, keys| t.featurize_keys(text, keys, false));
             let second = self.second.as_mut().expect("started above");
             let f = fold_of(second.rows, self.params.seed, self.params.folds);
@@ -669,7 +776,7 @@ impl Trainer {
         }
         // A row left unscored holds its place with stale scores, overwritten before the end.
         let second = self.second.as_mut().expect("started above");
-        second.keep(second.rows, self.params.seed, labels);
+        second.keep(self.params.seed, labels, known);
         second.rows += 1;
         Ok(())
     }
@@ -699,13 +806,17 @@ impl Trainer {
     }
 
     /// Buffers one row of an NB-LR epoch; a full block (or the pass's last row) is learned.
-    fn push_linear_row(&mut self, row: &[(u32, f64)], labels: &[bool]) {
+    fn push_linear_row(&mut self, row: &[(u32, f64)], labels: &[bool], known: Option<&[bool]>) {
         let total = self.summary.rows;
         let second = self.second.as_mut().expect("in a later pass");
         let linear = second.linear.as_mut().expect("an NB-LR pass");
         linear.entries.extend_from_slice(row);
         linear.ends.push(linear.entries.len());
         linear.labels.extend_from_slice(labels);
+        match known {
+            Some(known) => linear.known.extend_from_slice(known),
+            None => linear.known.resize(linear.labels.len(), true),
+        }
         second.rows += 1;
         if second.rows.is_multiple_of(BLOCK_ROWS as u64) || second.rows == total {
             self.learn_linear_block();
@@ -722,6 +833,10 @@ impl Trainer {
         let count = linear.ends.len() as u64;
         let first = second.rows - count;
         let last = linear.epoch + 1 == linear.fit.params().n_epochs();
+        let mut wanted = Vec::new();
+        if last && tuned {
+            second.wanted(count as usize, Some(&linear.known), &mut wanted);
+        }
         let mut start = 0;
         let rows: Vec<BlockRow<'_>> = (0..count as usize)
             .map(|r| {
@@ -729,11 +844,13 @@ impl Trainer {
                 let end = linear.ends[r];
                 let features = &linear.entries[start..end];
                 start = end;
+                let known = &linear.known[r * n..(r + 1) * n];
                 BlockRow {
                     features,
                     labels: &linear.labels[r * n..(r + 1) * n],
+                    known: known.contains(&false).then_some(known),
                     fold: tuned.then(|| fold_of(i, seed, folds)),
-                    want: last && tuned && second.survivors.contains(i),
+                    want: wanted.get(r).copied().unwrap_or(false),
                 }
             })
             .collect();
@@ -744,13 +861,15 @@ impl Trainer {
         if last && tuned {
             for r in 0..count as usize {
                 second.log_odds.copy_from_slice(&oof[r * n..(r + 1) * n]);
-                second.keep(first + r as u64, seed, &linear.labels[r * n..(r + 1) * n]);
+                let at = r * n..(r + 1) * n;
+                second.keep(seed, &linear.labels[at.clone()], Some(&linear.known[at]));
             }
         }
         linear.oof = oof;
         linear.entries.clear();
         linear.ends.clear();
         linear.labels.clear();
+        linear.known.clear();
         second.linear = Some(linear);
     }
 
@@ -1098,6 +1217,80 @@ mod tests {
             .zip(&z)
             .all(|(a, b)| a.to_bits() == b.to_bits()));
         assert_eq!(second.y[0], y);
+    }
+
+    /// A label a row does not carry is never read: whatever value stands in its place, the
+    /// model (counts, NB-LR weights, out-of-fold thresholds and calibration) is the same, and
+    /// the batch path learns what the row path learns.
+    #[test]
+    fn the_value_of_a_label_a_row_lacks_is_never_read() {
+        let rows: Vec<(String, [bool; 2], [bool; 2])> = (0..600)
+            .map(|i| {
+                let text = format!("w{} x{} y{} common", i % 13, i % 7, i % 29);
+                // Rows alternate between a spam file and a toxicity file, as two files would
+                // interleave in no real run: the samples of the two labels then differ too.
+                let known = if i % 3 == 0 {
+                    [true, false]
+                } else {
+                    [false, true]
+                };
+                (text, [i % 5 == 0, i % 4 == 1], known)
+            })
+            .collect();
+        let params = TrainParams::new(["spam", "toxic"])
+            .linear(Some(LinearParams::new().epochs(2)))
+            .seed(5)
+            .check()
+            .unwrap();
+        let train = |flip: bool| {
+            let mut t = params.trainer();
+            let labels =
+                |(y, k): ([bool; 2], [bool; 2])| [y[0] ^ (flip && !k[0]), y[1] ^ (flip && !k[1])];
+            for (text, y, k) in &rows {
+                t.add_partial(text, &labels((*y, *k)), k).unwrap();
+            }
+            for _ in 1..params.passes() {
+                for (text, y, k) in &rows {
+                    t.add_second_pass_partial(text, &labels((*y, *k)), k)
+                        .unwrap();
+                }
+            }
+            t.finish().unwrap()
+        };
+        let model = train(false);
+        assert_eq!(model.to_bytes(), train(true).to_bytes());
+        let counts = model.naive_bayes().counts();
+        assert_eq!(counts.rows(), 600.0);
+        assert_eq!((counts.label_rows(0), counts.label_rows(1)), (200.0, 400.0));
+        assert_eq!(model.summary().positives, [40, 100]);
+
+        // The same rows in batches, through a reader's `RowBatch`es.
+        let mut batched = params.trainer();
+        let batches: Vec<crate::data::RowBatch> = rows
+            .chunks(128)
+            .map(|chunk| {
+                let mut b = crate::data::RowBatch::default();
+                for (text, y, k) in chunk {
+                    b.push(&crate::data::Record {
+                        text: text.clone(),
+                        labels: vec![y[0] && k[0], y[1] && k[1]],
+                        known: k.to_vec(),
+                        ..Default::default()
+                    });
+                }
+                b
+            })
+            .collect();
+        for b in &batches {
+            batched.add_row_batch(b).unwrap();
+        }
+        for _ in 1..params.passes() {
+            batched.start_second_pass().unwrap();
+            for b in &batches {
+                batched.add_second_pass_row_batch(b).unwrap();
+            }
+        }
+        assert_eq!(batched.finish().unwrap().to_bytes(), model.to_bytes());
     }
 
     #[test]
