@@ -470,6 +470,31 @@ impl Counts {
         }
     }
 
+    /// As [`update`](Self::update) for a row that carries only the labels `known` marks: the
+    /// others' counts get nothing from it, the rows and document frequencies count it.
+    pub fn update_partial(
+        &mut self,
+        row: &[(u32, f64)],
+        labels: &[bool],
+        known: &[bool],
+        sign: f64,
+    ) {
+        debug_assert_eq!(known.len(), self.n_labels);
+        self.rows += sign;
+        let carried = || (0..self.n_labels).filter(|&l| known[l]);
+        for l in carried() {
+            self.docs[l * 2 + usize::from(labels[l])] += sign;
+        }
+        let width = self.n_labels * 2;
+        for &(f, x) in row {
+            let f = f as usize;
+            self.df[f] += sign;
+            for l in carried() {
+                self.values[f * width + l * 2 + usize::from(labels[l])] += sign * x;
+            }
+        }
+    }
+
     /// Checks every label has rows of both classes.
     pub fn check_classes(&self, labels: &[String]) -> Result<()> {
         for (l, label) in labels.iter().enumerate().take(self.n_labels) {

@@ -968,6 +968,13 @@ pub(crate) fn fold_error(fold: usize, folds: u32, e: Error) -> Error {
             label,
             class,
         },
+        // With partial labels, the rows outside a fold may carry none of a label.
+        Error::NoLabelRows { label } => Error::FoldWithoutExamples {
+            fold: fold + 1,
+            folds,
+            label,
+            class: "labeled",
+        },
         other => other,
     }
 }

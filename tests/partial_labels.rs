@@ -326,3 +326,115 @@ fn partial_training_gives_the_same_bytes_every_time_on_any_number_of_threads() {
     assert_eq!(model("b.model", "1"), first);
     assert_eq!(model("c.model", "3"), first);
 }
+
+/// `evaluate --partial-labels` measures each label on the rows that carry it: the spam metrics
+/// over both files are exactly those over the spam file alone.
+#[test]
+fn evaluate_measures_each_label_on_the_rows_that_carry_it() {
+    let dir = tempdir();
+    let model = train(dir.path(), "both.model", &strs(&both(dir.path())));
+    let (spam, toxic) = files(dir.path());
+    let evaluate = |data: &[&Path], labels: &[&str], partial: bool| {
+        let mut cmd = cg();
+        cmd.args(["evaluate", "--json", "--model"]).arg(&model);
+        for d in data {
+            cmd.arg("--data").arg(d);
+        }
+        for l in labels {
+            cmd.args(["--label", l]);
+        }
+        if partial {
+            cmd.arg("--partial-labels");
+        }
+        let out = cmd.assert().success();
+        serde_json::from_slice::<serde_json::Value>(&out.get_output().stdout).unwrap()
+    };
+    let report = evaluate(&[&spam, &toxic], &["spam", "toxic=toxicity"], true);
+    assert_eq!(report["rows"], 24);
+    for label in ["spam", "toxic"] {
+        let m = &report["labels"][label];
+        let carried: u64 = ["tp", "fp", "tn", "fn"]
+            .iter()
+            .map(|k| m[k].as_u64().unwrap_or_else(|| panic!("{k} in {m}")))
+            .sum();
+        assert_eq!(carried, 12, "{label}");
+    }
+    let alone = evaluate(&[&spam], &["spam"], false);
+    assert_eq!(report["labels"]["spam"], alone["labels"]["spam"]);
+
+    let mut cmd = cg();
+    cmd.args(["evaluate", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&spam)
+        .arg("--data")
+        .arg(&toxic);
+    fails_with(
+        &mut cmd,
+        &["spam.csv", r#"label "toxic""#, "--partial-labels"],
+    );
+}
+
+/// `cv --partial-labels` on real comments: the spam column of one site's file and the toxicity
+/// column of another's, cross-validated as one two-label model.
+#[test]
+fn cv_cross_validates_labels_from_different_files() {
+    let dir = tempdir();
+    let column = |src: &str, name: &str, col: &str| {
+        let mut reader = csv::Reader::from_path(util::repo().join(src)).unwrap();
+        let header = reader.headers().unwrap().clone();
+        let find = |c: &str| header.iter().position(|h| h == c).unwrap();
+        let (text, at) = (find("text"), find(col));
+        let mut out = csv::Writer::from_path(dir.path().join(name)).unwrap();
+        out.write_record(["text", col]).unwrap();
+        let mut rows = 0;
+        for row in reader.records() {
+            let row = row.unwrap();
+            out.write_record([&row[text], &row[at]]).unwrap();
+            rows += 1;
+        }
+        out.flush().unwrap();
+        (dir.path().join(name), rows)
+    };
+    let (spam, spam_rows) = column("training-data/train/blog.csv", "blog-spam.csv", "spam");
+    let (toxic, toxic_rows) = column(
+        "training-data/train/discussion.csv",
+        "discussion-toxicity.csv",
+        "toxicity",
+    );
+    let mut cmd = cg();
+    cmd.args([
+        "cv",
+        "--json",
+        "--partial-labels",
+        "--label",
+        "spam",
+        "--label",
+        "toxicity",
+    ])
+    .arg("--data")
+    .arg(&spam)
+    .arg("--data")
+    .arg(&toxic);
+    let out = cmd.assert().success();
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(report["rows"], spam_rows + toxic_rows);
+    for (label, floor) in [("spam", 0.95), ("toxicity", 0.9)] {
+        let auc = &report["labels"][label]["roc_auc"];
+        // Every fold holds rows of both labels (folds are stratified by the labels carried).
+        assert!(
+            auc["folds"].as_array().unwrap().iter().all(|v| v.is_f64()),
+            "{label}: {auc}"
+        );
+        assert!(auc["mean"].as_f64().unwrap() > floor, "{label}: {auc}");
+    }
+    let mut cmd = cg();
+    cmd.args(["cv", "--label", "spam", "--label", "toxicity", "--data"])
+        .arg(&spam)
+        .arg("--data")
+        .arg(&toxic);
+    fails_with(
+        &mut cmd,
+        &["blog-spam.csv", r#"label "toxicity""#, "--partial-labels"],
+    );
+}
