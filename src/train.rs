@@ -7,6 +7,11 @@
 //! total counts minus that fold's, which is exactly the model trained without it. The second
 //! pass reads the same rows again and scores them with the model that never saw them: only the
 //! rows left in the bounded sample of scores at the end, known in advance from the row count.
+//!
+//! A row may carry only some of the labels ([`Trainer::add_partial`], a reader's rows with
+//! partial labels): a label it lacks gets nothing from it (counts, NB-LR steps, out-of-fold
+//! scores), while the vocabulary and document frequencies count it as any comment. Each label's
+//! sample of out-of-fold scores is then drawn from the rows that carry it.
 
 use linfa::ParamGuard;
 use serde::{Deserialize, Serialize};
@@ -449,6 +454,7 @@ struct LinearPass {
 }
 
 impl SecondPass {
+    /// The state of the passes after the first, whose `counts` hold `rows` rows.
     fn new(
         models: Vec<Weights>,
         linear: Option<LinearPass>,
@@ -492,15 +498,18 @@ impl SecondPass {
         let n = self.seen.len();
         let mut seen = self.seen.clone();
         for i in 0..rows {
-            let mut want = false;
+            let known = known.map(|k| &k[i * n..(i + 1) * n]);
+            out.push(self.wants(&seen, known));
             for (l, at) in seen.iter_mut().enumerate() {
-                if known.is_none_or(|k| k[i * n + l]) {
-                    want |= self.survivors[l].contains(*at);
-                    *at += 1;
-                }
+                *at += u64::from(known.is_none_or(|k| k[l]));
             }
-            out.push(want);
         }
+    }
+
+    /// Whether a row carrying `known` labels, at the positions `seen` in their samples, leaves
+    /// a score in one of them.
+    fn wants(&self, seen: &[u64], known: Option<&[bool]>) -> bool {
+        (0..seen.len()).any(|l| known.is_none_or(|k| k[l]) && self.survivors[l].contains(seen[l]))
     }
 
     /// Keeps the current row's scores in the sample of each label it carries (`known`, `None`:
@@ -759,9 +768,12 @@ impl Trainer {
             self.row = row;
             return Ok(());
         }
-        let mut wanted = Vec::with_capacity(1);
-        second.wanted(1, known, &mut wanted);
-        if wanted[0] {
+        let wanted = if second.complete {
+            second.survivors[0].contains(second.rows)
+        } else {
+            second.wants(&second.seen, known)
+        };
+        if wanted {
             self.with_keys(text, |t, keys| t.featurize_keys(text, keys, false));
             let second = self.second.as_mut().expect("started above");
             let f = fold_of(second.rows, self.params.seed, self.params.folds);
@@ -1234,8 +1246,8 @@ mod tests {
         let rows: Vec<(String, [bool; 2], [bool; 2])> = (0..600)
             .map(|i| {
                 let text = format!("w{} x{} y{} common", i % 13, i % 7, i % 29);
-                // Rows alternate between a spam file and a toxicity file, as two files would
-                // interleave in no real run: the samples of the two labels then differ too.
+                // Rows of the two kinds interleave (two files would come one after the other):
+                // each label's rows then sit at positions unlike the row count's.
                 let known = if i % 3 == 0 {
                     [true, false]
                 } else {
@@ -1244,20 +1256,27 @@ mod tests {
                 (text, [i % 5 == 0, i % 4 == 1], known)
             })
             .collect();
-        let params = TrainParams::new(["spam", "toxic"])
-            .linear(Some(LinearParams::new().epochs(2)))
-            .seed(5)
-            .check()
-            .unwrap();
+        // Naive Bayes alone (scored in a second pass), and NB-LR (one pass per epoch).
+        for linear in [None, Some(LinearParams::new().epochs(2))] {
+            let params = TrainParams::new(["spam", "toxic"])
+                .linear(linear)
+                .seed(5)
+                .check()
+                .unwrap();
+            check_partial(&rows, &params);
+        }
+    }
+
+    fn check_partial(rows: &[(String, [bool; 2], [bool; 2])], params: &ValidTrainParams) {
         let train = |flip: bool| {
             let mut t = params.trainer();
             let labels =
                 |(y, k): ([bool; 2], [bool; 2])| [y[0] ^ (flip && !k[0]), y[1] ^ (flip && !k[1])];
-            for (text, y, k) in &rows {
+            for (text, y, k) in rows {
                 t.add_partial(text, &labels((*y, *k)), k).unwrap();
             }
             for _ in 1..params.passes() {
-                for (text, y, k) in &rows {
+                for (text, y, k) in rows {
                     t.add_second_pass_partial(text, &labels((*y, *k)), k)
                         .unwrap();
                 }
@@ -1298,6 +1317,93 @@ mod tests {
             }
         }
         assert_eq!(batched.finish().unwrap().to_bytes(), model.to_bytes());
+    }
+
+    /// As above with partial labels: each label's sample holds exactly the scores of the rows
+    /// that carry it, drawn by their positions among those rows, whether rows come one by one
+    /// or in batches.
+    #[test]
+    fn each_label_samples_the_rows_that_carry_it() {
+        // Both labels' rows pass the sample's size, and in different numbers.
+        let n = 2 * OUT_OF_FOLD_SAMPLE + 9000;
+        let text = |i: usize| format!("w{} x{} y{}", i % 13, i % 7, i % 5);
+        let known = |i: usize| [!i.is_multiple_of(5), i % 3 != 1];
+        let labels = |i: usize| {
+            let k = known(i);
+            [k[0] && i.is_multiple_of(4), k[1] && i % 7 < 3]
+        };
+        let params = TrainParams::new(["spam", "toxic"])
+            .linear(None)
+            .seed(4)
+            .check()
+            .unwrap();
+        let mut one = params.trainer();
+        for i in 0..n {
+            one.add_partial(&text(i), &labels(i), &known(i)).unwrap();
+        }
+        for i in 0..n {
+            one.add_second_pass_partial(&text(i), &labels(i), &known(i))
+                .unwrap();
+        }
+        let mut batched = params.trainer();
+        let batches: Vec<crate::data::RowBatch> = (0..n)
+            .collect::<Vec<_>>()
+            .chunks(5000)
+            .map(|chunk| {
+                let mut b = crate::data::RowBatch::default();
+                for &i in chunk {
+                    b.push(&crate::data::Record {
+                        text: text(i),
+                        labels: labels(i).to_vec(),
+                        known: known(i).to_vec(),
+                        ..Default::default()
+                    });
+                }
+                b
+            })
+            .collect();
+        for b in &batches {
+            batched.add_row_batch(b).unwrap();
+        }
+        for b in &batches {
+            batched.add_second_pass_row_batch(b).unwrap();
+        }
+        let mut t = one;
+        let second = t.second.take().unwrap();
+        let batched_second = batched.second.take().unwrap();
+        let mut out = [0.0; 2];
+        for l in 0..2 {
+            let (mut z, mut y) = (Vec::new(), Vec::new());
+            let mut at = 0u64;
+            for i in (0..n).filter(|&i| known(i)[l]) {
+                t.featurize(&text(i), false);
+                second.models[fold_of(i as u64, 4, 5)].log_odds(&t.row, &mut out);
+                match reservoir::slot(at, 4) {
+                    Some(j) if j == z.len() => {
+                        z.push(out[l]);
+                        y.push(labels(i)[l]);
+                    }
+                    Some(j) => {
+                        z[j] = out[l];
+                        y[j] = labels(i)[l];
+                    }
+                    None => {}
+                }
+                at += 1;
+            }
+            assert!(at > OUT_OF_FOLD_SAMPLE as u64, "label {l}: {at} rows");
+            assert_eq!(second.z[l].len(), OUT_OF_FOLD_SAMPLE);
+            for s in [&second, &batched_second] {
+                assert!(
+                    s.z[l]
+                        .iter()
+                        .zip(&z)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "label {l}"
+                );
+                assert_eq!(s.y[l], y, "label {l}");
+            }
+        }
     }
 
     #[test]
