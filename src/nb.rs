@@ -11,7 +11,8 @@
 //! - a comment is a vector `x` of term weights: raw counts, presence (binary) or `ln(1 + tf)`,
 //!   optionally divided by its L2 norm (Rennie et al. 2003's length normalization);
 //! - IDF, when on, multiplies feature `j` by `ln((1 + N) / (1 + df_j)) + 1`, in the counts and in
-//!   the comment alike, so it folds into the weights;
+//!   the comment alike, so it folds into the weights; `N` counts every row, including those
+//!   that carry only some of the labels (the rows per label and class count only their own);
 //! - multinomial: `w_j = log θ_pos,j − log θ_neg,j` with Lidstone-smoothed
 //!   `θ_c,j = (N_c,j + α) / (N_c + α·n)`; complement (Rennie et al., with weight normalization):
 //!   `w_j = log θ_neg,j / Σ_k log θ_neg,k − log θ_pos,j / Σ_k log θ_pos,k`;
