@@ -19,8 +19,23 @@ pub struct CvRow {
     pub text: String,
     /// Label values, in the order of the parameters' labels.
     pub labels: Vec<bool>,
+    /// Whether each label's value is known (empty: all are): a row lacking a label is neither
+    /// trained nor measured on it.
+    pub known: Vec<bool>,
     /// Its group (a thread, video or article), when folds are grouped.
     pub group: Option<String>,
+}
+
+impl CvRow {
+    /// Whether the row carries label `l`'s value.
+    fn carries(&self, l: usize) -> bool {
+        self.known.get(l).is_none_or(|&k| k)
+    }
+
+    /// The known flags when some label is not known.
+    fn partial(&self) -> Option<&[bool]> {
+        self.known.contains(&false).then_some(self.known.as_slice())
+    }
 }
 
 /// How folds are made.
@@ -113,14 +128,19 @@ pub fn cross_validate(
     let mut trainer = params.trainer();
     let mut features: Vec<Vec<(u32, f64)>> = Vec::with_capacity(rows.len());
     for r in rows {
-        if r.labels.len() != n_labels {
+        if r.labels.len() != n_labels || !(r.known.is_empty() || r.known.len() == n_labels) {
             return Err(Error::InvalidParam {
                 name: "label values",
                 value: r.labels.len().to_string(),
-                reason: "one value per label is needed",
+                reason: "one value (and at most one known flag) per label is needed",
             });
         }
         features.push(trainer.featurize_row(&r.text).to_vec());
+    }
+    if let Some(l) = (0..n_labels).find(|&l| !rows.iter().any(|r| r.carries(l))) {
+        return Err(Error::NoLabelRows {
+            label: params.labels()[l].clone(),
+        });
     }
     let n_features = trainer.n_features();
     let table = |which: &dyn Fn(usize) -> bool| {
@@ -128,13 +148,16 @@ pub fn cross_validate(
         c.grow_features(n_features);
         for (i, r) in rows.iter().enumerate() {
             if which(i) {
-                c.update(&features[i], &r.labels, 1.0);
+                match r.partial() {
+                    Some(known) => c.update_partial(&features[i], &r.labels, known, 1.0),
+                    None => c.update(&features[i], &r.labels, 1.0),
+                }
             }
         }
         c
     };
 
-    let mut per_fold: Vec<Vec<BinaryMetrics>> = vec![Vec::new(); n_labels];
+    let mut per_fold: Vec<Vec<Option<BinaryMetrics>>> = vec![Vec::new(); n_labels];
     for f in 0..k {
         let train = table(&|i| assignment[i] != f);
         let inner_k = params.folds();
@@ -169,6 +192,7 @@ pub fn cross_validate(
                         .map(|&i| BlockRow {
                             features: &features[i],
                             labels: &rows[i].labels,
+                            known: rows[i].partial(),
                             fold: tuning.then(|| inner(i)),
                             want: last && tuning,
                         })
@@ -176,7 +200,7 @@ pub fn cross_validate(
                     fit.block(&batch, (u64::from(epoch) << 40) ^ b as u64, &mut oof);
                     if last && tuning {
                         for (r, &i) in block.iter().enumerate() {
-                            for l in 0..n_labels {
+                            for l in (0..n_labels).filter(|&l| rows[i].carries(l)) {
                                 z[l].push(oof[r * n_labels + l]);
                                 y[l].push(rows[i].labels[l]);
                             }
@@ -207,7 +231,7 @@ pub fn cross_validate(
                     for (i, r) in rows.iter().enumerate() {
                         if assignment[i] != f && inner(i) == j {
                             inner_model.log_odds(&features[i], &mut out);
-                            for l in 0..n_labels {
+                            for l in (0..n_labels).filter(|&l| r.carries(l)) {
                                 z[l].push(out[l]);
                                 y[l].push(r.labels[l]);
                             }
@@ -236,8 +260,10 @@ pub fn cross_validate(
         .iter()
         .zip(per_fold)
         .map(|(name, folds)| {
-            let stat =
-                |get: fn(&BinaryMetrics) -> Option<f64>| Stat::new(folds.iter().map(get).collect());
+            // A fold holding no row that carries the label has no metrics for it.
+            let stat = |get: fn(&BinaryMetrics) -> Option<f64>| {
+                Stat::new(folds.iter().map(|m| m.as_ref().and_then(get)).collect())
+            };
             let label = CvLabel {
                 threshold: stat(|m| Some(m.threshold)),
                 accuracy: stat(|m| Some(m.accuracy)),
@@ -267,7 +293,7 @@ fn score_fold(
     assignment: &[usize],
     rows: &[CvRow],
     features: &[Vec<(u32, f64)>],
-    per_fold: &mut [Vec<BinaryMetrics>],
+    per_fold: &mut [Vec<Option<BinaryMetrics>>],
 ) {
     let n_labels = per_fold.len();
     let mut z = vec![Vec::new(); n_labels];
@@ -277,7 +303,7 @@ fn score_fold(
     for (i, r) in rows.iter().enumerate() {
         if assignment[i] == f {
             model.log_odds(&features[i], &mut out);
-            for l in 0..n_labels {
+            for l in (0..n_labels).filter(|&l| r.carries(l)) {
                 z[l].push(out[l]);
                 p[l].push(tuned.calibration[l].apply(out[l]));
                 y[l].push(r.labels[l]);
@@ -285,7 +311,9 @@ fn score_fold(
         }
     }
     for l in 0..n_labels {
-        per_fold[l].push(binary_metrics(&z[l], &p[l], &y[l], tuned.thresholds[l]));
+        per_fold[l].push(
+            (!y[l].is_empty()).then(|| binary_metrics(&z[l], &p[l], &y[l], tuned.thresholds[l])),
+        );
     }
 }
 
@@ -340,11 +368,14 @@ fn assign_folds(rows: &[CvRow], opts: &CvOptions) -> Result<Vec<usize>> {
     }
     let k = opts.folds.unwrap_or(5) as usize;
     check_folds(k, rows.len(), "rows")?;
-    // Strata: rows with the same label values, shuffled, dealt round-robin with a running
-    // offset so fold sizes stay within one of each other.
-    let mut strata: std::collections::BTreeMap<&[bool], Vec<usize>> = Default::default();
+    // Strata: rows with the same label values (and the same labels carried), shuffled, dealt
+    // round-robin with a running offset so fold sizes stay within one of each other.
+    let mut strata: std::collections::BTreeMap<Vec<Option<bool>>, Vec<usize>> = Default::default();
     for (i, r) in rows.iter().enumerate() {
-        strata.entry(&r.labels).or_default().push(i);
+        let pattern = (0..r.labels.len())
+            .map(|l| r.carries(l).then_some(r.labels[l]))
+            .collect();
+        strata.entry(pattern).or_default().push(i);
     }
     let mut folds = vec![0usize; rows.len()];
     let mut next = 0usize;
@@ -387,6 +418,7 @@ mod tests {
         CvRow {
             text: "x".into(),
             labels: labels.to_vec(),
+            known: Vec::new(),
             group: group.map(str::to_owned),
         }
     }
@@ -416,6 +448,51 @@ mod tests {
         )
         .unwrap();
         assert_eq!(folds, again, "deterministic for a seed");
+    }
+
+    /// A label a row does not carry is never read: the report is the same whatever value
+    /// stands in its place, and the rows that carry it are the only ones measured on it.
+    #[test]
+    fn cv_never_reads_the_value_of_a_label_a_row_lacks() {
+        let rows = |flip: bool| -> Vec<CvRow> {
+            (0..400)
+                .map(|i| {
+                    let known = if i % 2 == 0 {
+                        [true, false]
+                    } else {
+                        [false, true]
+                    };
+                    let y = [i % 5 < 2, i % 3 == 0];
+                    CvRow {
+                        text: format!("w{} x{} y{} z{}", i % 5, i % 3, i % 11, i % 7),
+                        labels: vec![y[0] ^ (flip && !known[0]), y[1] ^ (flip && !known[1])],
+                        known: known.to_vec(),
+                        group: None,
+                    }
+                })
+                .collect()
+        };
+        let opts = CvOptions {
+            folds: Some(3),
+            seed: 1,
+        };
+        for linear in [None, Some(crate::LinearParams::new())] {
+            let params = crate::TrainParams::new(["spam", "toxic"])
+                .linear(linear)
+                .check()
+                .unwrap();
+            let report = cross_validate(&params, &rows(false), &opts).unwrap();
+            let flipped = cross_validate(&params, &rows(true), &opts).unwrap();
+            assert_eq!(
+                serde_json::to_string(&report).unwrap(),
+                serde_json::to_string(&flipped).unwrap()
+            );
+            assert_eq!(report.rows, 400);
+            // Words give each label away on the rows that carry it.
+            for (_, label) in &report.labels {
+                assert!(label.roc_auc.mean > 0.99, "{:?}", label.roc_auc);
+            }
+        }
     }
 
     #[test]

@@ -211,6 +211,9 @@ pub struct InputOptions {
     pub skip_invalid: bool,
     /// The field delimiter of CSV input (`None`: a comma, or a tab for TSV).
     pub delimiter: Option<u8>,
+    /// Let a file (CSV) or row (JSONL) lack some of the labels: those labels are then unknown
+    /// for its rows ([`Record::known`]). Lacking all of them is still an error.
+    pub partial_labels: bool,
 }
 
 impl Default for InputOptions {
@@ -221,6 +224,7 @@ impl Default for InputOptions {
             labels: Vec::new(),
             skip_invalid: false,
             delimiter: None,
+            partial_labels: false,
         }
     }
 }
@@ -236,8 +240,11 @@ pub struct Record {
     pub id: Option<String>,
     /// The comment.
     pub text: String,
-    /// Label values, in the order of [`InputOptions::labels`].
+    /// Label values, in the order of [`InputOptions::labels`]; `false` where not known.
     pub labels: Vec<bool>,
+    /// Whether each label's value is known: false only for a label whose column (or field) the
+    /// input lacks, with [`InputOptions::partial_labels`].
+    pub known: Vec<bool>,
 }
 
 impl Record {
@@ -369,8 +376,26 @@ fn read_delimited<R: Read>(
     let label_cols = opts
         .labels
         .iter()
-        .map(|l| column(&l.column))
+        .map(|l| match column(&l.column) {
+            Err(Error::MissingColumn { .. }) if opts.partial_labels => Ok(None),
+            Err(Error::MissingColumn { available, .. }) => Err(Error::MissingLabel {
+                file: file.into(),
+                line: None,
+                label: l.name.clone(),
+                column: l.column.clone(),
+                available,
+            }),
+            found => found.map(Some),
+        })
         .collect::<Result<Vec<_>>>()?;
+    if !opts.labels.is_empty() && label_cols.iter().all(Option::is_none) {
+        return Err(Error::NoLabels {
+            file: file.into(),
+            line: None,
+            columns: opts.labels.iter().map(|l| l.column.clone()).collect(),
+            available: names,
+        });
+    }
 
     let mut summary = ReadSummary::default();
     let mut record = Record::default();
@@ -424,7 +449,7 @@ fn fill_csv_record(
     names: &[String],
     text_col: usize,
     id_col: Option<usize>,
-    label_cols: &[usize],
+    label_cols: &[Option<usize>],
 ) -> Result<()> {
     if row.len() != names.len() {
         return Err(Error::FieldCount {
@@ -445,7 +470,13 @@ fn fill_csv_record(
     record.text.push_str(field(text_col)?);
     record.id = id_col.map(field).transpose()?.map(str::to_owned);
     record.labels.clear();
+    record.known.clear();
     for (spec, &col) in opts.labels.iter().zip(label_cols) {
+        let Some(col) = col else {
+            record.labels.push(false);
+            record.known.push(false);
+            continue;
+        };
         let value = field(col)?;
         let parsed = spec.parse_value(value).ok_or_else(|| Error::InvalidLabel {
             file: file.into(),
@@ -454,6 +485,7 @@ fn fill_csv_record(
             value: value.to_owned(),
         })?;
         record.labels.push(parsed);
+        record.known.push(true);
     }
     Ok(())
 }
@@ -630,8 +662,24 @@ fn fill_json_record(
         None => None,
     };
     record.labels.clear();
+    record.known.clear();
+    let fields = || obj.keys().cloned().collect::<Vec<_>>();
     for spec in &opts.labels {
-        let value = scalar(get(&spec.column)?, &spec.column)?;
+        let Some(raw) = obj.get(&spec.column).copied() else {
+            if !opts.partial_labels {
+                return Err(Error::MissingLabel {
+                    file: file.into(),
+                    line: Some(record.line),
+                    label: spec.name.clone(),
+                    column: spec.column.clone(),
+                    available: fields(),
+                });
+            }
+            record.labels.push(false);
+            record.known.push(false);
+            continue;
+        };
+        let value = scalar(raw, &spec.column)?;
         let parsed = spec
             .parse_value(&value)
             .ok_or_else(|| Error::InvalidLabel {
@@ -641,6 +689,15 @@ fn fill_json_record(
                 value,
             })?;
         record.labels.push(parsed);
+        record.known.push(true);
+    }
+    if !opts.labels.is_empty() && !record.known.contains(&true) {
+        return Err(Error::NoLabels {
+            file: file.into(),
+            line: Some(record.line),
+            columns: opts.labels.iter().map(|l| l.column.clone()).collect(),
+            available: fields(),
+        });
     }
     Ok(())
 }
@@ -759,6 +816,53 @@ mod tests {
         assert_eq!(rows[0].labels, [true, false]);
         assert_eq!(rows[1].labels, [true, true]);
         assert_eq!(rows[1].line, 3);
+    }
+
+    #[test]
+    fn partial_labels_mark_missing_columns_and_fields_unknown() {
+        let mut opts = labels(&["spam", "toxic=toxicity"]);
+        let e = collect("text,spam\nhi,1\n", &opts).unwrap_err();
+        assert!(matches!(e, Error::MissingLabel { line: None, .. }), "{e}");
+        opts.partial_labels = true;
+        let (rows, _) = collect("text,spam\nhi,1\nyo,0\n", &opts).unwrap();
+        assert_eq!(
+            (rows[0].labels.clone(), rows[0].known.clone()),
+            (vec![true, false], vec![true, false])
+        );
+        assert_eq!(rows[1].labels, [false, false]);
+        let e = collect("text,rating\nhi,1\n", &opts).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"t.csv: none of the label columns "spam", "toxicity" is there (the columns are: "text", "rating"); partial labels let an input lack some labels, not all"#
+        );
+
+        let mut known = Vec::new();
+        let jsonl =
+            "{\"text\":\"a\",\"toxicity\":1}\n{\"text\":\"b\",\"spam\":\"yes\",\"toxicity\":0}\n";
+        read_jsonl(jsonl.as_bytes(), "c.jsonl", &opts, |r| {
+            known.push((r.labels.clone(), r.known.clone()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            known,
+            [
+                (vec![false, true], vec![false, true]),
+                (vec![true, false], vec![true, true])
+            ]
+        );
+        let e = read_jsonl(
+            "{\"text\":\"a\"}\n".as_bytes(),
+            "c.jsonl",
+            &opts,
+            |_| Ok(()),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("c.jsonl: line 1: none of the label fields"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -57,6 +57,50 @@ pub enum Error {
         /// The columns the file has.
         available: Vec<String>,
     },
+    /// A label's column (CSV) or field (JSONL) is not in the input.
+    #[error(
+        "{file}: {}no {} {column:?} for label {label:?}; the {}s are: {}{}; \
+         with --partial-labels, `train`, `cv` and `evaluate` read each label only from the \
+         files that have it",
+        line_prefix(line),
+        column_word(line),
+        column_word(line),
+        quoted_list(available),
+        delimiter_hint(available)
+    )]
+    MissingLabel {
+        /// The input file.
+        file: String,
+        /// 1-based line, for JSONL (whose rows each name their fields).
+        line: Option<u64>,
+        /// The label.
+        label: String,
+        /// Its column or field.
+        column: String,
+        /// The columns (or the row's fields) the input has.
+        available: Vec<String>,
+    },
+    /// With partial labels, an input (CSV) or row (JSONL) has none of the labels at all.
+    #[error(
+        "{file}: {}none of the label {}s {} is there (the {}s are: {}{}); \
+         partial labels let an input lack some labels, not all",
+        line_prefix(line),
+        column_word(line),
+        quoted_list(columns),
+        column_word(line),
+        quoted_list(available),
+        delimiter_hint(available)
+    )]
+    NoLabels {
+        /// The input file.
+        file: String,
+        /// 1-based line, for JSONL.
+        line: Option<u64>,
+        /// The label columns (or fields) asked for.
+        columns: Vec<String>,
+        /// The columns (or the row's fields) the input has.
+        available: Vec<String>,
+    },
     /// A CSV header has more columns than commentguard reads.
     #[error("{file}: line 1: the header has {found} columns; at most {limit} are read")]
     TooManyColumns {
@@ -170,6 +214,12 @@ pub enum Error {
         label: String,
         /// "positive" or "negative".
         class: &'static str,
+    },
+    /// No row of the training data has a value for a label: no input has its column.
+    #[error("label {label:?}: no input row has a value for it (no file has its column or field)")]
+    NoLabelRows {
+        /// The label.
+        label: String,
     },
     /// A cross-validation fold left a label without rows of one class to train on.
     #[error(
@@ -373,6 +423,19 @@ fn delimiter_hint(columns: &[String]) -> String {
             None => String::new(),
         },
         _ => String::new(),
+    }
+}
+
+fn line_prefix(line: &Option<u64>) -> String {
+    line.map_or_else(String::new, |l| format!("line {l}: "))
+}
+
+/// "column" for a CSV header (no line), "field" for a JSONL row.
+fn column_word(line: &Option<u64>) -> &'static str {
+    if line.is_some() {
+        "field"
+    } else {
+        "column"
     }
 }
 

@@ -232,6 +232,7 @@ pub struct Evaluation {
     pub(crate) ranks: Vec<Vec<f64>>,
     pub(crate) probs: Vec<Vec<f64>>,
     pub(crate) truth: Vec<Vec<bool>>,
+    rows: u64,
     target_precision: Option<f64>,
 }
 
@@ -244,6 +245,7 @@ impl Evaluation {
             ranks: vec![Vec::new(); n],
             probs: vec![Vec::new(); n],
             truth: vec![Vec::new(); n],
+            rows: 0,
             target_precision: None,
         }
     }
@@ -269,6 +271,7 @@ impl Evaluation {
     /// Adds one row: a ranking score (log-odds), a probability and a true value per label,
     /// in the order given to `new`.
     pub fn add(&mut self, ranks: &[f64], probs: &[f64], truth: &[bool]) {
+        self.rows += 1;
         for l in 0..self.labels.len() {
             self.ranks[l].push(ranks[l]);
             self.probs[l].push(probs[l]);
@@ -276,10 +279,26 @@ impl Evaluation {
         }
     }
 
+    /// As [`add`](Self::add), for a row whose true value is `known` for some labels only: the
+    /// others' metrics do not see it.
+    pub fn add_partial(&mut self, ranks: &[f64], probs: &[f64], truth: &[bool], known: &[bool]) {
+        self.rows += 1;
+        for l in (0..self.labels.len()).filter(|&l| known[l]) {
+            self.ranks[l].push(ranks[l]);
+            self.probs[l].push(probs[l]);
+            self.truth[l].push(truth[l]);
+        }
+    }
+
+    /// Rows added for each label: those that carried its true value.
+    pub fn label_rows(&self) -> Vec<u64> {
+        self.truth.iter().map(|t| t.len() as u64).collect()
+    }
+
     /// The metrics of every label.
     pub fn report(&self) -> Report {
         Report {
-            rows: self.truth.first().map_or(0, Vec::len) as u64,
+            rows: self.rows,
             labels: self
                 .labels
                 .iter()

@@ -166,13 +166,21 @@ impl Classifier {
             // Only the embedded model is loaded this way, and tests/default_model.rs decodes
             // it in full, so this cannot fail in a released binary.
             format::decode_rest(rest, format::FORMAT_VERSION, "<embedded default model>")
-                .and_then(|data| Self::parts_of(&self.analyzer, data, &self.labels))
+                .and_then(|data| {
+                    Self::parts_of(&self.analyzer, data, &self.labels, self.summary.rows as f64)
+                })
                 .expect("the embedded model decodes: tests/default_model.rs checks it")
         })
     }
 
-    /// Builds the parts from a payload's counts and vocabulary.
-    fn parts_of(analyzer: &Analyzer, data: ModelData, labels: &[String]) -> Result<Parts> {
+    /// Builds the parts from a payload's counts and vocabulary; `rows` is the summary's row
+    /// count, which the document frequencies are relative to.
+    fn parts_of(
+        analyzer: &Analyzer,
+        data: ModelData,
+        labels: &[String],
+        rows: f64,
+    ) -> Result<Parts> {
         let corrupt = |why: String| Error::model("", ModelError::Corrupt(why));
         let n_features = data.vocabulary.len();
         if data.df.len() != n_features {
@@ -181,7 +189,14 @@ impl Classifier {
                 data.df.len()
             )));
         }
-        let counts = Counts::from_parts(labels.len(), data.counts, data.docs, data.df)
+        // Every row trained on (or learned since) counts in the document frequencies, whatever
+        // labels it carried.
+        if data.df.iter().any(|&df| df > rows) {
+            return Err(corrupt(format!(
+                "a feature is counted in more rows than the {rows} the model was trained on"
+            )));
+        }
+        let counts = Counts::from_parts(labels.len(), data.counts, data.docs, data.df, rows)
             .ok_or_else(|| corrupt("count tables do not match the vocabulary and labels".into()))?;
         let index = build_index(analyzer, &data.vocabulary)
             .map_err(|dup| corrupt(format!("vocabulary entry {dup} repeats or collides")))?;
@@ -317,7 +332,7 @@ impl Classifier {
         let calibration = std::mem::take(&mut data.calibration);
         let summary = std::mem::take(&mut data.summary);
         let params = data.nb.clone();
-        let parts = Self::parts_of(&analyzer, data, &labels)?;
+        let parts = Self::parts_of(&analyzer, data, &labels, summary.rows as f64)?;
         let weights = parts.nb.weights();
         let table = WeightTable::new(
             labels.len(),

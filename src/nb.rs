@@ -11,7 +11,8 @@
 //! - a comment is a vector `x` of term weights: raw counts, presence (binary) or `ln(1 + tf)`,
 //!   optionally divided by its L2 norm (Rennie et al. 2003's length normalization);
 //! - IDF, when on, multiplies feature `j` by `ln((1 + N) / (1 + df_j)) + 1`, in the counts and in
-//!   the comment alike, so it folds into the weights;
+//!   the comment alike, so it folds into the weights; `N` counts every row, including those
+//!   that carry only some of the labels (the rows per label and class count only their own);
 //! - multinomial: `w_j = log θ_pos,j − log θ_neg,j` with Lidstone-smoothed
 //!   `θ_c,j = (N_c,j + α) / (N_c + α·n)`; complement (Rennie et al., with weight normalization):
 //!   `w_j = log θ_neg,j / Σ_k log θ_neg,k − log θ_pos,j / Σ_k log θ_pos,k`;
@@ -407,6 +408,9 @@ pub struct Counts {
     docs: Vec<f64>,
     /// Rows containing each feature.
     df: Vec<f64>,
+    /// Rows counted, whatever labels they carry: the `N` of IDF and `max_df`. (Each label's
+    /// own rows are in `docs`; a row may carry some labels and not others.)
+    rows: f64,
 }
 
 impl Counts {
@@ -417,6 +421,7 @@ impl Counts {
             values: Vec::new(),
             docs: vec![0.0; n_labels * 2],
             df: Vec::new(),
+            rows: 0.0,
         }
     }
 
@@ -432,7 +437,12 @@ impl Counts {
 
     /// Rows counted.
     pub fn rows(&self) -> f64 {
-        self.docs.get(..2).map_or(0.0, |d| d[0] + d[1])
+        self.rows
+    }
+
+    /// Rows counted for label `l`: those that carry its value.
+    pub fn label_rows(&self, l: usize) -> f64 {
+        self.docs(l, 0) + self.docs(l, 1)
     }
 
     /// Makes room for features up to `n` (new ones start at zero).
@@ -446,6 +456,7 @@ impl Counts {
     /// Adds (`sign` 1) or removes (`sign` −1) one row of distinct `(feature, value)` pairs.
     pub fn update(&mut self, row: &[(u32, f64)], labels: &[bool], sign: f64) {
         debug_assert_eq!(labels.len(), self.n_labels);
+        self.rows += sign;
         for (l, &positive) in labels.iter().enumerate() {
             self.docs[l * 2 + usize::from(positive)] += sign;
         }
@@ -460,9 +471,39 @@ impl Counts {
         }
     }
 
+    /// As [`update`](Self::update) for a row that carries only the labels `known` marks: the
+    /// others' counts get nothing from it, the rows and document frequencies count it.
+    pub fn update_partial(
+        &mut self,
+        row: &[(u32, f64)],
+        labels: &[bool],
+        known: &[bool],
+        sign: f64,
+    ) {
+        debug_assert_eq!(known.len(), self.n_labels);
+        self.rows += sign;
+        let carried = || (0..self.n_labels).filter(|&l| known[l]);
+        for l in carried() {
+            self.docs[l * 2 + usize::from(labels[l])] += sign;
+        }
+        let width = self.n_labels * 2;
+        for &(f, x) in row {
+            let f = f as usize;
+            self.df[f] += sign;
+            for l in carried() {
+                self.values[f * width + l * 2 + usize::from(labels[l])] += sign * x;
+            }
+        }
+    }
+
     /// Checks every label has rows of both classes.
     pub fn check_classes(&self, labels: &[String]) -> Result<()> {
         for (l, label) in labels.iter().enumerate().take(self.n_labels) {
+            if self.label_rows(l) <= 0.0 {
+                return Err(Error::NoLabelRows {
+                    label: label.clone(),
+                });
+            }
             for (class, name) in [(0, "negative"), (1, "positive")] {
                 if self.docs(l, class) <= 0.0 {
                     return Err(Error::NoExamples {
@@ -487,6 +528,7 @@ impl Counts {
         for (a, b) in out.df.iter_mut().zip(&other.df) {
             *a -= b;
         }
+        out.rows -= other.rows;
         out
     }
 
@@ -509,11 +551,13 @@ impl Counts {
         (&self.values, &self.docs, &self.df)
     }
 
+    /// The counts from their tables and `rows`, the rows counted (see [`rows`](Self::rows)).
     pub(crate) fn from_parts(
         n_labels: usize,
         values: Vec<f64>,
         docs: Vec<f64>,
         df: Vec<f64>,
+        rows: f64,
     ) -> Option<Counts> {
         let consistent =
             n_labels > 0 && docs.len() == n_labels * 2 && values.len() == df.len() * n_labels * 2;
@@ -522,6 +566,7 @@ impl Counts {
             values,
             docs,
             df,
+            rows,
         })
     }
 }

@@ -239,16 +239,19 @@ impl Ftrl {
         }
     }
 
-    /// One FTRL step on one row for every label. Each coordinate's weight and `√n` are
-    /// computed once, for the prediction, and kept in `buf` for the step.
+    /// One FTRL step on one row for every label it carries (`known`, `None`: all). Each
+    /// coordinate's weight and `√n` are computed once, for the prediction, and kept in `buf`
+    /// for the step.
     pub(crate) fn update(
         &mut self,
         row: &[(u32, f64)],
         ratios: &Weights,
         labels: &[bool],
+        known: Option<&[bool]>,
         z: &mut [f64],
         buf: &mut Vec<(f64, f64, f64)>,
     ) {
+        let carried = |k: usize| known.is_none_or(|known| known[k]);
         let l = self.n_labels;
         buf.clear();
         for (k, o) in z.iter_mut().enumerate() {
@@ -275,6 +278,9 @@ impl Ftrl {
             *g = sigmoid(*g) - f64::from(u8::from(labels[k]));
         }
         for (k, &g) in z.iter().enumerate() {
+            if !carried(k) {
+                continue;
+            }
             let w = Self::weight(self.bias_z[k], self.bias_n[k], self.rate, 0.0);
             let n = self.bias_n[k];
             let sigma = ((n + g * g).sqrt() - n.sqrt()) / self.rate;
@@ -286,7 +292,7 @@ impl Ftrl {
             let at = f as usize * l;
             for (k, &gk) in z.iter().enumerate() {
                 let &(xt, w, sqrt_n) = next.next().expect("one entry per feature and label");
-                if xt == 0.0 {
+                if xt == 0.0 || !carried(k) {
                     continue;
                 }
                 let g = gk * xt;
@@ -325,11 +331,12 @@ impl Ftrl {
     }
 }
 
-/// A training row of a block: its features, labels, fold (`None`: in every model) and whether
-/// its out-of-fold log-odds are wanted.
+/// A training row of a block: its features, labels, which labels it carries (`None`: all),
+/// fold (`None`: in every model) and whether its out-of-fold log-odds are wanted.
 pub(crate) struct BlockRow<'a> {
     pub features: &'a [(u32, f64)],
     pub labels: &'a [bool],
+    pub known: Option<&'a [bool]>,
     pub fold: Option<usize>,
     pub want: bool,
 }
@@ -398,7 +405,14 @@ impl LinearFit {
                         }
                         continue;
                     }
-                    model.update(row.features, &ratios[m], row.labels, &mut z, &mut buf);
+                    model.update(
+                        row.features,
+                        &ratios[m],
+                        row.labels,
+                        row.known,
+                        &mut z,
+                        &mut buf,
+                    );
                 }
                 found
             })
@@ -424,6 +438,33 @@ mod tests {
         Weights::from_parts(vec![1.0; n_features * n_labels], vec![0.0; n_labels])
     }
 
+    /// A row that does not carry a label leaves that label's weights and bias exactly as they
+    /// were, while the labels it carries learn.
+    #[test]
+    fn a_row_moves_only_the_labels_it_carries() {
+        let p = LinearParams::new();
+        let r = unit_ratios(2, 2);
+        let mut m = Ftrl::new(2, 2, &p);
+        let (mut z, mut buf) = (vec![0.0; 2], Vec::new());
+        m.update(&[(0, 1.0)], &r, &[true, false], None, &mut z, &mut buf);
+        let before = m.clone();
+        m.update(
+            &[(0, 0.6), (1, 0.8)],
+            &r,
+            &[false, true],
+            Some(&[false, true]),
+            &mut z,
+            &mut buf,
+        );
+        let label = |v: &[f32], k: usize| v.iter().skip(k).step_by(2).copied().collect::<Vec<_>>();
+        assert_eq!(label(&m.z, 0), label(&before.z, 0));
+        assert_eq!(label(&m.n, 0), label(&before.n, 0));
+        assert_eq!(m.bias_z[0].to_bits(), before.bias_z[0].to_bits());
+        assert_eq!(m.bias_n[0].to_bits(), before.bias_n[0].to_bits());
+        assert_ne!(label(&m.z, 1), label(&before.z, 1));
+        assert_ne!(m.bias_n[1], before.bias_n[1]);
+    }
+
     #[test]
     fn ftrl_learns_a_separable_problem() {
         let p = LinearParams::new().l2(0.1).rate(0.5);
@@ -433,8 +474,8 @@ mod tests {
         let pos: &[(u32, f64)] = &[(0, 1.0), (2, 0.5)];
         let neg: &[(u32, f64)] = &[(1, 1.0), (2, 0.5)];
         for _ in 0..200 {
-            m.update(pos, &r, &[true], &mut z, &mut buf);
-            m.update(neg, &r, &[false], &mut z, &mut buf);
+            m.update(pos, &r, &[true], None, &mut z, &mut buf);
+            m.update(neg, &r, &[false], None, &mut z, &mut buf);
         }
         m.log_odds(pos, &r, &mut z);
         assert!(z[0] > 2.0, "positive row: {}", z[0]);
@@ -453,7 +494,7 @@ mod tests {
         let mut m = Ftrl::new(2, 1, &p);
         let (mut z, mut buf) = (vec![0.0], Vec::new());
         for _ in 0..10 {
-            m.update(&[(0, 1.0), (1, 1.0)], &r, &[true], &mut z, &mut buf);
+            m.update(&[(0, 1.0), (1, 1.0)], &r, &[true], None, &mut z, &mut buf);
         }
         let lin = m.into_linear(p, &[0, 1]);
         assert_eq!(lin.w[1], 0.0);
@@ -500,12 +541,14 @@ mod tests {
             BlockRow {
                 features: a,
                 labels: &[true],
+                known: None,
                 fold: Some(0),
                 want: true,
             },
             BlockRow {
                 features: b,
                 labels: &[false],
+                known: None,
                 fold: Some(1),
                 want: true,
             },

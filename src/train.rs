@@ -7,6 +7,11 @@
 //! total counts minus that fold's, which is exactly the model trained without it. The second
 //! pass reads the same rows again and scores them with the model that never saw them: only the
 //! rows left in the bounded sample of scores at the end, known in advance from the row count.
+//!
+//! A row may carry only some of the labels ([`Trainer::add_partial`], a reader's rows with
+//! partial labels): a label it lacks gets nothing from it (counts, NB-LR steps, out-of-fold
+//! scores), while the vocabulary and document frequencies count it as any comment. Each label's
+//! sample of out-of-fold scores is then drawn from the rows that carry it.
 
 use linfa::ParamGuard;
 use serde::{Deserialize, Serialize};
@@ -423,8 +428,13 @@ pub const OUT_OF_FOLD_SAMPLE: usize = 1 << 16;
 struct SecondPass {
     models: Vec<Weights>,
     linear: Option<LinearPass>,
-    /// The rows whose scores are kept to the end, the only ones worth scoring.
-    survivors: Survivors,
+    /// Per label, its rows whose scores are kept to the end, the only ones worth scoring: each
+    /// label samples the rows that carry it.
+    survivors: Vec<Survivors>,
+    /// Per label, the rows carrying it read so far in this pass (a position in its sample).
+    seen: Vec<u64>,
+    /// True when every row carries every label, so the labels' samples are one.
+    complete: bool,
     rows: u64,
     z: Vec<Vec<f64>>,
     y: Vec<Vec<bool>>,
@@ -439,16 +449,81 @@ struct LinearPass {
     entries: Vec<(u32, f64)>,
     ends: Vec<usize>,
     labels: Vec<bool>,
+    known: Vec<bool>,
     oof: Vec<f64>,
 }
 
 impl SecondPass {
-    /// Keeps row `i`'s scores in the reservoir (Vitter's algorithm R, with a fixed generator).
-    fn keep(&mut self, i: u64, seed: u64, labels: &[bool]) {
-        let Some(j) = reservoir::slot(i, seed) else {
+    /// The state of the passes after the first, whose `counts` hold `rows` rows.
+    fn new(
+        models: Vec<Weights>,
+        linear: Option<LinearPass>,
+        counts: &FoldCounts,
+        rows: u64,
+        seed: u64,
+    ) -> Self {
+        let n = counts.n_labels();
+        let label_rows: Vec<u64> = (0..n).map(|l| counts.label_rows(l) as u64).collect();
+        let mut survivors: Vec<Survivors> = Vec::with_capacity(n);
+        for (l, &r) in label_rows.iter().enumerate() {
+            // Labels carried by the same number of rows share a sample's positions.
+            let same = label_rows[..l].iter().position(|&o| o == r);
+            survivors.push(match same {
+                Some(o) => survivors[o].clone(),
+                None => Survivors::new(r, seed),
+            });
+        }
+        SecondPass {
+            models,
+            linear,
+            survivors,
+            seen: vec![0; n],
+            complete: label_rows.iter().all(|&r| r == rows),
+            rows: 0,
+            z: vec![Vec::new(); n],
+            y: vec![Vec::new(); n],
+            log_odds: vec![0.0; n],
+        }
+    }
+
+    /// Whether each of the next rows (with label flags `known` in turn, `None`: all known)
+    /// leaves a score in some label's final sample, into `out`.
+    fn wanted(&self, rows: usize, known: Option<&[bool]>, out: &mut Vec<bool>) {
+        out.clear();
+        if self.complete {
+            // Every label samples every row: one check per row.
+            out.extend((0..rows as u64).map(|i| self.survivors[0].contains(self.seen[0] + i)));
             return;
-        };
+        }
+        let n = self.seen.len();
+        let mut seen = self.seen.clone();
+        for i in 0..rows {
+            let known = known.map(|k| &k[i * n..(i + 1) * n]);
+            out.push(self.wants(&seen, known));
+            for (l, at) in seen.iter_mut().enumerate() {
+                *at += u64::from(known.is_none_or(|k| k[l]));
+            }
+        }
+    }
+
+    /// Whether a row carrying `known` labels, at the positions `seen` in their samples, leaves
+    /// a score in one of them.
+    fn wants(&self, seen: &[u64], known: Option<&[bool]>) -> bool {
+        (0..seen.len()).any(|l| known.is_none_or(|k| k[l]) && self.survivors[l].contains(seen[l]))
+    }
+
+    /// Keeps the current row's scores in the sample of each label it carries (`known`, `None`:
+    /// all): Vitter's algorithm R, with a fixed generator, over that label's rows.
+    fn keep(&mut self, seed: u64, labels: &[bool], known: Option<&[bool]>) {
         for (l, &y) in labels.iter().enumerate() {
+            if known.is_some_and(|k| !k[l]) {
+                continue;
+            }
+            let i = self.seen[l];
+            self.seen[l] += 1;
+            let Some(j) = reservoir::slot(i, seed) else {
+                continue;
+            };
             if j == self.z[l].len() {
                 self.z[l].push(self.log_odds[l]);
                 self.y[l].push(y);
@@ -480,7 +555,15 @@ pub struct Trainer {
 impl Trainer {
     /// Learns one comment with its label values (in label order).
     pub fn add(&mut self, text: &str, labels: &[bool]) -> Result<()> {
-        self.with_keys(text, |t, keys| t.add_keys(text, keys, labels))
+        self.with_keys(text, |t, keys| t.add_keys(text, keys, labels, None))
+    }
+
+    /// As [`add`](Self::add), for a comment that carries only the labels `known` marks: the
+    /// others' counts, weights, out-of-fold scores and thresholds get nothing from it, while
+    /// the vocabulary and document frequencies count it as any comment.
+    pub fn add_partial(&mut self, text: &str, labels: &[bool], known: &[bool]) -> Result<()> {
+        self.check_labels(known)?;
+        self.with_keys(text, |t, keys| t.add_keys(text, keys, labels, Some(known)))
     }
 
     /// Runs `f` with `text`'s feature keys, extracted into a reused buffer.
@@ -493,7 +576,13 @@ impl Trainer {
         result
     }
 
-    fn add_keys(&mut self, text: &str, keys: &mut [u64], labels: &[bool]) -> Result<()> {
+    fn add_keys(
+        &mut self,
+        text: &str,
+        keys: &mut [u64],
+        labels: &[bool],
+        known: Option<&[bool]>,
+    ) -> Result<()> {
         self.check_labels(labels)?;
         if self.second.is_some() {
             return Err(Error::InvalidParam {
@@ -504,21 +593,29 @@ impl Trainer {
         }
         self.featurize_keys(text, keys, true);
         let row = std::mem::take(&mut self.row);
-        self.learn(&row, labels);
+        self.learn(&row, labels, known);
         self.row = row;
         Ok(())
     }
 
     /// Adds one featurized row to the counts (and its fold's).
-    fn learn(&mut self, row: &[(u32, f64)], labels: &[bool]) {
+    fn learn(&mut self, row: &[(u32, f64)], labels: &[bool], known: Option<&[bool]>) {
         let i = self.summary.rows;
         self.counts.grow_features(self.index.len());
         let fold =
             (self.counts.folds() > 0).then(|| fold_of(i, self.params.seed, self.params.folds));
-        self.counts.learn(row, labels, fold);
+        self.counts.learn(row, labels, known, fold);
         self.summary.rows += 1;
-        for (p, &positive) in self.summary.positives.iter_mut().zip(labels) {
-            *p += u64::from(positive);
+        self.count_positives(labels, known);
+    }
+
+    /// Adds rows' positive label values (each row's `labels` in turn) to the summary.
+    fn count_positives(&mut self, labels: &[bool], known: Option<&[bool]>) {
+        let n = self.params.labels.len();
+        for (i, &positive) in labels.iter().enumerate() {
+            if positive && known.is_none_or(|k| k[i]) {
+                self.summary.positives[i % n] += 1;
+            }
         }
     }
 
@@ -597,23 +694,22 @@ impl Trainer {
                 .collect::<Result<Vec<_>>>()?;
             let all = self.counts.total(0..self.index.len() as u32);
             ratios.push(Weights::from_counts(&ratio, &all, labels)?);
-            let n = labels.len();
-            self.second = Some(SecondPass {
-                models: Vec::new(),
-                linear: Some(LinearPass {
-                    fit: LinearFit::new(p, ratios, self.index.len()),
-                    epoch: 0,
-                    entries: Vec::new(),
-                    ends: Vec::new(),
-                    labels: Vec::new(),
-                    oof: Vec::new(),
-                }),
-                survivors: Survivors::new(self.summary.rows, self.params.seed),
-                rows: 0,
-                z: vec![Vec::new(); n],
-                y: vec![Vec::new(); n],
-                log_odds: vec![0.0; n],
-            });
+            let linear = LinearPass {
+                fit: LinearFit::new(p, ratios, self.index.len()),
+                epoch: 0,
+                entries: Vec::new(),
+                ends: Vec::new(),
+                labels: Vec::new(),
+                known: Vec::new(),
+                oof: Vec::new(),
+            };
+            self.second = Some(SecondPass::new(
+                Vec::new(),
+                Some(linear),
+                &self.counts,
+                self.summary.rows,
+                self.params.seed,
+            ));
             return Ok(());
         }
         let models = (0..self.counts.folds())
@@ -626,21 +722,39 @@ impl Trainer {
                 .map_err(|e| fold_error(f, self.params.folds, e))
             })
             .collect::<Result<Vec<_>>>()?;
-        let n = self.params.labels.len();
-        self.second = Some(SecondPass {
+        self.second = Some(SecondPass::new(
             models,
-            linear: None,
-            survivors: Survivors::new(self.summary.rows, self.params.seed),
-            rows: 0,
-            z: vec![Vec::new(); n],
-            y: vec![Vec::new(); n],
-            log_odds: vec![0.0; n],
-        });
+            None,
+            &self.counts,
+            self.summary.rows,
+            self.params.seed,
+        ));
         Ok(())
     }
 
     /// Scores one row of the second pass (the same rows, in the same order, as the first).
     pub fn add_second_pass(&mut self, text: &str, labels: &[bool]) -> Result<()> {
+        self.second_pass_row(text, labels, None)
+    }
+
+    /// As [`add_second_pass`](Self::add_second_pass), for a row added with
+    /// [`add_partial`](Self::add_partial).
+    pub fn add_second_pass_partial(
+        &mut self,
+        text: &str,
+        labels: &[bool],
+        known: &[bool],
+    ) -> Result<()> {
+        self.check_labels(known)?;
+        self.second_pass_row(text, labels, Some(known))
+    }
+
+    fn second_pass_row(
+        &mut self,
+        text: &str,
+        labels: &[bool],
+        known: Option<&[bool]>,
+    ) -> Result<()> {
         self.check_labels(labels)?;
         if self.second.is_none() {
             self.start_second_pass()?;
@@ -650,11 +764,16 @@ impl Trainer {
         if second.linear.is_some() {
             self.with_keys(text, |t, keys| t.featurize_keys(text, keys, false));
             let row = std::mem::take(&mut self.row);
-            self.push_linear_row(&row, labels);
+            self.push_linear_row(&row, labels, known);
             self.row = row;
             return Ok(());
         }
-        if second.survivors.contains(second.rows) {
+        let wanted = if second.complete {
+            second.survivors[0].contains(second.rows)
+        } else {
+            second.wants(&second.seen, known)
+        };
+        if wanted {
             self.with_keys(text, |t, keys| t.featurize_keys(text, keys, false));
             let second = self.second.as_mut().expect("started above");
             let f = fold_of(second.rows, self.params.seed, self.params.folds);
@@ -669,7 +788,7 @@ impl Trainer {
         }
         // A row left unscored holds its place with stale scores, overwritten before the end.
         let second = self.second.as_mut().expect("started above");
-        second.keep(second.rows, self.params.seed, labels);
+        second.keep(self.params.seed, labels, known);
         second.rows += 1;
         Ok(())
     }
@@ -699,13 +818,17 @@ impl Trainer {
     }
 
     /// Buffers one row of an NB-LR epoch; a full block (or the pass's last row) is learned.
-    fn push_linear_row(&mut self, row: &[(u32, f64)], labels: &[bool]) {
+    fn push_linear_row(&mut self, row: &[(u32, f64)], labels: &[bool], known: Option<&[bool]>) {
         let total = self.summary.rows;
         let second = self.second.as_mut().expect("in a later pass");
         let linear = second.linear.as_mut().expect("an NB-LR pass");
         linear.entries.extend_from_slice(row);
         linear.ends.push(linear.entries.len());
         linear.labels.extend_from_slice(labels);
+        match known {
+            Some(known) => linear.known.extend_from_slice(known),
+            None => linear.known.resize(linear.labels.len(), true),
+        }
         second.rows += 1;
         if second.rows.is_multiple_of(BLOCK_ROWS as u64) || second.rows == total {
             self.learn_linear_block();
@@ -722,6 +845,10 @@ impl Trainer {
         let count = linear.ends.len() as u64;
         let first = second.rows - count;
         let last = linear.epoch + 1 == linear.fit.params().n_epochs();
+        let mut wanted = Vec::new();
+        if last && tuned {
+            second.wanted(count as usize, Some(&linear.known), &mut wanted);
+        }
         let mut start = 0;
         let rows: Vec<BlockRow<'_>> = (0..count as usize)
             .map(|r| {
@@ -729,11 +856,13 @@ impl Trainer {
                 let end = linear.ends[r];
                 let features = &linear.entries[start..end];
                 start = end;
+                let known = &linear.known[r * n..(r + 1) * n];
                 BlockRow {
                     features,
                     labels: &linear.labels[r * n..(r + 1) * n],
+                    known: known.contains(&false).then_some(known),
                     fold: tuned.then(|| fold_of(i, seed, folds)),
-                    want: last && tuned && second.survivors.contains(i),
+                    want: wanted.get(r).copied().unwrap_or(false),
                 }
             })
             .collect();
@@ -744,13 +873,15 @@ impl Trainer {
         if last && tuned {
             for r in 0..count as usize {
                 second.log_odds.copy_from_slice(&oof[r * n..(r + 1) * n]);
-                second.keep(first + r as u64, seed, &linear.labels[r * n..(r + 1) * n]);
+                let at = r * n..(r + 1) * n;
+                second.keep(seed, &linear.labels[at.clone()], Some(&linear.known[at]));
             }
         }
         linear.oof = oof;
         linear.entries.clear();
         linear.ends.clear();
         linear.labels.clear();
+        linear.known.clear();
         second.linear = Some(linear);
     }
 
@@ -848,6 +979,13 @@ pub(crate) fn fold_error(fold: usize, folds: u32, e: Error) -> Error {
             folds,
             label,
             class,
+        },
+        // With partial labels, the rows outside a fold may carry none of a label.
+        Error::NoLabelRows { label } => Error::FoldWithoutExamples {
+            fold: fold + 1,
+            folds,
+            label,
+            class: "labeled",
         },
         other => other,
     }
@@ -1098,6 +1236,174 @@ mod tests {
             .zip(&z)
             .all(|(a, b)| a.to_bits() == b.to_bits()));
         assert_eq!(second.y[0], y);
+    }
+
+    /// A label a row does not carry is never read: whatever value stands in its place, the
+    /// model (counts, NB-LR weights, out-of-fold thresholds and calibration) is the same, and
+    /// the batch path learns what the row path learns.
+    #[test]
+    fn the_value_of_a_label_a_row_lacks_is_never_read() {
+        let rows: Vec<(String, [bool; 2], [bool; 2])> = (0..600)
+            .map(|i| {
+                let text = format!("w{} x{} y{} common", i % 13, i % 7, i % 29);
+                // Rows of the two kinds interleave (two files would come one after the other):
+                // each label's rows then sit at positions unlike the row count's.
+                let known = if i % 3 == 0 {
+                    [true, false]
+                } else {
+                    [false, true]
+                };
+                (text, [i % 5 == 0, i % 4 == 1], known)
+            })
+            .collect();
+        // Naive Bayes alone (scored in a second pass), and NB-LR (one pass per epoch).
+        for linear in [None, Some(LinearParams::new().epochs(2))] {
+            let params = TrainParams::new(["spam", "toxic"])
+                .linear(linear)
+                .seed(5)
+                .check()
+                .unwrap();
+            check_partial(&rows, &params);
+        }
+    }
+
+    fn check_partial(rows: &[(String, [bool; 2], [bool; 2])], params: &ValidTrainParams) {
+        let train = |flip: bool| {
+            let mut t = params.trainer();
+            let labels =
+                |(y, k): ([bool; 2], [bool; 2])| [y[0] ^ (flip && !k[0]), y[1] ^ (flip && !k[1])];
+            for (text, y, k) in rows {
+                t.add_partial(text, &labels((*y, *k)), k).unwrap();
+            }
+            for _ in 1..params.passes() {
+                for (text, y, k) in rows {
+                    t.add_second_pass_partial(text, &labels((*y, *k)), k)
+                        .unwrap();
+                }
+            }
+            t.finish().unwrap()
+        };
+        let model = train(false);
+        assert_eq!(model.to_bytes(), train(true).to_bytes());
+        let counts = model.naive_bayes().counts();
+        assert_eq!(counts.rows(), 600.0);
+        assert_eq!((counts.label_rows(0), counts.label_rows(1)), (200.0, 400.0));
+        assert_eq!(model.summary().positives, [40, 100]);
+
+        // The same rows in batches, through a reader's `RowBatch`es.
+        let mut batched = params.trainer();
+        let batches: Vec<crate::data::RowBatch> = rows
+            .chunks(128)
+            .map(|chunk| {
+                let mut b = crate::data::RowBatch::default();
+                for (text, y, k) in chunk {
+                    b.push(&crate::data::Record {
+                        text: text.clone(),
+                        labels: vec![y[0] && k[0], y[1] && k[1]],
+                        known: k.to_vec(),
+                        ..Default::default()
+                    });
+                }
+                b
+            })
+            .collect();
+        for b in &batches {
+            batched.add_row_batch(b).unwrap();
+        }
+        for _ in 1..params.passes() {
+            batched.start_second_pass().unwrap();
+            for b in &batches {
+                batched.add_second_pass_row_batch(b).unwrap();
+            }
+        }
+        assert_eq!(batched.finish().unwrap().to_bytes(), model.to_bytes());
+    }
+
+    /// As above with partial labels: each label's sample holds exactly the scores of the rows
+    /// that carry it, drawn by their positions among those rows, whether rows come one by one
+    /// or in batches.
+    #[test]
+    fn each_label_samples_the_rows_that_carry_it() {
+        // Both labels' rows pass the sample's size, and in different numbers.
+        let n = 2 * OUT_OF_FOLD_SAMPLE + 9000;
+        let text = |i: usize| format!("w{} x{} y{}", i % 13, i % 7, i % 5);
+        let known = |i: usize| [!i.is_multiple_of(5), i % 3 != 1];
+        let labels = |i: usize| {
+            let k = known(i);
+            [k[0] && i.is_multiple_of(4), k[1] && i % 7 < 3]
+        };
+        let params = TrainParams::new(["spam", "toxic"])
+            .linear(None)
+            .seed(4)
+            .check()
+            .unwrap();
+        let mut one = params.trainer();
+        for i in 0..n {
+            one.add_partial(&text(i), &labels(i), &known(i)).unwrap();
+        }
+        for i in 0..n {
+            one.add_second_pass_partial(&text(i), &labels(i), &known(i))
+                .unwrap();
+        }
+        let mut batched = params.trainer();
+        let batches: Vec<crate::data::RowBatch> = (0..n)
+            .collect::<Vec<_>>()
+            .chunks(5000)
+            .map(|chunk| {
+                let mut b = crate::data::RowBatch::default();
+                for &i in chunk {
+                    b.push(&crate::data::Record {
+                        text: text(i),
+                        labels: labels(i).to_vec(),
+                        known: known(i).to_vec(),
+                        ..Default::default()
+                    });
+                }
+                b
+            })
+            .collect();
+        for b in &batches {
+            batched.add_row_batch(b).unwrap();
+        }
+        for b in &batches {
+            batched.add_second_pass_row_batch(b).unwrap();
+        }
+        let mut t = one;
+        let second = t.second.take().unwrap();
+        let batched_second = batched.second.take().unwrap();
+        let mut out = [0.0; 2];
+        for l in 0..2 {
+            let (mut z, mut y) = (Vec::new(), Vec::new());
+            let mut at = 0u64;
+            for i in (0..n).filter(|&i| known(i)[l]) {
+                t.featurize(&text(i), false);
+                second.models[fold_of(i as u64, 4, 5)].log_odds(&t.row, &mut out);
+                match reservoir::slot(at, 4) {
+                    Some(j) if j == z.len() => {
+                        z.push(out[l]);
+                        y.push(labels(i)[l]);
+                    }
+                    Some(j) => {
+                        z[j] = out[l];
+                        y[j] = labels(i)[l];
+                    }
+                    None => {}
+                }
+                at += 1;
+            }
+            assert!(at > OUT_OF_FOLD_SAMPLE as u64, "label {l}: {at} rows");
+            assert_eq!(second.z[l].len(), OUT_OF_FOLD_SAMPLE);
+            for s in [&second, &batched_second] {
+                assert!(
+                    s.z[l]
+                        .iter()
+                        .zip(&z)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "label {l}"
+                );
+                assert_eq!(s.y[l], y, "label {l}");
+            }
+        }
     }
 
     #[test]

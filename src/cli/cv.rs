@@ -28,6 +28,10 @@ pub struct CvArgs {
     /// Treat each --data file as one group (e.g. one video's comments per file).
     #[arg(long)]
     group_by_file: bool,
+    /// Let a file lack some of the labels' columns: its rows train and measure only the labels
+    /// it has. A file with none of them is still an error.
+    #[arg(long)]
+    partial_labels: bool,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -43,6 +47,7 @@ pub fn run(args: CvArgs) -> anyhow::Result<()> {
         .params(args.label.iter().map(|l| l.name.clone()))?
         .check()?;
     let mut opts = args.columns.options(args.label.clone());
+    opts.partial_labels = args.partial_labels;
     // The group column is read through the id column slot: it is only needed per row.
     if let Some(g) = &args.group_column {
         if opts.id_column.is_some() {
@@ -69,6 +74,7 @@ pub fn run(args: CvArgs) -> anyhow::Result<()> {
             rows.push(CvRow {
                 text: r.text.clone(),
                 labels: r.labels.clone(),
+                known: r.known.clone(),
                 group: file_group
                     .clone()
                     .or_else(|| args.group_column.as_ref().and(r.id.clone())),

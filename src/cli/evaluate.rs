@@ -19,6 +19,10 @@ pub struct EvaluateArgs {
     /// Label to evaluate, as in `train` [default: every model label, from the column of its name].
     #[arg(long, value_name = "SPEC")]
     label: Vec<LabelSpec>,
+    /// Let a file lack some of the labels' columns: each label is measured on the rows that
+    /// carry it. A file with none of them is still an error.
+    #[arg(long)]
+    partial_labels: bool,
     /// Also report the lowest threshold reaching this precision, and the recall there.
     #[arg(long, value_name = "P")]
     target_precision: Option<f64>,
@@ -85,7 +89,8 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         );
         eval = eval.target_precision(p);
     }
-    let opts = args.columns.options(specs.clone());
+    let mut opts = args.columns.options(specs.clone());
+    opts.partial_labels = args.partial_labels;
     let mut scorer = model.scorer();
     let (mut z, mut p) = (Vec::new(), Vec::new());
     for path in &args.data {
@@ -95,17 +100,25 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
             p.extend(indices.iter().map(|&i| probs[i]));
             z.clear();
             z.extend(indices.iter().map(|&i| scorer.last_log_odds()[i]));
-            eval.add(&z, &p, &r.labels);
+            eval.add_partial(&z, &p, &r.labels, &r.known);
             Ok(())
         })?;
         report_skipped(path, &summary);
     }
+    let label_rows = eval.label_rows();
+    if let Some(l) = label_rows.iter().position(|&n| n == 0) {
+        return Err(commentguard::Error::NoLabelRows {
+            label: specs[l].name.clone(),
+        }
+        .into());
+    }
     if args.adapt_prior {
         let summary = model.summary();
-        let rows = summary.rows.max(1) as f64;
+        let counts = model.naive_bayes().counts();
+        // A label's share among the rows that trained it (with partial labels, not all did).
         let train: Vec<f64> = indices
             .iter()
-            .map(|&i| summary.positives[i] as f64 / rows)
+            .map(|&i| summary.positives[i] as f64 / counts.label_rows(i).max(1.0))
             .collect();
         for ((spec, share), t) in specs.iter().zip(eval.adapt_priors(&train)).zip(&train) {
             eprintln!(
@@ -137,15 +150,24 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
 fn print_tables(out: &mut impl Write, report: &Report) -> io::Result<()> {
     writeln!(out, "rows: {}", report.rows)?;
     for (label, r) in &report.labels {
-        print_label(out, label, r)?;
+        print_label(out, label, r, report.rows)?;
     }
     Ok(())
 }
 
-fn print_label(out: &mut impl Write, label: &str, r: &LabelReport) -> io::Result<()> {
+fn print_label(out: &mut impl Write, label: &str, r: &LabelReport, rows: u64) -> io::Result<()> {
     let m = &r.metrics;
     writeln!(out)?;
-    writeln!(out, "{label} (threshold {:.4})", m.threshold)?;
+    let carried = m.tp + m.fp + m.tn + m.fn_;
+    if carried == rows {
+        writeln!(out, "{label} (threshold {:.4})", m.threshold)?;
+    } else {
+        writeln!(
+            out,
+            "{label} (threshold {:.4}; {carried} of {rows} rows carry it)",
+            m.threshold
+        )?;
+    }
     writeln!(
         out,
         "  accuracy {:.4}  precision {:.4}  recall {:.4}  f1 {:.4}",

@@ -75,8 +75,20 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     }
     writeln!(out, "vocabulary: {} features", model.vocabulary().len())?;
     writeln!(out, "rows: {}", s.rows)?;
-    for (l, p) in model.labels().iter().zip(&s.positives) {
-        writeln!(out, "  {l}: {p} positive, {} negative", s.rows - p)?;
+    let counts = model.naive_bayes().counts();
+    for (i, (l, p)) in model.labels().iter().zip(&s.positives).enumerate() {
+        // A label trained with partial labels has its own rows: those that carried it.
+        let rows = counts.label_rows(i) as u64;
+        let share = if rows == s.rows {
+            String::new()
+        } else {
+            format!(" ({rows} of {} rows carry it)", s.rows)
+        };
+        writeln!(
+            out,
+            "  {l}: {p} positive, {} negative{share}",
+            rows.saturating_sub(*p)
+        )?;
     }
     writeln!(out, "sources:")?;
     for src in &s.sources {

@@ -138,6 +138,7 @@ impl ColumnArgs {
             labels,
             skip_invalid: self.skip_invalid,
             delimiter: self.delimiter,
+            partial_labels: false,
         }
     }
 }

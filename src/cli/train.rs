@@ -19,6 +19,11 @@ pub struct TrainArgs {
     /// column positive on those values. Repeat for several labels.
     #[arg(long, required = true, value_name = "SPEC")]
     label: Vec<LabelSpec>,
+    /// Let a file lack some of the labels' columns: its rows then train only the labels it
+    /// has (each label's counts, weights, thresholds and calibration come from the rows that
+    /// carry it). A file with none of them is still an error.
+    #[arg(long)]
+    partial_labels: bool,
     /// Where to write the model.
     #[arg(long, value_name = "PATH")]
     out: PathBuf,
@@ -40,7 +45,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let inputs: Vec<&std::path::Path> = args.data.iter().map(PathBuf::as_path).collect();
     commentguard::check_output(&args.out, &inputs)?;
     let mut trainer = params.trainer();
-    let opts = args.columns.options(args.label.clone());
+    let mut opts = args.columns.options(args.label.clone());
+    opts.partial_labels = args.partial_labels;
     let passes = params.passes();
     if passes > 1 && args.data.iter().any(|p| p.as_os_str() == "-") {
         bail!(
@@ -97,11 +103,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     commentguard::write_output(&args.out, &model.to_bytes(), &inputs)
         .with_context(|| format!("writing the model to {}", args.out.display()))?;
     let summary = model.summary();
+    let counts = model.naive_bayes().counts();
     let positives: Vec<String> = model
         .labels()
         .iter()
         .zip(&summary.positives)
-        .map(|(l, p)| format!("{l} {p}"))
+        .enumerate()
+        .map(|(i, (l, p))| match counts.label_rows(i) as u64 {
+            rows if rows == summary.rows => format!("{l} {p}"),
+            rows => format!("{l} {p} of {rows} rows"),
+        })
         .collect();
     note!(
         "trained on {} rows from {} file{} (positives: {}); {} features; wrote {}",

@@ -21,6 +21,9 @@ pub struct RowBatch {
     text: String,
     ends: Vec<usize>,
     labels: Vec<bool>,
+    /// Whether each label value is known, as `labels`; kept only once one is not (`partial`).
+    known: Vec<bool>,
+    partial: bool,
 }
 
 impl RowBatch {
@@ -46,10 +49,29 @@ impl RowBatch {
         &self.labels
     }
 
-    /// Appends a row's text and label values.
+    /// Whether each of [`labels`](Self::labels) is known (see [`Record::known`]), or `None`
+    /// when every one is.
+    pub fn known(&self) -> Option<&[bool]> {
+        self.partial.then_some(self.known.as_slice())
+    }
+
+    /// Appends a row's text, label values and whether each is known.
     pub fn push(&mut self, record: &Record) {
         self.text.push_str(&record.text);
         self.ends.push(self.text.len());
+        // Complete rows, the usual case, keep no flags until a row lacks a label.
+        if !self.partial && record.known.contains(&false) {
+            self.partial = true;
+            self.known.resize(self.labels.len(), true);
+        }
+        if self.partial {
+            if record.known.len() == record.labels.len() {
+                self.known.extend_from_slice(&record.known);
+            } else {
+                self.known
+                    .resize(self.known.len() + record.labels.len(), true);
+            }
+        }
         self.labels.extend_from_slice(&record.labels);
     }
 
@@ -58,6 +80,8 @@ impl RowBatch {
         self.text.clear();
         self.ends.clear();
         self.labels.clear();
+        self.known.clear();
+        self.partial = false;
     }
 }
 

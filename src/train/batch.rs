@@ -106,12 +106,14 @@ impl Trainer {
     /// extraction runs in parallel on rayon's current pool; the rows are then learned in order,
     /// so the model is exactly the one [`add`](Self::add) would build row by row.
     pub fn add_batch<S: AsRef<str> + Sync>(&mut self, texts: &[S], labels: &[bool]) -> Result<()> {
-        self.learn_batch(texts, labels)
+        self.learn_batch(texts, labels, None)
     }
 
-    /// As [`add_batch`](Self::add_batch), for rows read by [`read_batched`](crate::read_batched).
+    /// As [`add_batch`](Self::add_batch), for rows read by [`read_batched`](crate::read_batched);
+    /// a row lacking some labels ([`RowBatch::known`]) is learned as
+    /// [`add_partial`](Self::add_partial) learns it.
     pub fn add_row_batch(&mut self, batch: &RowBatch) -> Result<()> {
-        self.learn_batch(batch, batch.labels())
+        self.learn_batch(batch, batch.labels(), batch.known())
     }
 
     /// As [`add_second_pass`](Self::add_second_pass), for a batch (see [`add_batch`](Self::add_batch)).
@@ -120,18 +122,22 @@ impl Trainer {
         texts: &[S],
         labels: &[bool],
     ) -> Result<()> {
-        self.score_batch(texts, labels)
+        self.score_batch(texts, labels, None)
     }
 
     /// As [`add_second_pass_batch`](Self::add_second_pass_batch), for rows read by
     /// [`read_batched`](crate::read_batched).
     pub fn add_second_pass_row_batch(&mut self, batch: &RowBatch) -> Result<()> {
-        self.score_batch(batch, batch.labels())
+        self.score_batch(batch, batch.labels(), batch.known())
     }
 
-    fn learn_batch(&mut self, texts: &(impl Texts + ?Sized), labels: &[bool]) -> Result<()> {
-        let n = self.params.labels.len();
-        self.check_batch(texts.len(), labels.len())?;
+    fn learn_batch(
+        &mut self,
+        texts: &(impl Texts + ?Sized),
+        labels: &[bool],
+        known: Option<&[bool]>,
+    ) -> Result<()> {
+        self.check_batch(texts.len(), labels.len(), known)?;
         if self.second.is_some() {
             return Err(Error::InvalidParam {
                 name: "training row",
@@ -172,32 +178,35 @@ impl Trainer {
             Vec::new()
         };
         self.counts.grow_features(self.index.len());
-        self.counts.learn_rows(&rows, labels, &folds);
+        self.counts.learn_rows(&rows, labels, known, &folds);
         self.summary.rows += texts.len() as u64;
-        for row_labels in labels.chunks_exact(n) {
-            for (p, &positive) in self.summary.positives.iter_mut().zip(row_labels) {
-                *p += u64::from(positive);
-            }
-        }
         drop(rows);
+        self.count_positives(labels, known);
         let mut chunks = chunks;
         chunks.append(&mut self.chunks);
         self.chunks = chunks;
         Ok(())
     }
 
-    fn score_batch(&mut self, texts: &(impl Texts + ?Sized), labels: &[bool]) -> Result<()> {
+    fn score_batch(
+        &mut self,
+        texts: &(impl Texts + ?Sized),
+        labels: &[bool],
+        known: Option<&[bool]>,
+    ) -> Result<()> {
         let n = self.params.labels.len();
-        self.check_batch(texts.len(), labels.len())?;
+        self.check_batch(texts.len(), labels.len(), known)?;
         if self.second.is_none() {
             self.start_second_pass()?;
         }
         if self.second.as_ref().is_some_and(|s| s.linear.is_some()) {
-            return self.learn_linear_batch(texts, labels);
+            return self.learn_linear_batch(texts, labels, known);
         }
         let (seed, folds) = (self.params.seed, self.params.folds);
         let second = self.second.as_ref().expect("started above");
         let first = second.rows;
+        let mut wanted = Vec::with_capacity(texts.len());
+        second.wanted(texts.len(), known, &mut wanted);
         let mut chunks = std::mem::take(&mut self.chunks);
         chunks.resize_with(
             chunks.len().max(texts.len().div_ceil(CHUNK_ROWS)),
@@ -212,7 +221,7 @@ impl Trainer {
                 let rows = c * CHUNK_ROWS..texts.len().min((c + 1) * CHUNK_ROWS);
                 // Only rows whose scores stay in the reservoir to the end are worth featurizing;
                 // the others hold their places with the bias alone, overwritten before the end.
-                let survives = |i: usize| second.survivors.contains(first + i as u64);
+                let survives = |i: usize| wanted[i];
                 chunk.featurize(self, texts, rows.clone(), survives);
                 chunk.z.clear();
                 chunk.z.resize(rows.len() * n, 0.0);
@@ -230,7 +239,8 @@ impl Trainer {
             .enumerate()
         {
             second.log_odds.copy_from_slice(z);
-            second.keep(second.rows, seed, &labels[i * n..(i + 1) * n]);
+            let at = i * n..(i + 1) * n;
+            second.keep(seed, &labels[at.clone()], known.map(|k| &k[at]));
             second.rows += 1;
         }
         self.chunks = chunks;
@@ -238,13 +248,19 @@ impl Trainer {
     }
 
     /// An NB-LR epoch's batch: featurized in parallel, then learned in order, block by block.
-    fn learn_linear_batch(&mut self, texts: &(impl Texts + ?Sized), labels: &[bool]) -> Result<()> {
+    fn learn_linear_batch(
+        &mut self,
+        texts: &(impl Texts + ?Sized),
+        labels: &[bool],
+        known: Option<&[bool]>,
+    ) -> Result<()> {
         let n = self.params.labels.len();
         let chunks = self.featurize_chunks(texts);
         for (i, row_labels) in labels.chunks_exact(n).enumerate() {
             self.advance_epoch()?;
             let chunk = &chunks[i / CHUNK_ROWS];
-            self.push_linear_row(chunk.row(i % CHUNK_ROWS), row_labels);
+            let row_known = known.map(|k| &k[i * n..(i + 1) * n]);
+            self.push_linear_row(chunk.row(i % CHUNK_ROWS), row_labels, row_known);
         }
         let mut chunks = chunks;
         chunks.append(&mut self.chunks);
@@ -272,8 +288,8 @@ impl Trainer {
         chunks
     }
 
-    fn check_batch(&self, texts: usize, labels: usize) -> Result<()> {
-        if labels == texts * self.params.labels.len() {
+    fn check_batch(&self, texts: usize, labels: usize, known: Option<&[bool]>) -> Result<()> {
+        if labels == texts * self.params.labels.len() && known.is_none_or(|k| k.len() == labels) {
             Ok(())
         } else {
             Err(Error::InvalidParam {

@@ -19,6 +19,8 @@ pub(crate) struct FoldCounts {
     tables: Vec<Vec<f64>>,
     /// Rows per table, label and class: `docs[t][l * 2 + class]`.
     docs: Vec<Vec<f64>>,
+    /// Rows per table, whatever labels they carry (see [`Counts::rows`]).
+    rows: Vec<f64>,
 }
 
 impl FoldCounts {
@@ -30,7 +32,18 @@ impl FoldCounts {
             n_features: 0,
             tables: vec![Vec::new(); 1 + folds],
             docs: vec![vec![0.0; 2 * n_labels]; 1 + folds],
+            rows: vec![0.0; 1 + folds],
         }
+    }
+
+    /// Number of labels.
+    pub(crate) fn n_labels(&self) -> usize {
+        self.n_labels
+    }
+
+    /// Rows that carry label `l`'s value.
+    pub(crate) fn label_rows(&self, l: usize) -> f64 {
+        self.docs[0][l * 2] + self.docs[0][l * 2 + 1]
     }
 
     /// Number of fold tables.
@@ -49,45 +62,71 @@ impl FoldCounts {
     }
 
     /// Adds one row of distinct `(feature, value)` pairs to the total and, if it has one, to its
-    /// fold's table.
-    pub(crate) fn learn(&mut self, row: &[(u32, f64)], labels: &[bool], fold: Option<usize>) {
+    /// fold's table; `known` (`None`: all) says which labels' values it carries.
+    pub(crate) fn learn(
+        &mut self,
+        row: &[(u32, f64)],
+        labels: &[bool],
+        known: Option<&[bool]>,
+        fold: Option<usize>,
+    ) {
         debug_assert_eq!(labels.len(), self.n_labels);
-        self.learn_table(0, row, labels);
+        self.learn_table(0, row, labels, known);
         if let Some(fold) = fold {
-            self.learn_table(1 + fold, row, labels);
+            self.learn_table(1 + fold, row, labels, known);
         }
     }
 
-    fn learn_table(&mut self, t: usize, row: &[(u32, f64)], labels: &[bool]) {
+    fn learn_table(
+        &mut self,
+        t: usize,
+        row: &[(u32, f64)],
+        labels: &[bool],
+        known: Option<&[bool]>,
+    ) {
+        self.rows[t] += 1.0;
         learn_table(
             &mut self.tables[t],
             &mut self.docs[t],
             self.width,
             row,
             labels,
+            known,
         );
     }
 
-    /// As [`learn`](Self::learn) for each of `rows` in turn, with `labels` holding each row's
-    /// label values in turn and `folds` each row's fold (empty without fold tables). The
-    /// tables are filled in parallel on rayon's current pool, each by one thread walking the
-    /// rows in order, so every sum is the same whatever the number of threads.
-    pub(crate) fn learn_rows(&mut self, rows: &[&[(u32, f64)]], labels: &[bool], folds: &[usize]) {
+    /// As [`learn`](Self::learn) for each of `rows` in turn, with `labels` (and `known`, when
+    /// some are not) holding each row's label values in turn and `folds` each row's fold (empty
+    /// without fold tables). The tables are filled in parallel on rayon's current pool, each by
+    /// one thread walking the rows in order, so every sum is the same whatever the number of
+    /// threads.
+    pub(crate) fn learn_rows(
+        &mut self,
+        rows: &[&[(u32, f64)]],
+        labels: &[bool],
+        known: Option<&[bool]>,
+        folds: &[usize],
+    ) {
         use rayon::prelude::*;
         let (n, width) = (self.n_labels, self.width);
         debug_assert_eq!(labels.len(), rows.len() * n);
+        debug_assert!(known.is_none_or(|k| k.len() == labels.len()));
         debug_assert!(folds.len() == rows.len() || self.folds() == 0);
         // The total gets every row, each fold table a share: with two threads, one fills the
         // total while the other fills the folds.
         self.tables
             .par_iter_mut()
             .zip(&mut self.docs)
+            .zip(&mut self.rows)
             .enumerate()
             .with_max_len(1)
-            .for_each(|(t, (table, docs))| {
+            .for_each(|(t, ((table, docs), count))| {
                 for (i, row) in rows.iter().enumerate() {
                     if t == 0 || folds[i] + 1 == t {
-                        learn_table(table, docs, width, row, &labels[i * n..(i + 1) * n]);
+                        *count += 1.0;
+                        let at = i * n..(i + 1) * n;
+                        let known = known.map(|k| &k[at.clone()]);
+                        learn_table(table, docs, width, row, &labels[at], known);
                     }
                 }
             });
@@ -100,9 +139,15 @@ impl FoldCounts {
 
     /// Checks every label has rows of both classes, as [`Counts::check_classes`].
     pub(crate) fn check_classes(&self, labels: &[String]) -> Result<()> {
-        Counts::from_parts(self.n_labels, Vec::new(), self.docs[0].clone(), Vec::new())
-            .expect("docs has two entries per label")
-            .check_classes(labels)
+        Counts::from_parts(
+            self.n_labels,
+            Vec::new(),
+            self.docs[0].clone(),
+            Vec::new(),
+            self.rows[0],
+        )
+        .expect("docs has two entries per label")
+        .check_classes(labels)
     }
 
     /// The counts of every row but fold `fold`'s: the total minus the fold, entry by entry, as
@@ -123,7 +168,7 @@ impl FoldCounts {
             .zip(&self.docs[t])
             .map(|(a, b)| a - b)
             .collect();
-        Counts::from_parts(self.n_labels, values, docs, df)
+        Counts::from_parts(self.n_labels, values, docs, df, self.rows[0] - self.rows[t])
             .expect("the tables are laid out for n_labels labels")
     }
 
@@ -137,19 +182,30 @@ impl FoldCounts {
             df.push(feature[0]);
             values.extend(feature[1..].iter().copied());
         }
-        Counts::from_parts(self.n_labels, values, self.docs[0].clone(), df)
-            .expect("the tables are laid out for n_labels labels")
+        Counts::from_parts(
+            self.n_labels,
+            values,
+            self.docs[0].clone(),
+            df,
+            self.rows[0],
+        )
+        .expect("the tables are laid out for n_labels labels")
     }
 }
 
-/// Adds one row to a table and its row counts (see [`FoldCounts`]).
+/// Adds one row to a table and its row counts (see [`FoldCounts`]); a label not `known` gets
+/// nothing from it, though the row's features still count in the document frequencies.
 fn learn_table(
     table: &mut [f64],
     docs: &mut [f64],
     width: usize,
     row: &[(u32, f64)],
     labels: &[bool],
+    known: Option<&[bool]>,
 ) {
+    if let Some(known) = known.filter(|k| k.contains(&false)) {
+        return learn_table_partial(table, docs, width, row, labels, known);
+    }
     for (l, &positive) in labels.iter().enumerate() {
         docs[l * 2 + usize::from(positive)] += 1.0;
     }
@@ -158,6 +214,36 @@ fn learn_table(
         feature[0] += 1.0;
         for (l, &positive) in labels.iter().enumerate() {
             feature[1 + l * 2 + usize::from(positive)] += x;
+        }
+    }
+}
+
+/// [`learn_table`] for a row lacking some labels: kept apart so complete rows, the usual case,
+/// take the plain loop.
+fn learn_table_partial(
+    table: &mut [f64],
+    docs: &mut [f64],
+    width: usize,
+    row: &[(u32, f64)],
+    labels: &[bool],
+    known: &[bool],
+) {
+    let carried = || {
+        labels
+            .iter()
+            .zip(known)
+            .enumerate()
+            .filter(|(_, (_, &k))| k)
+            .map(|(l, (&positive, _))| l * 2 + usize::from(positive))
+    };
+    for at in carried() {
+        docs[at] += 1.0;
+    }
+    for &(f, x) in row {
+        let feature = &mut table[f as usize * width..][..width];
+        feature[0] += 1.0;
+        for at in carried() {
+            feature[1 + at] += x;
         }
     }
 }
@@ -183,7 +269,7 @@ mod tests {
         for (i, (row, labels)) in rows.iter().enumerate() {
             let n = row.iter().map(|&(f, _)| f as usize + 1).max().unwrap_or(0);
             fused.grow_features(n);
-            fused.learn(row, labels, Some(i % 3));
+            fused.learn(row, labels, None, Some(i % 3));
             total.grow_features(n);
             total.update(row, labels, 1.0);
             folds[i % 3].grow_features(n);
@@ -219,7 +305,12 @@ mod tests {
         let folds: Vec<usize> = (0..rows.len()).map(|i| i % 3).collect();
         for at in (0..rows.len()).step_by(64) {
             let end = rows.len().min(at + 64);
-            batched.learn_rows(&refs[at..end], &labels[at * 2..end * 2], &folds[at..end]);
+            batched.learn_rows(
+                &refs[at..end],
+                &labels[at * 2..end * 2],
+                None,
+                &folds[at..end],
+            );
         }
         assert_eq!(batched, fused);
     }
