@@ -701,6 +701,18 @@ pub(crate) fn sum_duplicates<K: Ord + Copy>(row: &mut Vec<(K, f64)>) {
     });
 }
 
+/// A comment is counted in shares of this many bytes: with character n-grams a comment has
+/// ten or more keys a word, 8 bytes each, and their distinct counts 16 more, which for a 6 MiB
+/// comment came to over 64 MB at once (issue 12's bound is a few times the comment). Each
+/// share reads the whole comment again and keeps the keys of one hash class.
+const HUGE_COMMENT: usize = 1 << 20;
+
+/// The share of `key` among `shares`: keys are hashes, but hash buckets are small numbers, so
+/// they are mixed first.
+fn share_of(key: u64, shares: u64) -> u64 {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % shares
+}
+
 /// Scores comments one at a time with reused buffers: no allocation per comment once warm.
 #[derive(Debug, Clone)]
 pub struct Scorer<'m> {
@@ -752,19 +764,37 @@ impl Scorer<'_> {
         } else {
             // One pass over the distinct keys and their counts. Normalizing divides every value
             // by one number, so the sum is divided once at the end.
-            let keys = model.analyzer.keys(text, &mut self.scratch, &mut self.keys);
-            self.counts.count(keys);
+            // A huge comment's keys are counted a share at a time, each share its keys of one
+            // hash class, so that no key's count is split between shares.
+            let shares = text.len().div_ceil(HUGE_COMMENT).max(1) as u64;
             let acc = &mut self.probs;
             let params = &model.params;
             let count_values = &self.count_values;
-            let values = self.counts.iter().map(|(key, count)| {
-                let value = match count_values.get(count as usize) {
-                    Some(&value) => value,
-                    None => params.term_value_of_count(count),
+            let mut sum_of_squares = 0.0;
+            for share in 0..shares {
+                let keys = if shares == 1 {
+                    model.analyzer.keys(text, &mut self.scratch, &mut self.keys)
+                } else {
+                    let keys = &mut self.keys;
+                    keys.clear();
+                    model.analyzer.for_each_key(text, &mut self.scratch, |key| {
+                        if share_of(key, shares) == share {
+                            keys.push(key);
+                        }
+                    });
+                    &mut keys[..]
                 };
-                (key, value)
-            });
-            let sum_of_squares = weigh(&model.table, values, acc, Start::Zero);
+                self.counts.count(keys);
+                let values = self.counts.iter().map(|(key, count)| {
+                    let value = match count_values.get(count as usize) {
+                        Some(&value) => value,
+                        None => params.term_value_of_count(count),
+                    };
+                    (key, value)
+                });
+                let start = if share == 0 { Start::Zero } else { Start::Acc };
+                sum_of_squares += weigh(&model.table, values, acc, start);
+            }
             let norm = params.norm(sum_of_squares);
             for (z, a) in self.log_odds.iter_mut().zip(acc.iter()) {
                 *z += a / norm;
@@ -1101,6 +1131,34 @@ mod tests {
         unsorted.slots.swap(0, 1);
         assert!(Classifier::from_scoring(unsorted, full()).is_err());
         assert!(Classifier::from_scoring(scoring, full()).is_ok());
+    }
+
+    /// A comment past `HUGE_COMMENT` bytes is counted in shares of its keys; its log-odds are
+    /// the ones the plain path's values and weights give.
+    #[test]
+    fn a_huge_comment_counted_in_shares_scores_as_the_plain_path() {
+        let model = Classifier::embedded().unwrap();
+        let corpus = include_str!("../tests/fixtures/comments-v1.csv");
+        let mut text = String::new();
+        for line in corpus.lines().cycle() {
+            if text.len() > HUGE_COMMENT + (HUGE_COMMENT / 2) {
+                break;
+            }
+            text.push_str(line);
+            text.push(' ');
+        }
+        let mut scorer = model.scorer();
+        let chunked = scorer.log_odds(&text).to_vec();
+        let row: Vec<(u32, f64)> = scorer
+            .values(&text)
+            .iter()
+            .filter_map(|&(key, x)| Some((*model.parts().index.get(&key)?, x)))
+            .collect();
+        let mut plain = vec![0.0; model.labels().len()];
+        model.parts().nb.weights().log_odds(&row, &mut plain);
+        for (c, p) in chunked.iter().zip(&plain) {
+            assert!((c - p).abs() < 1e-9 * p.abs().max(1.0), "{c} vs {p}");
+        }
     }
 
     #[test]
