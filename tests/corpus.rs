@@ -277,3 +277,77 @@ fn the_readme_counts_match_the_files() {
         "training-data/README.md's counts are stale; they should read:\n{expected}"
     );
 }
+
+/// The public sets in `../shared/data` that the default model is measured on, by file and text
+/// column: the corpus was written without reading them, and must not be a copy of them.
+const PUBLIC_SETS: [(&str, &str); 6] = [
+    ("youtube-dev/Youtube01-Psy.csv", "CONTENT"),
+    ("youtube-dev/Youtube02-KatyPerry.csv", "CONTENT"),
+    ("youtube-dev/Youtube03-LMFAO.csv", "CONTENT"),
+    ("sms/sms_spam.csv", "text"),
+    ("jigsaw/train_PARTIAL_first2886rows.csv", "comment_text"),
+    ("davidson/labeled_data.csv", "tweet"),
+];
+
+/// No row of eight word 3-grams or more shares more than half of them (Jaccard) with a row of
+/// the public sets: a short stock phrase ("this song never gets old") may occur in both by
+/// chance; a whole sentence may not. (One text message recalled from memory was caught so.)
+#[test]
+fn no_row_is_a_near_copy_of_the_public_data() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    if !data.exists() {
+        eprintln!("skipped: {} is absent", data.display());
+        return;
+    }
+    let mut public: Vec<(String, HashSet<String>)> = Vec::new();
+    for (file, column) in PUBLIC_SETS {
+        let path = data.join(file);
+        let mut r = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_path(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let at = r
+            .headers()
+            .unwrap()
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}') == column)
+            .unwrap_or_else(|| panic!("{}: no column {column}", path.display()));
+        for rec in r.byte_records() {
+            let rec = rec.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let text = String::from_utf8_lossy(&rec[at]).into_owned();
+            public.push((format!("{file}: {text}"), shingles(&text, 3)));
+        }
+    }
+    let mut index: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, (_, s)) in public.iter().enumerate() {
+        for g in s {
+            index.entry(g.as_str()).or_default().push(i);
+        }
+    }
+    let (train, holdout) = all_rows();
+    let mut copies = Vec::new();
+    for row in train.iter().chain(&holdout) {
+        let s = shingles(&row.text, 3);
+        if s.len() < 8 {
+            continue;
+        }
+        let mut shared: HashMap<usize, usize> = HashMap::new();
+        for g in &s {
+            for &j in index.get(g.as_str()).into_iter().flatten() {
+                *shared.entry(j).or_default() += 1;
+            }
+        }
+        for (j, inter) in shared {
+            let union = s.len() + public[j].1.len() - inter;
+            if inter as f64 / union as f64 > 0.5 {
+                copies.push(format!("{} {:?} ~ {}", row.id, row.text, public[j].0));
+            }
+        }
+    }
+    copies.sort();
+    assert!(
+        copies.is_empty(),
+        "{} rows copy public ones: {copies:#?}",
+        copies.len()
+    );
+}
