@@ -24,6 +24,8 @@ pub const DEFAULT_MODEL_ARGS: &[&str] = &[
     "--data",
     "training-data/train/gaming.csv",
     "--data",
+    "training-data/train/identity.csv",
+    "--data",
     "training-data/train/legacy.csv",
     "--data",
     "training-data/train/links.csv",
