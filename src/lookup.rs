@@ -219,6 +219,19 @@ impl WeightTable {
         }
     }
 
+    /// A table of `2^bits` slots whose records are all zeros (keys to be set).
+    fn zeroed(n_labels: usize, bits: u32) -> WeightTable {
+        let record_bits = (n_labels + 1).next_power_of_two().trailing_zeros();
+        let (records, base) = aligned_records((1usize << bits) << record_bits);
+        WeightTable {
+            n_labels,
+            shift: 64 - bits,
+            record_bits,
+            records,
+            base,
+        }
+    }
+
     fn try_build<'w>(
         n_labels: usize,
         bits: u32,
@@ -226,15 +239,7 @@ impl WeightTable {
         entries: impl Iterator<Item = (u64, &'w [f64])>,
     ) -> Option<WeightTable> {
         let slots = 1usize << bits;
-        let record_bits = (n_labels + 1).next_power_of_two().trailing_zeros();
-        let (records, base) = aligned_records(slots << record_bits);
-        let mut table = WeightTable {
-            n_labels,
-            shift: 64 - bits,
-            record_bits,
-            records,
-            base,
-        };
+        let mut table = Self::zeroed(n_labels, bits);
         for slot in 0..slots {
             table.set_key(slot, empty);
         }
@@ -315,15 +320,7 @@ impl WeightTable {
             return None;
         }
         let slots = 1usize << bits;
-        let record_bits = (n_labels + 1).next_power_of_two().trailing_zeros();
-        let (records, base) = aligned_records(slots << record_bits);
-        let mut table = WeightTable {
-            n_labels,
-            shift: 64 - bits,
-            record_bits,
-            records,
-            base,
-        };
+        let mut table = Self::zeroed(n_labels, bits);
         let mut next = SENTINEL + 1;
         for (slot, key, weights) in entries {
             let slot = slot as usize;

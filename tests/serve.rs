@@ -596,16 +596,21 @@ fn a_snapshot_compacts_the_journal_and_a_restart_starts_from_it() {
     assert_error(s, &b, 409, "no --journal");
 }
 
+/// A `/v1/score` body of 1,000 comments: it holds a concurrency slot for milliseconds.
+fn busy_batch() -> String {
+    let batch: Vec<_> = (0..1000)
+        .map(|i| json!({ "text": format!("{GIFT_CARDS} {i}") }))
+        .collect();
+    json!({ "comments": batch }).to_string()
+}
+
 #[test]
 fn requests_past_the_concurrency_limit_get_429_and_are_counted() {
     let dir = tempdir();
     let server = Server::start(dir.path(), &["--max-concurrent", "1"]);
     // Batches of 1,000 comments keep the one slot busy for milliseconds, so eight clients at
     // once collide.
-    let batch: Vec<_> = (0..1000)
-        .map(|i| json!({ "text": format!("{GIFT_CARDS} {i}") }))
-        .collect();
-    let body = json!({ "comments": batch }).to_string();
+    let body = busy_batch();
     let url = server.url("/v1/score");
     // None: the connection broke while the body was still being sent, which happens when
     // the server refuses before reading it; a request it serves is read whole.
@@ -663,10 +668,7 @@ fn requests_past_the_concurrency_limit_get_429_and_are_counted() {
 fn the_concurrency_limit_holds_across_routes() {
     let dir = tempdir();
     let server = Server::start(dir.path(), &["--max-concurrent", "1"]);
-    let batch: Vec<_> = (0..1000)
-        .map(|i| json!({ "text": format!("{GIFT_CARDS} {i}") }))
-        .collect();
-    let body = json!({ "comments": batch }).to_string();
+    let body = busy_batch();
     let score_url = server.url("/v1/score");
     let analyze_url = server.url(&format!("/v1alpha1/comments:analyze?key={SCORER}"));
     let analyze = json!({
