@@ -274,6 +274,15 @@ pub(crate) fn decode_rest(rest: &[u8], version: u32, file: &str) -> Result<Model
     Ok(data)
 }
 
+/// The format version in the header of `bytes`, a file [`decode`] accepted.
+pub(crate) fn version_of(bytes: &[u8]) -> u32 {
+    u32::from_le_bytes(
+        bytes[8..12]
+            .try_into()
+            .expect("a decoded file has a header"),
+    )
+}
+
 fn corrupt(file: &str, e: postcard::Error) -> Error {
     Error::model(
         file,
@@ -447,6 +456,26 @@ mod tests {
         let digest = Sha256::digest(&bytes[..body_end]);
         bytes[body_end..].copy_from_slice(&digest);
         assert!(decode(&bytes, "m").is_err());
+    }
+
+    /// A model read from an older file says so (`inspect` prints it), and is written in this
+    /// build's format when saved.
+    #[test]
+    fn a_model_keeps_the_version_of_its_file() {
+        let model = crate::Classifier::embedded().unwrap();
+        let data = model.to_data();
+        let v2 = old_file(&data, 2);
+        let old = crate::Classifier::from_bytes(&v2).unwrap();
+        assert_eq!(old.format_version(), 2);
+        assert_eq!(model.format_version(), FORMAT_VERSION);
+        let saved = old.to_bytes();
+        assert_eq!(version_of(&saved), FORMAT_VERSION);
+        assert_eq!(
+            crate::Classifier::from_bytes(&saved)
+                .unwrap()
+                .format_version(),
+            FORMAT_VERSION
+        );
     }
 
     #[test]

@@ -61,6 +61,8 @@ pub struct Classifier {
     bias: Arc<[f64]>,
     /// The weights by key, for the scoring path.
     table: WeightTable,
+    /// The format version of the file it was read from (this build's for a model built here).
+    format_version: u32,
     /// The vocabulary and the counts, which scoring does not need: the embedded model decodes
     /// them when first asked.
     full: Arc<Full>,
@@ -128,7 +130,8 @@ impl Classifier {
 
     fn from_bytes_named(bytes: &[u8], name: &str) -> Result<Classifier> {
         let (scoring, data) = format::decode(bytes, name)?;
-        let model = Self::from_data(data).map_err(|e| rename(e, name))?;
+        let mut model = Self::from_data(data).map_err(|e| rename(e, name))?;
+        model.format_version = format::version_of(bytes);
         model
             .check_read()
             .map_err(|why| Error::model(name, ModelError::Corrupt(why)))?;
@@ -262,6 +265,7 @@ impl Classifier {
             linear_head: s.linear_head,
             bias: s.bias.into(),
             table,
+            format_version: format::FORMAT_VERSION,
             full: Arc::new(full),
         })
     }
@@ -352,6 +356,7 @@ impl Classifier {
             linear_head: parts.nb.linear().is_some(),
             bias: weights.bias().into(),
             table,
+            format_version: format::FORMAT_VERSION,
             full: Arc::new(Full {
                 parts: OnceLock::from(parts),
                 pending: None,
@@ -443,6 +448,12 @@ impl Classifier {
     /// The feature extractor.
     pub fn analyzer(&self) -> &Analyzer {
         &self.analyzer
+    }
+
+    /// The format version of the file the model was read from; a model trained or changed
+    /// here has this build's, [`FORMAT_VERSION`](crate::FORMAT_VERSION), and saves in it.
+    pub fn format_version(&self) -> u32 {
+        self.format_version
     }
 
     /// What the model was trained on.

@@ -24,7 +24,16 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     let mut out = super::stdout();
     let s = model.summary();
     let o = model.analyzer().options();
-    writeln!(out, "format version: {FORMAT_VERSION}")?;
+    writeln!(
+        out,
+        "format version: {}{}",
+        model.format_version(),
+        if model.format_version() == FORMAT_VERSION {
+            String::new()
+        } else {
+            format!(" (this build writes {FORMAT_VERSION})")
+        }
+    )?;
     writeln!(
         out,
         "labels: {}",
