@@ -272,22 +272,9 @@ impl Classifier {
 
     /// The scoring section of this model's file.
     pub(crate) fn scoring_data(&self) -> ScoringData {
-        let parts = self.parts();
-        let mut keys = vec![0; parts.vocabulary.len()];
-        for (&key, &f) in &parts.index {
-            keys[f as usize] = key;
-        }
-        let weights = parts.nb.weights();
-        // A table built afresh in vocabulary order, so that the layout depends on nothing but
-        // the model (not on how this one's table came about).
-        let n_labels = self.labels.len();
-        let table = WeightTable::new(
-            n_labels,
-            keys.iter()
-                .enumerate()
-                .map(|(f, &key)| (key, weights.feature(f as u32))),
-        );
-        let (table_bits, empty_key, filled) = table.layout();
+        // The table's own layout: built in vocabulary order (`table_of`), or read from a
+        // scoring section that a file check or tests/default_model.rs found equal to that.
+        let (table_bits, empty_key, filled) = self.table.layout();
         ScoringData {
             analyzer: self.analyzer.options().clone(),
             nb: self.params.clone(),
@@ -337,14 +324,8 @@ impl Classifier {
         let summary = std::mem::take(&mut data.summary);
         let params = data.nb.clone();
         let parts = Self::parts_of(&analyzer, data, &labels, summary.rows as f64)?;
+        let table = table_of(&parts, labels.len());
         let weights = parts.nb.weights();
-        let table = WeightTable::new(
-            labels.len(),
-            parts
-                .index
-                .iter()
-                .map(|(&key, &f)| (key, weights.feature(f))),
-        );
         Ok(Classifier {
             analyzer,
             labels: labels.into(),
@@ -622,6 +603,22 @@ impl Classifier {
             .map(|(f, w)| (parts.vocabulary.name(f), w))
             .collect())
     }
+}
+
+/// The scoring table of `parts`, its keys inserted in vocabulary order: the layout then depends
+/// only on the model, so the file's scoring section is the same whichever way it was built.
+fn table_of(parts: &Parts, n_labels: usize) -> WeightTable {
+    let mut keys = vec![0; parts.vocabulary.len()];
+    for (&key, &f) in &parts.index {
+        keys[f as usize] = key;
+    }
+    let weights = parts.nb.weights();
+    WeightTable::new(
+        n_labels,
+        keys.iter()
+            .enumerate()
+            .map(|(f, &key)| (key, weights.feature(f as u32))),
+    )
 }
 
 /// `e` as an error of the model file `name`.
