@@ -80,13 +80,19 @@ pub(crate) fn key(bytes: &[u8], seed: u64) -> u64 {
 /// length when at least 16 bytes of `buf` start at `start`.
 #[inline(always)]
 pub(crate) fn padded_key(buf: &[u8], start: usize, end: usize) -> u64 {
+    padded_key_with(buf, start, end, 0)
+}
+
+/// [`padded_key`] with `seed`, as [`key`] gives it.
+#[inline(always)]
+pub(crate) fn padded_key_with(buf: &[u8], start: usize, end: usize, seed: u64) -> u64 {
     let len = end - start;
     match buf.get(start..start + 16) {
         Some(block) if len <= 16 => {
             let block = u128::from_le_bytes(block.try_into().expect("16 bytes"));
-            finish(block & FIRST_BYTES[len], len, 0)
+            finish(block & FIRST_BYTES[len], len, seed)
         }
-        _ => key(&buf[start..end], 0),
+        _ => key(&buf[start..end], seed),
     }
 }
 
@@ -115,6 +121,8 @@ mod tests {
             buf.extend_from_slice(&after);
             let (start, end) = (before.len(), before.len() + bytes.len());
             prop_assert_eq!(padded_key(&buf, start, end), key(&bytes, 0));
+            let seed = 0x6368_6172_6772_616d;
+            prop_assert_eq!(padded_key_with(&buf, start, end, seed), key(&bytes, seed));
         }
 
         #[test]

@@ -10,7 +10,7 @@
 //! buckets, whose format version names the hash). Character n-grams let `g1veaway`,
 //! `giveawayy` and `giveaway` share most of their features, as in fastText.
 
-use super::key::{combine, key};
+use super::key::{combine, key, padded_key_with, PADDING};
 use super::tokenize::Tokens;
 
 /// Seed separating character n-gram keys from word keys.
@@ -160,21 +160,36 @@ pub(crate) fn for_each_char_ngram(
         padded.push('^');
         padded.push_str(token);
         padded.push('$');
+        let end = padded.len();
+        // Keys read 16 bytes from each n-gram's start, masked, rather than copying it.
+        padded.push_str(PADDING);
+        let mut emit = |a: usize, b: usize| {
+            let key = padded_key_with(padded.as_bytes(), a, b, CHAR_SEED);
+            if with_text {
+                text.clear();
+                text.push('#');
+                text.push_str(&padded[a..b]);
+                f(key, text);
+            } else {
+                f(key, "");
+            }
+        };
+        if token.is_ascii() {
+            // Most words: each character one byte, no boundaries to find.
+            for n in min..=max.min(end) {
+                for start in 0..=end - n {
+                    emit(start, start + n);
+                }
+            }
+            continue;
+        }
         bounds.clear();
-        bounds.extend(padded.char_indices().map(|(i, _)| i));
-        bounds.push(padded.len());
+        bounds.extend(padded[..end].char_indices().map(|(i, _)| i));
+        bounds.push(end);
         let chars = bounds.len() - 1;
         for n in min..=max.min(chars) {
             for start in 0..=chars - n {
-                let gram = &padded[bounds[start]..bounds[start + n]];
-                if with_text {
-                    text.clear();
-                    text.push('#');
-                    text.push_str(gram);
-                    f(char_key(gram), text);
-                } else {
-                    f(char_key(gram), "");
-                }
+                emit(bounds[start], bounds[start + n]);
             }
         }
     }
