@@ -47,9 +47,12 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     )?;
     writeln!(
         out,
-        "features: word n-grams 1..={}, character n-grams {}, fold confusables {}, fold leetspeak {}, \
+        "features: word n-grams {}, character n-grams {}, fold confusables {}, fold leetspeak {}, \
          max token {} chars, {}",
-        o.word_ngrams,
+        match o.word_ngrams {
+            0 => "none".to_owned(),
+            n => format!("1..={n}"),
+        },
         o.char_ngrams
             .map_or_else(|| "none".to_owned(), |(a, b)| format!("{a}..={b}")),
         o.fold_confusables,

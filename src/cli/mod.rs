@@ -171,7 +171,7 @@ struct TrainOptionArgs {
     /// Ignore features in a larger share of training comments [default: 1].
     #[arg(long, value_name = "SHARE")]
     max_df: Option<f64>,
-    /// Longest word n-gram, 1 to 3 [default: 2].
+    /// Longest word n-gram, 1 to 3, or 0 for character n-grams alone [default: 2].
     #[arg(long, value_name = "N")]
     word_ngrams: Option<u8>,
     /// Character n-grams inside words, MIN-MAX (e.g. 3-5), or `none` [default: none].

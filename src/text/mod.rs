@@ -18,7 +18,7 @@ pub use tokenize::Tokens;
 ///
 /// | Name | Default | Purpose | Range |
 /// |---|---|---|---|
-/// | `word_ngrams` | 2 | longest word n-gram | 1..=3 |
+/// | `word_ngrams` | 2 | longest word n-gram; 0 for character n-grams alone | 0..=3 |
 /// | `char_ngrams` | none | character n-gram lengths inside words, e.g. 3 to 5 | 1..=8 |
 /// | `fold_confusables` | true | fold Cyrillic/Greek lookalike letters in Latin text | |
 /// | `fold_leet` | true | fold digits and symbols inside words (`g1ft` → `gift`) | |
@@ -26,7 +26,7 @@ pub use tokenize::Tokens;
 /// | `hash_bits` | none | feature hashing into 2^bits buckets instead of a vocabulary | 10..=30 |
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnalyzerOptions {
-    /// Longest word n-gram.
+    /// Longest word n-gram; 0 for none (character n-grams alone).
     pub word_ngrams: u8,
     /// Shortest and longest character n-gram inside words, if any.
     pub char_ngrams: Option<(u8, u8)>,
@@ -57,11 +57,18 @@ impl Default for AnalyzerOptions {
 impl AnalyzerOptions {
     /// Checks the options are in range.
     pub fn check(&self) -> Result<()> {
-        if !(1..=3).contains(&self.word_ngrams) {
+        if self.word_ngrams > 3 {
             return Err(Error::InvalidParam {
                 name: "word n-gram length",
                 value: self.word_ngrams.to_string(),
-                reason: "must be 1, 2 or 3",
+                reason: "must be 0, 1, 2 or 3",
+            });
+        }
+        if self.word_ngrams == 0 && self.char_ngrams.is_none() {
+            return Err(Error::InvalidParam {
+                name: "word n-gram length",
+                value: "0".to_owned(),
+                reason: "0 (no word n-grams) needs character n-grams, or there are no features",
             });
         }
         if let Some((min, max)) = self.char_ngrams {
@@ -203,13 +210,16 @@ impl Analyzer {
         from: usize,
     ) -> usize {
         self.tokenize(text, scratch);
-        let mut end = ngrams::write_ngram_keys(
-            &scratch.tokens,
-            usize::from(self.options.word_ngrams),
-            &mut scratch.keys,
-            out,
-            from,
-        );
+        let mut end = match self.options.word_ngrams {
+            0 => from,
+            n => ngrams::write_ngram_keys(
+                &scratch.tokens,
+                usize::from(n),
+                &mut scratch.keys,
+                out,
+                from,
+            ),
+        };
         if let Some((min, max)) = self.options.char_ngrams {
             out.truncate(end);
             let range = (usize::from(min), usize::from(max));
@@ -239,13 +249,15 @@ impl Analyzer {
         let mask = self.bucket_mask();
         let mut f = |hash: u64, feature: &str| f(hash & mask, feature);
         self.tokenize(text, scratch);
-        ngrams::for_each_ngram(
-            &scratch.tokens,
-            usize::from(self.options.word_ngrams),
-            &mut scratch.keys,
-            with_text.then_some(&mut scratch.gram),
-            &mut f,
-        );
+        if self.options.word_ngrams > 0 {
+            ngrams::for_each_ngram(
+                &scratch.tokens,
+                usize::from(self.options.word_ngrams),
+                &mut scratch.keys,
+                with_text.then_some(&mut scratch.gram),
+                &mut f,
+            );
+        }
         if let Some((min, max)) = self.options.char_ngrams {
             ngrams::for_each_char_ngram(
                 &scratch.tokens,
@@ -292,8 +304,11 @@ mod tests {
             "Ünïcödé 🎁🎁 ＦＵＬＬ width",
         ]);
         let mut options = Vec::new();
-        for word_ngrams in 1..=3 {
+        for word_ngrams in 0..=3 {
             for char_ngrams in [None, Some((2, 4))] {
+                if word_ngrams == 0 && char_ngrams.is_none() {
+                    continue;
+                }
                 for hash_bits in [None, Some(12)] {
                     options.push(AnalyzerOptions {
                         word_ngrams,
@@ -331,5 +346,38 @@ mod tests {
             ..AnalyzerOptions::default()
         };
         assert!(Analyzer::new(bad).is_err());
+        // No word n-grams and no character n-grams: no features at all.
+        let empty = AnalyzerOptions {
+            word_ngrams: 0,
+            ..AnalyzerOptions::default()
+        };
+        assert!(Analyzer::new(empty).is_err());
+    }
+
+    /// `word_ngrams: 0` gives the character view alone: the same character n-grams as with
+    /// words, and no word feature.
+    #[test]
+    fn no_word_ngrams_leaves_the_character_ngrams() {
+        let chars = Some((3, 4));
+        let with_words = Analyzer::new(AnalyzerOptions {
+            char_ngrams: chars,
+            ..AnalyzerOptions::default()
+        })
+        .unwrap();
+        let alone = Analyzer::new(AnalyzerOptions {
+            word_ngrams: 0,
+            char_ngrams: chars,
+            ..AnalyzerOptions::default()
+        })
+        .unwrap();
+        let mut s = Scratch::default();
+        let text = "free gift cards now";
+        let mut all = Vec::new();
+        with_words.for_each_feature(text, &mut s, |_, f| all.push(f.to_owned()));
+        let mut only = Vec::new();
+        alone.for_each_feature(text, &mut s, |_, f| only.push(f.to_owned()));
+        let expected: Vec<String> = all.into_iter().filter(|f| f.starts_with('#')).collect();
+        assert!(expected.contains(&"#^gif".to_owned()), "{expected:?}");
+        assert_eq!(only, expected);
     }
 }
