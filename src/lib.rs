@@ -59,7 +59,8 @@ pub use metrics::{
     AtPrecision, BinaryMetrics, Evaluation, LabelReport, ReliabilityBin, Report, ThresholdPoint,
 };
 pub use model::{
-    Classifier, Contribution, Explanation, LabelExplanation, Scorer, Scores, DEFAULT_MODEL,
+    Classifier, Contribution, Explanation, LabelExplanation, Scorer, ScorerBuffers, Scores,
+    DEFAULT_MODEL,
 };
 pub use nb::{
     Counts, NaiveBayes, NbKind, NbParams, NbValidParams, SparseDataset, SparseRows, TermWeight,

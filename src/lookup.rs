@@ -106,6 +106,12 @@ impl KeyCounts {
         self.distinct.iter().copied()
     }
 
+    /// About how many bytes the table and the counts hold.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.slots.capacity() * size_of::<u64>()
+            + self.distinct.capacity() * size_of::<(u64, u32)>()
+    }
+
     /// [`iter`](Self::iter)'s pairs as a slice.
     pub(crate) fn distinct(&self) -> &[(u64, u32)] {
         &self.distinct

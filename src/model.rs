@@ -454,15 +454,33 @@ impl Classifier {
 
     /// A scorer with its own buffers; cheap to make, allocation-free once warm.
     pub fn scorer(&self) -> Scorer<'_> {
+        self.scorer_with(ScorerBuffers::default())
+    }
+
+    /// A [`Scorer`] that reuses `buffers`, taken from an earlier scorer with
+    /// [`Scorer::into_buffers`] (of this model or another): for code that makes a scorer per
+    /// request, such as a server, so that each does not allocate and clear its buffers again.
+    pub fn scorer_with(&self, buffers: ScorerBuffers) -> Scorer<'_> {
+        let ScorerBuffers {
+            scratch,
+            keys,
+            counts,
+            slots,
+            row,
+            mut log_odds,
+            mut probs,
+        } = buffers;
+        log_odds.resize(self.labels.len(), 0.0);
+        probs.resize(self.labels.len(), 0.0);
         Scorer {
             model: self,
-            scratch: Scratch::default(),
-            keys: Vec::new(),
-            counts: KeyCounts::default(),
-            slots: Vec::new(),
-            row: Vec::new(),
-            log_odds: vec![0.0; self.labels.len()],
-            probs: vec![0.0; self.labels.len()],
+            scratch,
+            keys,
+            counts,
+            slots,
+            row,
+            log_odds,
+            probs,
             count_values: std::array::from_fn(|n| self.params.term_value_of_count(n as u32)),
         }
     }
@@ -739,7 +757,44 @@ pub struct Scorer<'m> {
     count_values: [f64; 16],
 }
 
+/// A [`Scorer`]'s buffers, without the model it borrows: see [`Classifier::scorer_with`].
+#[derive(Debug, Clone, Default)]
+pub struct ScorerBuffers {
+    scratch: Scratch,
+    keys: Vec<u64>,
+    counts: KeyCounts,
+    slots: Vec<usize>,
+    row: Vec<(u64, f64)>,
+    log_odds: Vec<f64>,
+    probs: Vec<f64>,
+}
+
+impl ScorerBuffers {
+    /// About how many bytes the buffers hold: they grow to the longest comment scored, so a
+    /// caller that keeps them may prefer to drop them past a bound.
+    pub fn capacity_bytes(&self) -> usize {
+        self.keys.capacity() * size_of::<u64>()
+            + self.counts.capacity_bytes()
+            + self.slots.capacity() * size_of::<usize>()
+            + self.row.capacity() * size_of::<(u64, f64)>()
+            + self.scratch.capacity_bytes()
+    }
+}
+
 impl Scorer<'_> {
+    /// This scorer's buffers, to make the next scorer with [`Classifier::scorer_with`].
+    pub fn into_buffers(self) -> ScorerBuffers {
+        ScorerBuffers {
+            scratch: self.scratch,
+            keys: self.keys,
+            counts: self.counts,
+            slots: self.slots,
+            row: self.row,
+            log_odds: self.log_odds,
+            probs: self.probs,
+        }
+    }
+
     /// The calibrated probability of each label for `text`, in label order.
     pub fn score(&mut self, text: &str) -> &[f64] {
         self.log_odds(text);
@@ -1069,6 +1124,34 @@ mod tests {
 
     /// The scoring path (weights looked up and summed as features are counted) gives the
     /// log-odds of the plain path: the comment's weighted values, then weights by column.
+    /// A scorer made on another scorer's buffers, of another model and after a longer
+    /// comment, or on buffers sized for another label count, scores exactly as a fresh one.
+    #[test]
+    fn reused_buffers_score_as_fresh_ones() {
+        let model = Classifier::embedded().unwrap();
+        let corpus = include_str!("../tests/fixtures/comments-v1.csv");
+        let mut other = model.clone();
+        let all = vec![Some(true); other.labels().len()];
+        other
+            .learn("free vouchers at zorblax dot example", &all)
+            .unwrap();
+        let mut buffers = ScorerBuffers {
+            log_odds: vec![1.0; 3],
+            probs: vec![2.0; 12],
+            ..ScorerBuffers::default()
+        };
+        for (i, text) in corpus.lines().take(200).enumerate() {
+            let which = if i % 2 == 0 { &model } else { &other };
+            let mut scorer = which.scorer_with(buffers);
+            let reused = scorer.score(text).to_vec();
+            assert_eq!(reused, which.scorer().score(text), "{text}");
+            // A long comment leaves long buffers behind for the next one.
+            scorer.score(&text.repeat(20));
+            buffers = scorer.into_buffers();
+            assert!(buffers.capacity_bytes() > 0);
+        }
+    }
+
     #[test]
     fn scorer_matches_the_weights_by_column() {
         let model = Classifier::embedded().unwrap();

@@ -58,8 +58,10 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
         o.fold_confusables,
         o.fold_leet,
         o.max_token_chars,
-        o.hash_bits
-            .map_or_else(|| "stored vocabulary".to_owned(), |b| format!("hashed into 2^{b} buckets"))
+        o.hash_bits.map_or_else(
+            || "stored vocabulary".to_owned(),
+            |b| format!("hashed into 2^{b} buckets")
+        )
     )?;
     let p = model.naive_bayes().params();
     writeln!(

@@ -115,8 +115,8 @@ async fn comment_check(
         Ok(l) => l,
         Err(response) => return response,
     };
-    let mut scorer = served.model.scorer();
-    let probs = scorer.score(content);
+    let probs = state::with_scorer(&served.model, |scorer| scorer.score(content).to_vec());
+    let probs = &probs[..];
     shared.metrics.scored(
         &state::flagged(&served, probs),
         state::action(&served, probs),

@@ -147,29 +147,30 @@ async fn score(
         check_length(&c.text, &format!("comment {}", i + 1))?;
     }
     let served = shared.current.load();
-    let mut scorer = served.model.scorer();
     let labels = served.model.labels();
-    let results: Vec<Value> = comments
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let probs = scorer.score(&c.text);
-            let scores: serde_json::Map<String, Value> = labels
-                .iter()
-                .zip(probs)
-                .map(|(l, &p)| (l.clone(), json!(p)))
-                .collect();
-            let flagged = state::flagged(&served, probs);
-            let action = state::action(&served, probs);
-            shared.metrics.scored(&flagged, action);
-            json!({
-                "id": c.id.unwrap_or_else(|| json!((i + 1).to_string())),
-                "scores": scores,
-                "flagged": flagged,
-                "action": action,
+    let results: Vec<Value> = state::with_scorer(&served.model, |scorer| {
+        comments
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let probs = scorer.score(&c.text);
+                let scores: serde_json::Map<String, Value> = labels
+                    .iter()
+                    .zip(probs)
+                    .map(|(l, &p)| (l.clone(), json!(p)))
+                    .collect();
+                let flagged = state::flagged(&served, probs);
+                let action = state::action(&served, probs);
+                shared.metrics.scored(&flagged, action);
+                json!({
+                    "id": c.id.unwrap_or_else(|| json!((i + 1).to_string())),
+                    "scores": scores,
+                    "flagged": flagged,
+                    "action": action,
+                })
             })
-        })
-        .collect();
+            .collect()
+    });
     Ok(Json(
         json!({"model": model_json(&served), "results": results}),
     ))

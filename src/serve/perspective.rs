@@ -145,20 +145,23 @@ async fn analyze(
         let threshold = params.as_ref().and_then(|p| p.score_threshold);
         wanted.push((name, l, threshold));
     }
-    let mut scorer = served.model.scorer();
-    let probs = scorer.score(&text).to_vec();
+    let want_spans = request.span_annotations == Some(true);
+    let (probs, spans): (Vec<f64>, Vec<_>) = state::with_scorer(&served.model, |scorer| {
+        let probs = scorer.score(&text).to_vec();
+        let spans = if want_spans {
+            sentence_spans(&text)
+                .into_iter()
+                .map(|(begin, end, sentence)| (begin, end, scorer.score(sentence).to_vec()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        (probs, spans)
+    });
     shared.metrics.scored(
         &state::flagged(&served, &probs),
         state::action(&served, &probs),
     );
-    let spans = if request.span_annotations == Some(true) {
-        sentence_spans(&text)
-            .into_iter()
-            .map(|(begin, end, sentence)| (begin, end, scorer.score(sentence).to_vec()))
-            .collect()
-    } else {
-        Vec::new()
-    };
     let mut scores = serde_json::Map::new();
     for (name, l, threshold) in wanted {
         let p = probs[l];

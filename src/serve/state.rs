@@ -24,7 +24,7 @@ use super::journal::{self, Journal, Op, Record};
 use super::keys::Keys;
 use super::metrics::Metrics;
 use super::{Config, ServeError};
-use crate::{Classifier, Direction, Feedback, DEFAULT_MODEL};
+use crate::{Classifier, Direction, Feedback, Scorer, ScorerBuffers, DEFAULT_MODEL};
 
 /// The most feedback one group commit takes.
 const MAX_GROUP: usize = 4096;
@@ -54,6 +54,27 @@ pub(crate) struct Served {
     pub learned: u64,
     pub learned_total: u64,
     pub forgotten_total: u64,
+}
+
+thread_local! {
+    /// Each worker thread's scorer buffers, kept from request to request: a new scorer's
+    /// buffers were allocated and cleared for every request (tens of kilobytes for the
+    /// character n-grams of one comment).
+    static BUFFERS: std::cell::Cell<Option<ScorerBuffers>> = const { std::cell::Cell::new(None) };
+}
+
+/// Buffers a worker keeps past a request; larger ones (from a huge comment) are dropped.
+const KEPT_BUFFER_BYTES: usize = 1 << 20;
+
+/// Runs `f` with a scorer of `model` on this worker thread's buffers.
+pub(crate) fn with_scorer<R>(model: &Classifier, f: impl FnOnce(&mut Scorer<'_>) -> R) -> R {
+    let mut scorer = model.scorer_with(BUFFERS.take().unwrap_or_default());
+    let result = f(&mut scorer);
+    let buffers = scorer.into_buffers();
+    if buffers.capacity_bytes() <= KEPT_BUFFER_BYTES {
+        BUFFERS.set(Some(buffers));
+    }
+    result
 }
 
 /// Allow, review or block.

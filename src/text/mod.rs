@@ -110,6 +110,14 @@ pub struct Scratch {
 }
 
 impl Scratch {
+    /// About how many bytes the buffers hold.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.tokens.capacity_bytes()
+            + self.gram.capacity()
+            + self.keys.capacity() * size_of::<u64>()
+            + self.chars.capacity_bytes()
+    }
+
     /// The tokens of the comment analyzed last.
     pub fn tokens(&self) -> &Tokens {
         &self.tokens

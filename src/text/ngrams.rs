@@ -137,6 +137,13 @@ pub(crate) struct CharScratch {
     bounds: Vec<usize>,
 }
 
+impl CharScratch {
+    /// About how many bytes the buffers hold.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.padded.capacity() + self.text.capacity() + self.bounds.capacity() * size_of::<usize>()
+    }
+}
+
 /// Calls `f(key, text)` for every character n-gram of length `min..=max` of every word token
 /// (class tokens like `<url>`, punctuation and emoji have none). The text (`#` and the
 /// characters) is built only when `with_text` is set.

@@ -56,6 +56,14 @@ pub struct Tokens {
 }
 
 impl Tokens {
+    /// About how many bytes the buffers hold.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.buf.capacity()
+            + self.spans.capacity() * size_of::<(usize, usize)>()
+            + self.own.capacity()
+            + self.word.capacity()
+    }
+
     /// Empties the list, keeping its buffers.
     pub fn clear(&mut self) {
         self.buf.clear();
