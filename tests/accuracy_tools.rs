@@ -388,8 +388,15 @@ fn character_ngrams_alone_train_and_score() {
         panic!("a stored vocabulary");
     };
     assert!(!texts.is_empty());
-    assert!(texts.iter().all(|t| t.starts_with('#')), "only character n-grams");
-    let out = cg().args(["inspect", "--model"]).arg(&model_path).assert().success();
+    assert!(
+        texts.iter().all(|t| t.starts_with('#')),
+        "only character n-grams"
+    );
+    let out = cg()
+        .args(["inspect", "--model"])
+        .arg(&model_path)
+        .assert()
+        .success();
     let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert!(
         text.contains("word n-grams none, character n-grams 3..=5"),
