@@ -460,27 +460,12 @@ impl Classifier {
     /// A [`Scorer`] that reuses `buffers`, taken from an earlier scorer with
     /// [`Scorer::into_buffers`] (of this model or another): for code that makes a scorer per
     /// request, such as a server, so that each does not allocate and clear its buffers again.
-    pub fn scorer_with(&self, buffers: ScorerBuffers) -> Scorer<'_> {
-        let ScorerBuffers {
-            scratch,
-            keys,
-            counts,
-            slots,
-            row,
-            mut log_odds,
-            mut probs,
-        } = buffers;
-        log_odds.resize(self.labels.len(), 0.0);
-        probs.resize(self.labels.len(), 0.0);
+    pub fn scorer_with(&self, mut buffers: ScorerBuffers) -> Scorer<'_> {
+        buffers.log_odds.resize(self.labels.len(), 0.0);
+        buffers.probs.resize(self.labels.len(), 0.0);
         Scorer {
             model: self,
-            scratch,
-            keys,
-            counts,
-            slots,
-            row,
-            log_odds,
-            probs,
+            buf: buffers,
             count_values: std::array::from_fn(|n| self.params.term_value_of_count(n as u32)),
         }
     }
@@ -540,7 +525,7 @@ impl Classifier {
     pub fn explain(&self, text: &str) -> Explanation {
         let mut scorer = self.scorer();
         let probs = scorer.score(text).to_vec();
-        let log_odds = scorer.log_odds.clone();
+        let log_odds = scorer.last_log_odds().to_vec();
         // The scorer's (key, value) pairs, with a readable text per key.
         let mut names: HashMap<u64, String> = HashMap::new();
         let mut scratch = Scratch::default();
@@ -744,14 +729,7 @@ fn share_of(key: u64, shares: u64) -> u64 {
 #[derive(Debug, Clone)]
 pub struct Scorer<'m> {
     model: &'m Classifier,
-    scratch: Scratch,
-    keys: Vec<u64>,
-    counts: KeyCounts,
-    /// Each key's slot in the weight table, found before any weight is read (see [`weigh`]).
-    slots: Vec<usize>,
-    row: Vec<(u64, f64)>,
-    log_odds: Vec<f64>,
-    probs: Vec<f64>,
+    buf: ScorerBuffers,
     /// The term value of each small count, so that the scoring loop reads a table rather than
     /// choosing a term weighting for every feature.
     count_values: [f64; 16],
@@ -763,6 +741,7 @@ pub struct ScorerBuffers {
     scratch: Scratch,
     keys: Vec<u64>,
     counts: KeyCounts,
+    /// Each key's slot in the weight table, found before any weight is read (see [`weigh`]).
     slots: Vec<usize>,
     row: Vec<(u64, f64)>,
     log_odds: Vec<f64>,
@@ -784,34 +763,27 @@ impl ScorerBuffers {
 impl Scorer<'_> {
     /// This scorer's buffers, to make the next scorer with [`Classifier::scorer_with`].
     pub fn into_buffers(self) -> ScorerBuffers {
-        ScorerBuffers {
-            scratch: self.scratch,
-            keys: self.keys,
-            counts: self.counts,
-            slots: self.slots,
-            row: self.row,
-            log_odds: self.log_odds,
-            probs: self.probs,
-        }
+        self.buf
     }
 
     /// The calibrated probability of each label for `text`, in label order.
     pub fn score(&mut self, text: &str) -> &[f64] {
         self.log_odds(text);
         for ((p, &z), c) in self
+            .buf
             .probs
             .iter_mut()
-            .zip(&self.log_odds)
+            .zip(&self.buf.log_odds)
             .zip(&self.model.calibration)
         {
             *p = c.apply(z);
         }
-        &self.probs
+        &self.buf.probs
     }
 
     /// The log-odds behind the last [`score`](Self::score) or [`log_odds`](Self::log_odds) call.
     pub fn last_log_odds(&self) -> &[f64] {
-        &self.log_odds
+        &self.buf.log_odds
     }
 
     /// The log-odds of each label for `text`, in label order, before calibration: unlike
@@ -819,12 +791,14 @@ impl Scorer<'_> {
     pub fn log_odds(&mut self, text: &str) -> &[f64] {
         let model = self.model;
         // (A loop: `copy_from_slice` calls memcpy, costly for two numbers.)
-        for (z, &b) in self.log_odds.iter_mut().zip(model.bias.iter()) {
+        for (z, &b) in self.buf.log_odds.iter_mut().zip(model.bias.iter()) {
             *z = b;
         }
         if model.params.is_linear() {
             // Raw counts, no normalization: each occurrence adds its weight.
-            let keys = model.analyzer.keys(text, &mut self.scratch, &mut self.keys);
+            let keys = model
+                .analyzer
+                .keys(text, &mut self.buf.scratch, &mut self.buf.keys);
             let items = Items {
                 keys: &*keys,
                 key: |&key: &u64| key,
@@ -833,8 +807,8 @@ impl Scorer<'_> {
             weigh(
                 &model.table,
                 items,
-                &mut self.slots,
-                &mut self.log_odds,
+                &mut self.buf.slots,
+                &mut self.buf.log_odds,
                 Start::Acc,
             );
         } else {
@@ -843,26 +817,30 @@ impl Scorer<'_> {
             // A huge comment's keys are counted a share at a time, each share its keys of one
             // hash class, so that no key's count is split between shares.
             let shares = text.len().div_ceil(HUGE_COMMENT).max(1) as u64;
-            let acc = &mut self.probs;
+            let acc = &mut self.buf.probs;
             let params = &model.params;
             let count_values = &self.count_values;
             let mut sum_of_squares = 0.0;
             for share in 0..shares {
                 let keys = if shares == 1 {
-                    model.analyzer.keys(text, &mut self.scratch, &mut self.keys)
+                    model
+                        .analyzer
+                        .keys(text, &mut self.buf.scratch, &mut self.buf.keys)
                 } else {
-                    let keys = &mut self.keys;
+                    let keys = &mut self.buf.keys;
                     keys.clear();
-                    model.analyzer.for_each_key(text, &mut self.scratch, |key| {
-                        if share_of(key, shares) == share {
-                            keys.push(key);
-                        }
-                    });
+                    model
+                        .analyzer
+                        .for_each_key(text, &mut self.buf.scratch, |key| {
+                            if share_of(key, shares) == share {
+                                keys.push(key);
+                            }
+                        });
                     &mut keys[..]
                 };
-                self.counts.count(keys);
+                self.buf.counts.count(keys);
                 let items = Items {
-                    keys: self.counts.distinct(),
+                    keys: self.buf.counts.distinct(),
                     key: |&(key, _): &(u64, u32)| key,
                     value: |&(_, count): &(u64, u32)| match count_values.get(count as usize) {
                         Some(&value) => value,
@@ -870,14 +848,14 @@ impl Scorer<'_> {
                     },
                 };
                 let start = if share == 0 { Start::Zero } else { Start::Acc };
-                sum_of_squares += weigh(&model.table, items, &mut self.slots, acc, start);
+                sum_of_squares += weigh(&model.table, items, &mut self.buf.slots, acc, start);
             }
             let norm = params.norm(sum_of_squares);
-            for (z, a) in self.log_odds.iter_mut().zip(acc.iter()) {
+            for (z, a) in self.buf.log_odds.iter_mut().zip(acc.iter()) {
                 *z += a / norm;
             }
         }
-        &self.log_odds
+        &self.buf.log_odds
     }
 
     /// The comment's `(key, value)` pairs after term weighting and normalization, over all of
@@ -886,12 +864,12 @@ impl Scorer<'_> {
         let keys = self
             .model
             .analyzer
-            .keys(text, &mut self.scratch, &mut self.keys);
+            .keys(text, &mut self.buf.scratch, &mut self.buf.keys);
         // Counted as log_odds counts them, so the values are the ones it sums.
-        self.counts.count(keys);
-        let row = &mut self.row;
+        self.buf.counts.count(keys);
+        let row = &mut self.buf.row;
         row.clear();
-        row.extend(self.counts.iter().map(|(key, n)| (key, f64::from(n))));
+        row.extend(self.buf.counts.iter().map(|(key, n)| (key, f64::from(n))));
         self.model.params.transform(row);
         row
     }

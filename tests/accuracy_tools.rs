@@ -413,19 +413,3 @@ fn character_ngrams_alone_train_and_score() {
     let auc = brute_force_auc(&scores, &truth);
     assert!(auc > 0.9, "character n-grams alone rank spam: AUC {auc}");
 }
-
-/// No word n-grams and no character n-grams would leave nothing to learn from.
-#[test]
-fn no_features_at_all_is_an_error() {
-    let dir = tempdir();
-    let data = corpus_slice(dir.path(), "d.csv", 0, 50);
-    let out = cg()
-        .args(["train", "--label", "spam", "--word-ngrams", "0", "--out"])
-        .arg(dir.path().join("m.model"))
-        .arg("--data")
-        .arg(&data)
-        .assert()
-        .failure();
-    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(err.contains("needs character n-grams"), "{err}");
-}

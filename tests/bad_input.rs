@@ -213,3 +213,21 @@ fn label_with_one_class_only_is_an_error() {
         &[r#"label "spam" has no positive rows"#],
     );
 }
+
+/// No word n-grams and no character n-grams would leave nothing to learn from.
+#[test]
+fn no_features_at_all_is_an_error() {
+    let dir = tempdir();
+    let data = write(
+        dir.path(),
+        "d.csv",
+        "text,spam\nfree gift,1\nhello there,0\n",
+    );
+    fails_with(
+        cg().args(["train", "--label", "spam", "--word-ngrams", "0", "--out"])
+            .arg(dir.path().join("m.model"))
+            .arg("--data")
+            .arg(&data),
+        &["word n-gram length", "needs character n-grams"],
+    );
+}
