@@ -183,12 +183,21 @@ impl Linear {
     }
 }
 
-/// FTRL-proximal state of one model (all labels): per coordinate the `z` and `n` sums.
+/// One coordinate of an FTRL model: the NB ratio that scales its feature, and FTRL's `z` and
+/// `n` sums, side by side so a step reads one stretch of memory instead of three arrays.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Coord {
+    r: f64,
+    z: f32,
+    n: f32,
+}
+
+/// FTRL-proximal state of one model (all labels): per coordinate its ratio and the `z` and `n`
+/// sums.
 #[derive(Debug, Clone)]
 pub(crate) struct Ftrl {
     n_labels: usize,
-    z: Vec<f32>,
-    n: Vec<f32>,
+    coords: Vec<Coord>,
     bias_z: Vec<f64>,
     bias_n: Vec<f64>,
     l2: f64,
@@ -198,12 +207,27 @@ pub(crate) struct Ftrl {
 /// FTRL's β (its learning-rate offset, not Wang & Manning's): 1, as McMahan et al. suggest.
 const FTRL_BETA: f64 = 1.0;
 
+/// `x / rate`, where a unit rate (the default) skips the division: `x / 1.0` is `x` exactly.
+#[inline(always)]
+fn per_rate<const UNIT: bool>(x: f64, rate: f64) -> f64 {
+    if UNIT {
+        x
+    } else {
+        x / rate
+    }
+}
+
 impl Ftrl {
-    pub(crate) fn new(n_features: usize, n_labels: usize, p: &LinearParams) -> Ftrl {
+    /// A model at zero on the features scaled by `ratios`.
+    pub(crate) fn new(ratios: &Weights, p: &LinearParams) -> Ftrl {
+        let n_labels = ratios.n_labels();
         Ftrl {
             n_labels,
-            z: vec![0.0; n_features * n_labels],
-            n: vec![0.0; n_features * n_labels],
+            coords: ratios
+                .values()
+                .iter()
+                .map(|&r| Coord { r, z: 0.0, n: 0.0 })
+                .collect(),
             bias_z: vec![0.0; n_labels],
             bias_n: vec![0.0; n_labels],
             l2: p.l2,
@@ -217,23 +241,17 @@ impl Ftrl {
     }
 
     /// Log-odds per label of one row under the current weights.
-    pub(crate) fn log_odds(&self, row: &[(u32, f64)], ratios: &Weights, out: &mut [f64]) {
+    pub(crate) fn log_odds(&self, row: &[(u32, f64)], out: &mut [f64]) {
         let l = self.n_labels;
         for (k, o) in out.iter_mut().enumerate() {
             *o = Self::weight(self.bias_z[k], self.bias_n[k], self.rate, 0.0);
         }
         for &(f, x) in row {
-            let r = ratios.feature(f);
             let at = f as usize * l;
-            for k in 0..l {
-                if r[k] != 0.0 {
-                    let w = Self::weight(
-                        f64::from(self.z[at + k]),
-                        f64::from(self.n[at + k]),
-                        self.rate,
-                        self.l2,
-                    );
-                    out[k] += w * r[k] * x;
+            for (o, c) in out.iter_mut().zip(&self.coords[at..at + l]) {
+                if c.r != 0.0 {
+                    let w = Self::weight(f64::from(c.z), f64::from(c.n), self.rate, self.l2);
+                    *o += w * c.r * x;
                 }
             }
         }
@@ -245,31 +263,45 @@ impl Ftrl {
     pub(crate) fn update(
         &mut self,
         row: &[(u32, f64)],
-        ratios: &Weights,
+        labels: &[bool],
+        known: Option<&[bool]>,
+        z: &mut [f64],
+        buf: &mut Vec<(f64, f64, f64)>,
+    ) {
+        if self.rate == 1.0 {
+            self.update_with::<true>(row, labels, known, z, buf);
+        } else {
+            self.update_with::<false>(row, labels, known, z, buf);
+        }
+    }
+
+    #[inline(always)]
+    fn update_with<const UNIT_RATE: bool>(
+        &mut self,
+        row: &[(u32, f64)],
         labels: &[bool],
         known: Option<&[bool]>,
         z: &mut [f64],
         buf: &mut Vec<(f64, f64, f64)>,
     ) {
         let carried = |k: usize| known.is_none_or(|known| known[k]);
-        let l = self.n_labels;
+        let (l, rate, l2) = (self.n_labels, self.rate, self.l2);
         buf.clear();
         for (k, o) in z.iter_mut().enumerate() {
-            *o = Self::weight(self.bias_z[k], self.bias_n[k], self.rate, 0.0);
+            *o = Self::weight(self.bias_z[k], self.bias_n[k], rate, 0.0);
         }
         // Per (feature, label): the scaled value x̃, the weight, and √n.
         for &(f, x) in row {
-            let r = ratios.feature(f);
             let at = f as usize * l;
-            for k in 0..l {
-                let xt = r[k] * x;
+            for (zk, c) in z.iter_mut().zip(&self.coords[at..at + l]) {
+                let xt = c.r * x;
                 if xt == 0.0 {
                     buf.push((0.0, 0.0, 0.0));
                     continue;
                 }
-                let sqrt_n = f64::from(self.n[at + k]).sqrt();
-                let w = -f64::from(self.z[at + k]) / ((FTRL_BETA + sqrt_n) / self.rate + self.l2);
-                z[k] += w * xt;
+                let sqrt_n = f64::from(c.n).sqrt();
+                let w = -f64::from(c.z) / (per_rate::<UNIT_RATE>(FTRL_BETA + sqrt_n, rate) + l2);
+                *zk += w * xt;
                 buf.push((xt, w, sqrt_n));
             }
         }
@@ -281,25 +313,25 @@ impl Ftrl {
             if !carried(k) {
                 continue;
             }
-            let w = Self::weight(self.bias_z[k], self.bias_n[k], self.rate, 0.0);
+            let w = Self::weight(self.bias_z[k], self.bias_n[k], rate, 0.0);
             let n = self.bias_n[k];
-            let sigma = ((n + g * g).sqrt() - n.sqrt()) / self.rate;
+            let sigma = ((n + g * g).sqrt() - n.sqrt()) / rate;
             self.bias_z[k] += g - sigma * w;
             self.bias_n[k] += g * g;
         }
         let mut next = buf.iter();
         for &(f, _) in row {
             let at = f as usize * l;
-            for (k, &gk) in z.iter().enumerate() {
+            for (k, (&gk, c)) in z.iter().zip(&mut self.coords[at..at + l]).enumerate() {
                 let &(xt, w, sqrt_n) = next.next().expect("one entry per feature and label");
                 if xt == 0.0 || !carried(k) {
                     continue;
                 }
                 let g = gk * xt;
-                let n = f64::from(self.n[at + k]);
-                let sigma = ((n + g * g).sqrt() - sqrt_n) / self.rate;
-                self.z[at + k] = (f64::from(self.z[at + k]) + g - sigma * w) as f32;
-                self.n[at + k] = (n + g * g) as f32;
+                let n = f64::from(c.n);
+                let sigma = per_rate::<UNIT_RATE>((n + g * g).sqrt() - sqrt_n, rate);
+                c.z = (f64::from(c.z) + g - sigma * w) as f32;
+                c.n = (n + g * g) as f32;
             }
         }
     }
@@ -310,13 +342,8 @@ impl Ftrl {
         let mut w = Vec::with_capacity(order.len() * l);
         for &old in order {
             let at = old as usize * l;
-            for k in 0..l {
-                w.push(Self::weight(
-                    f64::from(self.z[at + k]),
-                    f64::from(self.n[at + k]),
-                    self.rate,
-                    self.l2,
-                ) as f32);
+            for c in &self.coords[at..at + l] {
+                w.push(Self::weight(f64::from(c.z), f64::from(c.n), self.rate, self.l2) as f32);
             }
         }
         let bias = (0..l)
@@ -346,22 +373,20 @@ pub(crate) struct BlockRow<'a> {
 #[derive(Debug)]
 pub(crate) struct LinearFit {
     params: LinearParams,
-    ratios: Vec<Weights>,
+    n_labels: usize,
     models: Vec<Ftrl>,
     seed: u64,
 }
 
 impl LinearFit {
-    /// `ratios` holds each fold's ratios, then the full model's.
-    pub(crate) fn new(params: LinearParams, ratios: Vec<Weights>, n_features: usize) -> Self {
+    /// `ratios` holds each fold's ratios, then the full model's; each is dropped once its model
+    /// holds a copy.
+    pub(crate) fn new(params: LinearParams, ratios: Vec<Weights>) -> Self {
         let n_labels = ratios.last().map_or(0, Weights::n_labels);
-        let models = ratios
-            .iter()
-            .map(|_| Ftrl::new(n_features, n_labels, &params))
-            .collect();
+        let models = ratios.into_iter().map(|r| Ftrl::new(&r, &params)).collect();
         LinearFit {
             params,
-            ratios,
+            n_labels,
             models,
             seed: 0,
         }
@@ -376,7 +401,7 @@ impl LinearFit {
     /// of its fold's model just before that model would have seen it (it never does), in
     /// `oof[row * n_labels..]`.
     pub(crate) fn block(&mut self, rows: &[BlockRow<'_>], key: u64, oof: &mut Vec<f64>) {
-        let n_labels = self.ratios.last().map_or(0, Weights::n_labels);
+        let n_labels = self.n_labels;
         let mut order: Vec<usize> = (0..rows.len()).collect();
         // Fisher-Yates with SplitMix64, so the order is the same everywhere.
         let mut state = splitmix64(self.seed ^ key);
@@ -387,7 +412,6 @@ impl LinearFit {
         oof.clear();
         oof.resize(rows.len() * n_labels, 0.0);
         let full = self.models.len() - 1;
-        let ratios = &self.ratios;
         let outs: Vec<Vec<(usize, Vec<f64>)>> = self
             .models
             .par_iter_mut()
@@ -400,19 +424,12 @@ impl LinearFit {
                     let row = &rows[i];
                     if m != full && row.fold == Some(m) {
                         if row.want {
-                            model.log_odds(row.features, &ratios[m], &mut z);
+                            model.log_odds(row.features, &mut z);
                             found.push((i, z.clone()));
                         }
                         continue;
                     }
-                    model.update(
-                        row.features,
-                        &ratios[m],
-                        row.labels,
-                        row.known,
-                        &mut z,
-                        &mut buf,
-                    );
+                    model.update(row.features, row.labels, row.known, &mut z, &mut buf);
                 }
                 found
             })
@@ -443,43 +460,40 @@ mod tests {
     #[test]
     fn a_row_moves_only_the_labels_it_carries() {
         let p = LinearParams::new();
-        let r = unit_ratios(2, 2);
-        let mut m = Ftrl::new(2, 2, &p);
+        let mut m = Ftrl::new(&unit_ratios(2, 2), &p);
         let (mut z, mut buf) = (vec![0.0; 2], Vec::new());
-        m.update(&[(0, 1.0)], &r, &[true, false], None, &mut z, &mut buf);
+        m.update(&[(0, 1.0)], &[true, false], None, &mut z, &mut buf);
         let before = m.clone();
         m.update(
             &[(0, 0.6), (1, 0.8)],
-            &r,
             &[false, true],
             Some(&[false, true]),
             &mut z,
             &mut buf,
         );
-        let label = |v: &[f32], k: usize| v.iter().skip(k).step_by(2).copied().collect::<Vec<_>>();
-        assert_eq!(label(&m.z, 0), label(&before.z, 0));
-        assert_eq!(label(&m.n, 0), label(&before.n, 0));
+        let label =
+            |v: &[Coord], k: usize| v.iter().skip(k).step_by(2).copied().collect::<Vec<_>>();
+        assert_eq!(label(&m.coords, 0), label(&before.coords, 0));
         assert_eq!(m.bias_z[0].to_bits(), before.bias_z[0].to_bits());
         assert_eq!(m.bias_n[0].to_bits(), before.bias_n[0].to_bits());
-        assert_ne!(label(&m.z, 1), label(&before.z, 1));
+        assert_ne!(label(&m.coords, 1), label(&before.coords, 1));
         assert_ne!(m.bias_n[1], before.bias_n[1]);
     }
 
     #[test]
     fn ftrl_learns_a_separable_problem() {
         let p = LinearParams::new().l2(0.1).rate(0.5);
-        let r = unit_ratios(3, 1);
-        let mut m = Ftrl::new(3, 1, &p);
+        let mut m = Ftrl::new(&unit_ratios(3, 1), &p);
         let (mut z, mut buf) = (vec![0.0], Vec::new());
         let pos: &[(u32, f64)] = &[(0, 1.0), (2, 0.5)];
         let neg: &[(u32, f64)] = &[(1, 1.0), (2, 0.5)];
         for _ in 0..200 {
-            m.update(pos, &r, &[true], None, &mut z, &mut buf);
-            m.update(neg, &r, &[false], None, &mut z, &mut buf);
+            m.update(pos, &[true], None, &mut z, &mut buf);
+            m.update(neg, &[false], None, &mut z, &mut buf);
         }
-        m.log_odds(pos, &r, &mut z);
+        m.log_odds(pos, &mut z);
         assert!(z[0] > 2.0, "positive row: {}", z[0]);
-        m.log_odds(neg, &r, &mut z);
+        m.log_odds(neg, &mut z);
         assert!(z[0] < -2.0, "negative row: {}", z[0]);
         let lin = m.into_linear(p, &[0, 1, 2]);
         assert!(lin.w[0] > 0.0 && lin.w[1] < 0.0);
@@ -491,10 +505,10 @@ mod tests {
     fn a_zero_ratio_feature_is_never_learned() {
         let p = LinearParams::new();
         let r = Weights::from_parts(vec![1.0, 0.0], vec![0.0]);
-        let mut m = Ftrl::new(2, 1, &p);
+        let mut m = Ftrl::new(&r, &p);
         let (mut z, mut buf) = (vec![0.0], Vec::new());
         for _ in 0..10 {
-            m.update(&[(0, 1.0), (1, 1.0)], &r, &[true], None, &mut z, &mut buf);
+            m.update(&[(0, 1.0), (1, 1.0)], &[true], None, &mut z, &mut buf);
         }
         let lin = m.into_linear(p, &[0, 1]);
         assert_eq!(lin.w[1], 0.0);
@@ -534,7 +548,7 @@ mod tests {
     fn fold_models_skip_their_own_rows_and_report_them() {
         let p = LinearParams::new();
         let ratios = vec![unit_ratios(2, 1), unit_ratios(2, 1), unit_ratios(2, 1)];
-        let mut fit = LinearFit::new(p, ratios, 2);
+        let mut fit = LinearFit::new(p, ratios);
         let a: &[(u32, f64)] = &[(0, 1.0)];
         let b: &[(u32, f64)] = &[(1, 1.0)];
         let rows = [

@@ -695,7 +695,7 @@ impl Trainer {
             let all = self.counts.total(0..self.index.len() as u32);
             ratios.push(Weights::from_counts(&ratio, &all, labels)?);
             let linear = LinearPass {
-                fit: LinearFit::new(p, ratios, self.index.len()),
+                fit: LinearFit::new(p, ratios),
                 epoch: 0,
                 entries: Vec::new(),
                 ends: Vec::new(),
