@@ -279,15 +279,18 @@ impl Ftrl {
         z: &mut [f64],
         buf: &mut Vec<(f64, f64, f64)>,
     ) {
-        if self.rate == 1.0 {
-            self.update_with::<true>(row, labels, known, z, buf);
-        } else {
-            self.update_with::<false>(row, labels, known, z, buf);
+        // The common cases compiled apart: a unit rate (the default), and one label, whose
+        // loops over labels then vanish.
+        match (self.rate == 1.0, self.n_labels == 1) {
+            (true, true) => self.update_with::<true, true>(row, labels, known, z, buf),
+            (true, false) => self.update_with::<true, false>(row, labels, known, z, buf),
+            (false, true) => self.update_with::<false, true>(row, labels, known, z, buf),
+            (false, false) => self.update_with::<false, false>(row, labels, known, z, buf),
         }
     }
 
     #[inline(always)]
-    fn update_with<const UNIT_RATE: bool>(
+    fn update_with<const UNIT_RATE: bool, const ONE_LABEL: bool>(
         &mut self,
         row: &[(u32, f64)],
         labels: &[bool],
@@ -296,7 +299,9 @@ impl Ftrl {
         buf: &mut Vec<(f64, f64, f64)>,
     ) {
         let carried = |k: usize| known.is_none_or(|known| known[k]);
-        let (l, rate, l2) = (self.n_labels, self.rate, self.l2);
+        let l = if ONE_LABEL { 1 } else { self.n_labels };
+        let (rate, l2) = (self.rate, self.l2);
+        let z = &mut z[..l];
         buf.clear();
         for (k, o) in z.iter_mut().enumerate() {
             *o = Self::weight(self.bias_z[k], self.bias_n[k], rate, 0.0);
