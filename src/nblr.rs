@@ -403,7 +403,10 @@ impl Ftrl {
         let mut sum = Self::weight(self.bias_z[0], self.bias_n[0], rate, 0.0);
         let mut pairs = row.chunks_exact(2);
         for pair in &mut pairs {
-            let (a, b) = (self.coords[pair[0].0 as usize], self.coords[pair[1].0 as usize]);
+            let (a, b) = (
+                self.coords[pair[0].0 as usize],
+                self.coords[pair[1].0 as usize],
+            );
             let xt = [a.r * pair[0].1, b.r * pair[1].1];
             let sqrt_n = sqrt2([f64::from(a.n), f64::from(b.n)]);
             let scale = [FTRL_BETA + sqrt_n[0], FTRL_BETA + sqrt_n[1]];
@@ -412,7 +415,10 @@ impl Ftrl {
             } else {
                 div2(scale, [rate, rate])
             };
-            let w = div2([-f64::from(a.z), -f64::from(b.z)], [scale[0] + l2, scale[1] + l2]);
+            let w = div2(
+                [-f64::from(a.z), -f64::from(b.z)],
+                [scale[0] + l2, scale[1] + l2],
+            );
             for k in 0..2 {
                 if xt[k] == 0.0 {
                     buf.push((0.0, 0.0, 0.0));
@@ -555,7 +561,14 @@ impl LinearFit {
                 let mut z = vec![0.0; n_labels];
                 let mut buf = Vec::new();
                 let mut found = Vec::new();
-                for &i in &order {
+                for (j, &i) in order.iter().enumerate() {
+                    // The block is larger than the caches and read in shuffled order: ask for
+                    // the next row's features while this one learns.
+                    if let Some(&next) = order.get(j + 1) {
+                        for entry in rows[next].features.iter().step_by(4) {
+                            prefetch(std::slice::from_ref(entry));
+                        }
+                    }
                     let row = &rows[i];
                     if m != full && row.fold == Some(m) {
                         if row.want {
@@ -622,7 +635,13 @@ mod tests {
     fn the_one_label_step_is_the_general_step_bit_for_bit() {
         let n_features = 50;
         let ratios: Vec<f64> = (0..n_features)
-            .map(|f| if f % 7 == 3 { 0.0 } else { (f as f64 - 20.0) / 9.0 })
+            .map(|f| {
+                if f % 7 == 3 {
+                    0.0
+                } else {
+                    (f as f64 - 20.0) / 9.0
+                }
+            })
             .collect();
         let r = Weights::from_parts(ratios, vec![0.0]);
         for rate in [1.0, 0.3] {
