@@ -219,7 +219,7 @@ fn per_rate<const UNIT: bool>(x: f64, rate: f64) -> f64 {
 
 /// Asks for the cache line holding the start of `items` (a hint; no effect on results).
 #[inline(always)]
-fn prefetch<T>(items: &[T]) {
+pub(crate) fn prefetch<T>(items: &[T]) {
     #[cfg(target_arch = "x86_64")]
     if let Some(first) = items.first() {
         safe_arch::prefetch_t0(first);
