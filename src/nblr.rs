@@ -18,9 +18,11 @@
 //! as plain naive Bayes, so NB-LR scores at naive Bayes' speed. Only `w` and `b` are stored;
 //! `r` is derived from the counts at load.
 //!
-//! Rows stream: each epoch is one more read of the training files. Within blocks of
-//! [`BLOCK_ROWS`] consecutive rows the order is shuffled with a fixed generator, so files sorted
-//! by label do not leave the model leaning towards the last class seen. Out-of-fold scores for
+//! Rows stream: each epoch is one more read of the rows, from the first pass's featurized
+//! copy on disk when the trainer keeps one (`Trainer::keep_rows`), else from the training
+//! files. Within blocks of [`BLOCK_ROWS`] consecutive rows the order is shuffled with a fixed
+//! generator, so files sorted by label do not leave the model leaning towards the last class
+//! seen. Out-of-fold scores for
 //! thresholds and calibration come from one model per fold trained in the same passes on the
 //! other folds' rows, each with ratios from its own counts (the total minus its fold).
 
@@ -38,7 +40,7 @@ pub const BLOCK_ROWS: usize = 4096;
 ///
 /// | Name | Default | Purpose | Range |
 /// |---|---|---|---|
-/// | `epochs` | 2 | passes of FTRL over the rows (each reads the files once more) | 1..=100 |
+/// | `epochs` | 2 | passes of FTRL over the rows (each reads the rows once more) | 1..=100 |
 /// | `l2` | 100 | L2 penalty λ on the weights | [0, 1e6] |
 /// | `rate` | 1.0 | FTRL's learning rate α | (0, 100] |
 ///

@@ -1,10 +1,11 @@
 //! Training: [`TrainParams`] → [`ParamGuard::check`] → [`ValidTrainParams::trainer`] →
 //! [`Trainer::add`] row by row → (second pass, when tuning) → [`Trainer::finish`] → [`Classifier`].
 //!
-//! Rows stream through: only the vocabulary and the counts are kept, never the rows. Tuned
-//! thresholds and calibration need out-of-fold scores; each row is assigned a fold by a hash of
-//! its position, the first pass also keeps one count table per fold, and a fold's model is the
-//! total counts minus that fold's, which is exactly the model trained without it. The second
+//! Rows stream through: only the vocabulary and the counts are kept in memory, never the rows
+//! (with an NB-LR head, [`Trainer::keep_rows`] keeps their features on disk for the epochs).
+//! Tuned thresholds and calibration need out-of-fold scores; each row is assigned a fold by a
+//! hash of its position, the first pass also keeps one count table per fold, and a fold's model
+//! is the total counts minus that fold's, which is exactly the model trained without it. The second
 //! pass reads the same rows again and scores them with the model that never saw them: only the
 //! rows left in the bounded sample of scores at the end, known in advance from the row count.
 //!
@@ -262,7 +263,8 @@ impl ValidTrainParams {
 
     /// How many times training reads its rows: once for the counts; once more to fit
     /// thresholds and calibration on out-of-fold scores; with an NB-LR head, once per epoch
-    /// instead (the last epoch gives the out-of-fold scores).
+    /// instead (the last epoch gives the out-of-fold scores), from the copy
+    /// [`Trainer::keep_rows`] keeps on disk when there is one.
     pub fn passes(&self) -> u32 {
         match &self.linear {
             Some(p) => 1 + p.n_epochs(),
