@@ -185,14 +185,12 @@ impl Linear {
     }
 }
 
-/// One coordinate of an FTRL model: the NB ratio that scales its feature, and FTRL's `z` and
-/// `n` sums, side by side so a step reads one stretch of memory instead of three arrays.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-struct Coord {
-    r: f64,
-    z: f32,
-    n: f32,
-}
+/// One coordinate of an FTRL model: `(r, z, n)`, the NB ratio that scales its feature and
+/// FTRL's `z` and `n` sums, side by side so a step reads one stretch of memory instead of three
+/// arrays. A tuple, not a struct, so that a table of them starts as zeroed memory the system
+/// hands out untouched: the coordinates of features no row moves (a ratio of zero) then cost
+/// no memory, as they did when `z` and `n` were arrays of their own.
+type Coord = (f64, f32, f32);
 
 /// FTRL-proximal state of one model (all labels): per coordinate its ratio and the `z` and `n`
 /// sums.
@@ -258,11 +256,15 @@ impl Ftrl {
         let n_labels = ratios.n_labels();
         Ftrl {
             n_labels,
-            coords: ratios
-                .values()
-                .iter()
-                .map(|&r| Coord { r, z: 0.0, n: 0.0 })
-                .collect(),
+            coords: {
+                let mut coords: Vec<Coord> = vec![(0.0, 0.0, 0.0); ratios.values().len()];
+                for (c, &r) in coords.iter_mut().zip(ratios.values()) {
+                    if r.to_bits() != 0 {
+                        c.0 = r;
+                    }
+                }
+                coords
+            },
             bias_z: vec![0.0; n_labels],
             bias_n: vec![0.0; n_labels],
             l2: p.l2,
@@ -284,9 +286,9 @@ impl Ftrl {
         for &(f, x) in row {
             let at = f as usize * l;
             for (o, c) in out.iter_mut().zip(&self.coords[at..at + l]) {
-                if c.r != 0.0 {
-                    let w = Self::weight(f64::from(c.z), f64::from(c.n), self.rate, self.l2);
-                    *o += w * c.r * x;
+                if c.0 != 0.0 {
+                    let w = Self::weight(f64::from(c.1), f64::from(c.2), self.rate, self.l2);
+                    *o += w * c.0 * x;
                 }
             }
         }
@@ -343,13 +345,13 @@ impl Ftrl {
         for &(f, x) in row {
             let at = f as usize * l;
             for (zk, c) in z.iter_mut().zip(&self.coords[at..at + l]) {
-                let xt = c.r * x;
+                let xt = c.0 * x;
                 if xt == 0.0 {
                     buf.push((0.0, 0.0, 0.0));
                     continue;
                 }
-                let sqrt_n = f64::from(c.n).sqrt();
-                let w = -f64::from(c.z) / (per_rate::<UNIT_RATE>(FTRL_BETA + sqrt_n, rate) + l2);
+                let sqrt_n = f64::from(c.2).sqrt();
+                let w = -f64::from(c.1) / (per_rate::<UNIT_RATE>(FTRL_BETA + sqrt_n, rate) + l2);
                 *zk += w * xt;
                 buf.push((xt, w, sqrt_n));
             }
@@ -377,10 +379,10 @@ impl Ftrl {
                     continue;
                 }
                 let g = gk * xt;
-                let n = f64::from(c.n);
+                let n = f64::from(c.2);
                 let sigma = per_rate::<UNIT_RATE>((n + g * g).sqrt() - sqrt_n, rate);
-                c.z = (f64::from(c.z) + g - sigma * w) as f32;
-                c.n = (n + g * g) as f32;
+                c.1 = (f64::from(c.1) + g - sigma * w) as f32;
+                c.2 = (n + g * g) as f32;
             }
         }
     }
@@ -409,8 +411,8 @@ impl Ftrl {
                 self.coords[pair[0].0 as usize],
                 self.coords[pair[1].0 as usize],
             );
-            let xt = [a.r * pair[0].1, b.r * pair[1].1];
-            let sqrt_n = sqrt2([f64::from(a.n), f64::from(b.n)]);
+            let xt = [a.0 * pair[0].1, b.0 * pair[1].1];
+            let sqrt_n = sqrt2([f64::from(a.2), f64::from(b.2)]);
             let scale = [FTRL_BETA + sqrt_n[0], FTRL_BETA + sqrt_n[1]];
             let scale = if UNIT_RATE {
                 scale
@@ -418,7 +420,7 @@ impl Ftrl {
                 div2(scale, [rate, rate])
             };
             let w = div2(
-                [-f64::from(a.z), -f64::from(b.z)],
+                [-f64::from(a.1), -f64::from(b.1)],
                 [scale[0] + l2, scale[1] + l2],
             );
             for k in 0..2 {
@@ -432,13 +434,13 @@ impl Ftrl {
         }
         for &(f, x) in pairs.remainder() {
             let c = self.coords[f as usize];
-            let xt = c.r * x;
+            let xt = c.0 * x;
             if xt == 0.0 {
                 buf.push((0.0, 0.0, 0.0));
                 continue;
             }
-            let sqrt_n = f64::from(c.n).sqrt();
-            let w = -f64::from(c.z) / (per_rate::<UNIT_RATE>(FTRL_BETA + sqrt_n, rate) + l2);
+            let sqrt_n = f64::from(c.2).sqrt();
+            let w = -f64::from(c.1) / (per_rate::<UNIT_RATE>(FTRL_BETA + sqrt_n, rate) + l2);
             sum += w * xt;
             buf.push((xt, w, sqrt_n));
         }
@@ -456,8 +458,8 @@ impl Ftrl {
         let step = |c: &mut Coord, (xt, w, sqrt_n): (f64, f64, f64), g: f64, nn: f64, s: f64| {
             if xt != 0.0 {
                 let sigma = per_rate::<UNIT_RATE>(s - sqrt_n, rate);
-                c.z = (f64::from(c.z) + g - sigma * w) as f32;
-                c.n = nn as f32;
+                c.1 = (f64::from(c.1) + g - sigma * w) as f32;
+                c.2 = nn as f32;
             }
         };
         let mut entries = buf.chunks_exact(2);
@@ -466,15 +468,15 @@ impl Ftrl {
             let (ia, ib) = (pair[0].0 as usize, pair[1].0 as usize);
             let ga = g * e[0].0;
             let gb = g * e[1].0;
-            let na = f64::from(self.coords[ia].n) + ga * ga;
-            let nb = f64::from(self.coords[ib].n) + gb * gb;
+            let na = f64::from(self.coords[ia].2) + ga * ga;
+            let nb = f64::from(self.coords[ib].2) + gb * gb;
             let s = sqrt2([na, nb]);
             step(&mut self.coords[ia], e[0], ga, na, s[0]);
             step(&mut self.coords[ib], e[1], gb, nb, s[1]);
         }
         for (&(f, _), &e) in pairs.remainder().iter().zip(entries.remainder()) {
             let gf = g * e.0;
-            let nn = f64::from(self.coords[f as usize].n) + gf * gf;
+            let nn = f64::from(self.coords[f as usize].2) + gf * gf;
             step(&mut self.coords[f as usize], e, gf, nn, nn.sqrt());
         }
     }
@@ -486,7 +488,7 @@ impl Ftrl {
         for &old in order {
             let at = old as usize * l;
             for c in &self.coords[at..at + l] {
-                w.push(Self::weight(f64::from(c.z), f64::from(c.n), self.rate, self.l2) as f32);
+                w.push(Self::weight(f64::from(c.1), f64::from(c.2), self.rate, self.l2) as f32);
             }
         }
         let bias = (0..l)
@@ -667,12 +669,12 @@ mod tests {
             let bits = |m: &Ftrl| -> Vec<(u64, u32, u32)> {
                 m.coords
                     .iter()
-                    .map(|c| (c.r.to_bits(), c.z.to_bits(), c.n.to_bits()))
+                    .map(|c| (c.0.to_bits(), c.1.to_bits(), c.2.to_bits()))
                     .collect()
             };
             assert_eq!(bits(&one), bits(&general), "rate {rate}");
             assert_eq!(one.bias_z[0].to_bits(), general.bias_z[0].to_bits());
-            assert!(one.coords.iter().filter(|c| c.n > 0.0).count() > 30);
+            assert!(one.coords.iter().filter(|c| c.2 > 0.0).count() > 30);
         }
     }
 
