@@ -180,7 +180,7 @@ pub fn cross_validate(
             let full = Weights::from_counts(&ratio, &train, params.labels())
                 .map_err(|e| fold_error(f, k32, e))?;
             ratios.push(full.clone());
-            let mut fit = LinearFit::new(lp, ratios, n_features);
+            let mut fit = LinearFit::new(lp, ratios);
             let train_rows: Vec<usize> = (0..rows.len()).filter(|&i| assignment[i] != f).collect();
             let (mut z, mut y) = (vec![Vec::new(); n_labels], vec![Vec::new(); n_labels]);
             let mut oof = Vec::new();

@@ -685,6 +685,11 @@ impl Weights {
         &self.bias
     }
 
+    /// Every feature's weights, feature-major (`n_features × n_labels`).
+    pub(crate) fn values(&self) -> &[f64] {
+        &self.w
+    }
+
     /// The weights of feature `f`, one per label.
     #[inline]
     pub(crate) fn feature(&self, f: u32) -> &[f64] {

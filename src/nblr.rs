@@ -18,9 +18,11 @@
 //! as plain naive Bayes, so NB-LR scores at naive Bayes' speed. Only `w` and `b` are stored;
 //! `r` is derived from the counts at load.
 //!
-//! Rows stream: each epoch is one more read of the training files. Within blocks of
-//! [`BLOCK_ROWS`] consecutive rows the order is shuffled with a fixed generator, so files sorted
-//! by label do not leave the model leaning towards the last class seen. Out-of-fold scores for
+//! Rows stream: each epoch is one more read of the rows, from the first pass's featurized
+//! copy on disk when the trainer keeps one (`Trainer::keep_rows`), else from the training
+//! files. Within blocks of [`BLOCK_ROWS`] consecutive rows the order is shuffled with a fixed
+//! generator, so files sorted by label do not leave the model leaning towards the last class
+//! seen. Out-of-fold scores for
 //! thresholds and calibration come from one model per fold trained in the same passes on the
 //! other folds' rows, each with ratios from its own counts (the total minus its fold).
 
@@ -38,7 +40,7 @@ pub const BLOCK_ROWS: usize = 4096;
 ///
 /// | Name | Default | Purpose | Range |
 /// |---|---|---|---|
-/// | `epochs` | 2 | passes of FTRL over the rows (each reads the files once more) | 1..=100 |
+/// | `epochs` | 2 | passes of FTRL over the rows (each reads the rows once more) | 1..=100 |
 /// | `l2` | 100 | L2 penalty λ on the weights | [0, 1e6] |
 /// | `rate` | 1.0 | FTRL's learning rate α | (0, 100] |
 ///
@@ -183,12 +185,19 @@ impl Linear {
     }
 }
 
-/// FTRL-proximal state of one model (all labels): per coordinate the `z` and `n` sums.
+/// One coordinate of an FTRL model: `(r, z, n)`, the NB ratio that scales its feature and
+/// FTRL's `z` and `n` sums, side by side so a step reads one stretch of memory instead of three
+/// arrays. A tuple, not a struct, so that a table of them starts as zeroed memory the system
+/// hands out untouched: the coordinates of features no row moves (a ratio of zero) then cost
+/// no memory, as they did when `z` and `n` were arrays of their own.
+type Coord = (f64, f32, f32);
+
+/// FTRL-proximal state of one model (all labels): per coordinate its ratio and the `z` and `n`
+/// sums.
 #[derive(Debug, Clone)]
 pub(crate) struct Ftrl {
     n_labels: usize,
-    z: Vec<f32>,
-    n: Vec<f32>,
+    coords: Vec<Coord>,
     bias_z: Vec<f64>,
     bias_n: Vec<f64>,
     l2: f64,
@@ -198,12 +207,64 @@ pub(crate) struct Ftrl {
 /// FTRL's β (its learning-rate offset, not Wang & Manning's): 1, as McMahan et al. suggest.
 const FTRL_BETA: f64 = 1.0;
 
+/// `x / rate`, where a unit rate (the default) skips the division: `x / 1.0` is `x` exactly.
+#[inline(always)]
+fn per_rate<const UNIT: bool>(x: f64, rate: f64) -> f64 {
+    if UNIT {
+        x
+    } else {
+        x / rate
+    }
+}
+
+/// Asks for the cache line holding the start of `items` (a hint; no effect on results).
+#[inline(always)]
+pub(crate) fn prefetch<T>(items: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(first) = items.first() {
+        safe_arch::prefetch_t0(first);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = items;
+}
+
+/// Two square roots at once, each exactly as `f64::sqrt` rounds it.
+#[inline(always)]
+fn sqrt2(v: [f64; 2]) -> [f64; 2] {
+    #[cfg(target_arch = "x86_64")]
+    return safe_arch::sqrt_m128d(safe_arch::m128d::from_array(v)).to_array();
+    #[cfg(not(target_arch = "x86_64"))]
+    return [v[0].sqrt(), v[1].sqrt()];
+}
+
+/// Two divisions at once, each exactly as `/` rounds it.
+#[inline(always)]
+fn div2(a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
+    #[cfg(target_arch = "x86_64")]
+    return safe_arch::div_m128d(
+        safe_arch::m128d::from_array(a),
+        safe_arch::m128d::from_array(b),
+    )
+    .to_array();
+    #[cfg(not(target_arch = "x86_64"))]
+    return [a[0] / b[0], a[1] / b[1]];
+}
+
 impl Ftrl {
-    pub(crate) fn new(n_features: usize, n_labels: usize, p: &LinearParams) -> Ftrl {
+    /// A model at zero on the features scaled by `ratios`.
+    pub(crate) fn new(ratios: &Weights, p: &LinearParams) -> Ftrl {
+        let n_labels = ratios.n_labels();
         Ftrl {
             n_labels,
-            z: vec![0.0; n_features * n_labels],
-            n: vec![0.0; n_features * n_labels],
+            coords: {
+                let mut coords: Vec<Coord> = vec![(0.0, 0.0, 0.0); ratios.values().len()];
+                for (c, &r) in coords.iter_mut().zip(ratios.values()) {
+                    if r.to_bits() != 0 {
+                        c.0 = r;
+                    }
+                }
+                coords
+            },
             bias_z: vec![0.0; n_labels],
             bias_n: vec![0.0; n_labels],
             l2: p.l2,
@@ -217,23 +278,17 @@ impl Ftrl {
     }
 
     /// Log-odds per label of one row under the current weights.
-    pub(crate) fn log_odds(&self, row: &[(u32, f64)], ratios: &Weights, out: &mut [f64]) {
+    pub(crate) fn log_odds(&self, row: &[(u32, f64)], out: &mut [f64]) {
         let l = self.n_labels;
         for (k, o) in out.iter_mut().enumerate() {
             *o = Self::weight(self.bias_z[k], self.bias_n[k], self.rate, 0.0);
         }
         for &(f, x) in row {
-            let r = ratios.feature(f);
             let at = f as usize * l;
-            for k in 0..l {
-                if r[k] != 0.0 {
-                    let w = Self::weight(
-                        f64::from(self.z[at + k]),
-                        f64::from(self.n[at + k]),
-                        self.rate,
-                        self.l2,
-                    );
-                    out[k] += w * r[k] * x;
+            for (o, c) in out.iter_mut().zip(&self.coords[at..at + l]) {
+                if c.0 != 0.0 {
+                    let w = Self::weight(f64::from(c.1), f64::from(c.2), self.rate, self.l2);
+                    *o += w * c.0 * x;
                 }
             }
         }
@@ -245,31 +300,59 @@ impl Ftrl {
     pub(crate) fn update(
         &mut self,
         row: &[(u32, f64)],
-        ratios: &Weights,
+        labels: &[bool],
+        known: Option<&[bool]>,
+        z: &mut [f64],
+        buf: &mut Vec<(f64, f64, f64)>,
+    ) {
+        // The common cases compiled apart: a unit rate (the default), and one label.
+        match (self.rate == 1.0, self.n_labels == 1) {
+            (unit, true) => {
+                let carried = known.is_none_or(|k| k[0]);
+                if unit {
+                    self.update_one::<true>(row, labels[0], carried, z, buf);
+                } else {
+                    self.update_one::<false>(row, labels[0], carried, z, buf);
+                }
+            }
+            (true, false) => self.update_with::<true>(row, labels, known, z, buf),
+            (false, false) => self.update_with::<false>(row, labels, known, z, buf),
+        }
+    }
+
+    /// [`update`](Self::update) for any number of labels.
+    #[inline(always)]
+    fn update_with<const UNIT_RATE: bool>(
+        &mut self,
+        row: &[(u32, f64)],
         labels: &[bool],
         known: Option<&[bool]>,
         z: &mut [f64],
         buf: &mut Vec<(f64, f64, f64)>,
     ) {
         let carried = |k: usize| known.is_none_or(|known| known[k]);
-        let l = self.n_labels;
+        let (l, rate, l2) = (self.n_labels, self.rate, self.l2);
         buf.clear();
         for (k, o) in z.iter_mut().enumerate() {
-            *o = Self::weight(self.bias_z[k], self.bias_n[k], self.rate, 0.0);
+            *o = Self::weight(self.bias_z[k], self.bias_n[k], rate, 0.0);
+        }
+        // The row's coordinates are scattered over a table larger than the caches: ask for
+        // them all at once, so that the misses overlap instead of stalling one after another.
+        for &(f, _) in row {
+            prefetch(&self.coords[f as usize * l..]);
         }
         // Per (feature, label): the scaled value x̃, the weight, and √n.
         for &(f, x) in row {
-            let r = ratios.feature(f);
             let at = f as usize * l;
-            for k in 0..l {
-                let xt = r[k] * x;
+            for (zk, c) in z.iter_mut().zip(&self.coords[at..at + l]) {
+                let xt = c.0 * x;
                 if xt == 0.0 {
                     buf.push((0.0, 0.0, 0.0));
                     continue;
                 }
-                let sqrt_n = f64::from(self.n[at + k]).sqrt();
-                let w = -f64::from(self.z[at + k]) / ((FTRL_BETA + sqrt_n) / self.rate + self.l2);
-                z[k] += w * xt;
+                let sqrt_n = f64::from(c.2).sqrt();
+                let w = -f64::from(c.1) / (per_rate::<UNIT_RATE>(FTRL_BETA + sqrt_n, rate) + l2);
+                *zk += w * xt;
                 buf.push((xt, w, sqrt_n));
             }
         }
@@ -281,26 +364,120 @@ impl Ftrl {
             if !carried(k) {
                 continue;
             }
-            let w = Self::weight(self.bias_z[k], self.bias_n[k], self.rate, 0.0);
+            let w = Self::weight(self.bias_z[k], self.bias_n[k], rate, 0.0);
             let n = self.bias_n[k];
-            let sigma = ((n + g * g).sqrt() - n.sqrt()) / self.rate;
+            let sigma = ((n + g * g).sqrt() - n.sqrt()) / rate;
             self.bias_z[k] += g - sigma * w;
             self.bias_n[k] += g * g;
         }
         let mut next = buf.iter();
         for &(f, _) in row {
             let at = f as usize * l;
-            for (k, &gk) in z.iter().enumerate() {
+            for (k, (&gk, c)) in z.iter().zip(&mut self.coords[at..at + l]).enumerate() {
                 let &(xt, w, sqrt_n) = next.next().expect("one entry per feature and label");
                 if xt == 0.0 || !carried(k) {
                     continue;
                 }
                 let g = gk * xt;
-                let n = f64::from(self.n[at + k]);
-                let sigma = ((n + g * g).sqrt() - sqrt_n) / self.rate;
-                self.z[at + k] = (f64::from(self.z[at + k]) + g - sigma * w) as f32;
-                self.n[at + k] = (n + g * g) as f32;
+                let n = f64::from(c.2);
+                let sigma = per_rate::<UNIT_RATE>((n + g * g).sqrt() - sqrt_n, rate);
+                c.1 = (f64::from(c.1) + g - sigma * w) as f32;
+                c.2 = (n + g * g) as f32;
             }
+        }
+    }
+
+    /// [`update`](Self::update) for one label: the same arithmetic, two coordinates at a time
+    /// where square roots and divisions bound the speed, each lane rounded as the scalar
+    /// operation would be, so the bytes are the same.
+    #[inline(always)]
+    fn update_one<const UNIT_RATE: bool>(
+        &mut self,
+        row: &[(u32, f64)],
+        label: bool,
+        carried: bool,
+        z: &mut [f64],
+        buf: &mut Vec<(f64, f64, f64)>,
+    ) {
+        let (rate, l2) = (self.rate, self.l2);
+        buf.clear();
+        for &(f, _) in row {
+            prefetch(&self.coords[f as usize..]);
+        }
+        let mut sum = Self::weight(self.bias_z[0], self.bias_n[0], rate, 0.0);
+        let mut pairs = row.chunks_exact(2);
+        for pair in &mut pairs {
+            let (a, b) = (
+                self.coords[pair[0].0 as usize],
+                self.coords[pair[1].0 as usize],
+            );
+            let xt = [a.0 * pair[0].1, b.0 * pair[1].1];
+            let sqrt_n = sqrt2([f64::from(a.2), f64::from(b.2)]);
+            let scale = [FTRL_BETA + sqrt_n[0], FTRL_BETA + sqrt_n[1]];
+            let scale = if UNIT_RATE {
+                scale
+            } else {
+                div2(scale, [rate, rate])
+            };
+            let w = div2(
+                [-f64::from(a.1), -f64::from(b.1)],
+                [scale[0] + l2, scale[1] + l2],
+            );
+            for k in 0..2 {
+                if xt[k] == 0.0 {
+                    buf.push((0.0, 0.0, 0.0));
+                } else {
+                    sum += w[k] * xt[k];
+                    buf.push((xt[k], w[k], sqrt_n[k]));
+                }
+            }
+        }
+        for &(f, x) in pairs.remainder() {
+            let c = self.coords[f as usize];
+            let xt = c.0 * x;
+            if xt == 0.0 {
+                buf.push((0.0, 0.0, 0.0));
+                continue;
+            }
+            let sqrt_n = f64::from(c.2).sqrt();
+            let w = -f64::from(c.1) / (per_rate::<UNIT_RATE>(FTRL_BETA + sqrt_n, rate) + l2);
+            sum += w * xt;
+            buf.push((xt, w, sqrt_n));
+        }
+        let g = sigmoid(sum) - f64::from(u8::from(label));
+        z[0] = g;
+        if !carried {
+            return;
+        }
+        let w = Self::weight(self.bias_z[0], self.bias_n[0], rate, 0.0);
+        let n = self.bias_n[0];
+        let sigma = ((n + g * g).sqrt() - n.sqrt()) / rate;
+        self.bias_z[0] += g - sigma * w;
+        self.bias_n[0] += g * g;
+        // One coordinate's step from its entry in `buf`, its `g` and its new `n`'s root.
+        let step = |c: &mut Coord, (xt, w, sqrt_n): (f64, f64, f64), g: f64, nn: f64, s: f64| {
+            if xt != 0.0 {
+                let sigma = per_rate::<UNIT_RATE>(s - sqrt_n, rate);
+                c.1 = (f64::from(c.1) + g - sigma * w) as f32;
+                c.2 = nn as f32;
+            }
+        };
+        let mut entries = buf.chunks_exact(2);
+        let mut pairs = row.chunks_exact(2);
+        for (pair, e) in (&mut pairs).zip(&mut entries) {
+            let (ia, ib) = (pair[0].0 as usize, pair[1].0 as usize);
+            let ga = g * e[0].0;
+            let gb = g * e[1].0;
+            let na = f64::from(self.coords[ia].2) + ga * ga;
+            let nb = f64::from(self.coords[ib].2) + gb * gb;
+            let s = sqrt2([na, nb]);
+            step(&mut self.coords[ia], e[0], ga, na, s[0]);
+            step(&mut self.coords[ib], e[1], gb, nb, s[1]);
+        }
+        for (&(f, _), &e) in pairs.remainder().iter().zip(entries.remainder()) {
+            let gf = g * e.0;
+            let nn = f64::from(self.coords[f as usize].2) + gf * gf;
+            step(&mut self.coords[f as usize], e, gf, nn, nn.sqrt());
         }
     }
 
@@ -310,13 +487,8 @@ impl Ftrl {
         let mut w = Vec::with_capacity(order.len() * l);
         for &old in order {
             let at = old as usize * l;
-            for k in 0..l {
-                w.push(Self::weight(
-                    f64::from(self.z[at + k]),
-                    f64::from(self.n[at + k]),
-                    self.rate,
-                    self.l2,
-                ) as f32);
+            for c in &self.coords[at..at + l] {
+                w.push(Self::weight(f64::from(c.1), f64::from(c.2), self.rate, self.l2) as f32);
             }
         }
         let bias = (0..l)
@@ -346,22 +518,20 @@ pub(crate) struct BlockRow<'a> {
 #[derive(Debug)]
 pub(crate) struct LinearFit {
     params: LinearParams,
-    ratios: Vec<Weights>,
+    n_labels: usize,
     models: Vec<Ftrl>,
     seed: u64,
 }
 
 impl LinearFit {
-    /// `ratios` holds each fold's ratios, then the full model's.
-    pub(crate) fn new(params: LinearParams, ratios: Vec<Weights>, n_features: usize) -> Self {
+    /// `ratios` holds each fold's ratios, then the full model's; each is dropped once its model
+    /// holds a copy.
+    pub(crate) fn new(params: LinearParams, ratios: Vec<Weights>) -> Self {
         let n_labels = ratios.last().map_or(0, Weights::n_labels);
-        let models = ratios
-            .iter()
-            .map(|_| Ftrl::new(n_features, n_labels, &params))
-            .collect();
+        let models = ratios.into_iter().map(|r| Ftrl::new(&r, &params)).collect();
         LinearFit {
             params,
-            ratios,
+            n_labels,
             models,
             seed: 0,
         }
@@ -376,7 +546,7 @@ impl LinearFit {
     /// of its fold's model just before that model would have seen it (it never does), in
     /// `oof[row * n_labels..]`.
     pub(crate) fn block(&mut self, rows: &[BlockRow<'_>], key: u64, oof: &mut Vec<f64>) {
-        let n_labels = self.ratios.last().map_or(0, Weights::n_labels);
+        let n_labels = self.n_labels;
         let mut order: Vec<usize> = (0..rows.len()).collect();
         // Fisher-Yates with SplitMix64, so the order is the same everywhere.
         let mut state = splitmix64(self.seed ^ key);
@@ -387,7 +557,6 @@ impl LinearFit {
         oof.clear();
         oof.resize(rows.len() * n_labels, 0.0);
         let full = self.models.len() - 1;
-        let ratios = &self.ratios;
         let outs: Vec<Vec<(usize, Vec<f64>)>> = self
             .models
             .par_iter_mut()
@@ -396,23 +565,23 @@ impl LinearFit {
                 let mut z = vec![0.0; n_labels];
                 let mut buf = Vec::new();
                 let mut found = Vec::new();
-                for &i in &order {
+                for (j, &i) in order.iter().enumerate() {
+                    // The block is larger than the caches and read in shuffled order: ask for
+                    // the next row's features while this one learns.
+                    if let Some(&next) = order.get(j + 1) {
+                        for entry in rows[next].features.iter().step_by(4) {
+                            prefetch(std::slice::from_ref(entry));
+                        }
+                    }
                     let row = &rows[i];
                     if m != full && row.fold == Some(m) {
                         if row.want {
-                            model.log_odds(row.features, &ratios[m], &mut z);
+                            model.log_odds(row.features, &mut z);
                             found.push((i, z.clone()));
                         }
                         continue;
                     }
-                    model.update(
-                        row.features,
-                        &ratios[m],
-                        row.labels,
-                        row.known,
-                        &mut z,
-                        &mut buf,
-                    );
+                    model.update(row.features, row.labels, row.known, &mut z, &mut buf);
                 }
                 found
             })
@@ -443,43 +612,86 @@ mod tests {
     #[test]
     fn a_row_moves_only_the_labels_it_carries() {
         let p = LinearParams::new();
-        let r = unit_ratios(2, 2);
-        let mut m = Ftrl::new(2, 2, &p);
+        let mut m = Ftrl::new(&unit_ratios(2, 2), &p);
         let (mut z, mut buf) = (vec![0.0; 2], Vec::new());
-        m.update(&[(0, 1.0)], &r, &[true, false], None, &mut z, &mut buf);
+        m.update(&[(0, 1.0)], &[true, false], None, &mut z, &mut buf);
         let before = m.clone();
         m.update(
             &[(0, 0.6), (1, 0.8)],
-            &r,
             &[false, true],
             Some(&[false, true]),
             &mut z,
             &mut buf,
         );
-        let label = |v: &[f32], k: usize| v.iter().skip(k).step_by(2).copied().collect::<Vec<_>>();
-        assert_eq!(label(&m.z, 0), label(&before.z, 0));
-        assert_eq!(label(&m.n, 0), label(&before.n, 0));
+        let label =
+            |v: &[Coord], k: usize| v.iter().skip(k).step_by(2).copied().collect::<Vec<_>>();
+        assert_eq!(label(&m.coords, 0), label(&before.coords, 0));
         assert_eq!(m.bias_z[0].to_bits(), before.bias_z[0].to_bits());
         assert_eq!(m.bias_n[0].to_bits(), before.bias_n[0].to_bits());
-        assert_ne!(label(&m.z, 1), label(&before.z, 1));
+        assert_ne!(label(&m.coords, 1), label(&before.coords, 1));
         assert_ne!(m.bias_n[1], before.bias_n[1]);
+    }
+
+    /// The one-label step (two coordinates at a time) must give, bit for bit, what the step for
+    /// any number of labels gives: rows of odd and even lengths, ratios of zero, rows that do
+    /// not carry the label, unit and other rates.
+    #[test]
+    fn the_one_label_step_is_the_general_step_bit_for_bit() {
+        let n_features = 50;
+        let ratios: Vec<f64> = (0..n_features)
+            .map(|f| {
+                if f % 7 == 3 {
+                    0.0
+                } else {
+                    (f as f64 - 20.0) / 9.0
+                }
+            })
+            .collect();
+        let r = Weights::from_parts(ratios, vec![0.0]);
+        for rate in [1.0, 0.3] {
+            let p = LinearParams::new().rate(rate).l2(0.5);
+            let (mut one, mut general) = (Ftrl::new(&r, &p), Ftrl::new(&r, &p));
+            let (mut z, mut buf) = (vec![0.0], Vec::new());
+            let mut state = 7;
+            for i in 0..400u64 {
+                let mut row: Vec<(u32, f64)> = Vec::new();
+                for _ in 0..(i % 9) {
+                    state = crate::train::splitmix64(state);
+                    let f = (state % n_features as u64) as u32;
+                    if !row.iter().any(|&(g, _)| g == f) {
+                        row.push((f, (state >> 40) as f64 / (1u64 << 24) as f64));
+                    }
+                }
+                let (label, known) = ([i % 3 == 0], [i % 5 != 0]);
+                one.update(&row, &label, Some(&known), &mut z, &mut buf);
+                general.update_with::<false>(&row, &label, Some(&known), &mut z, &mut buf);
+            }
+            let bits = |m: &Ftrl| -> Vec<(u64, u32, u32)> {
+                m.coords
+                    .iter()
+                    .map(|c| (c.0.to_bits(), c.1.to_bits(), c.2.to_bits()))
+                    .collect()
+            };
+            assert_eq!(bits(&one), bits(&general), "rate {rate}");
+            assert_eq!(one.bias_z[0].to_bits(), general.bias_z[0].to_bits());
+            assert!(one.coords.iter().filter(|c| c.2 > 0.0).count() > 30);
+        }
     }
 
     #[test]
     fn ftrl_learns_a_separable_problem() {
         let p = LinearParams::new().l2(0.1).rate(0.5);
-        let r = unit_ratios(3, 1);
-        let mut m = Ftrl::new(3, 1, &p);
+        let mut m = Ftrl::new(&unit_ratios(3, 1), &p);
         let (mut z, mut buf) = (vec![0.0], Vec::new());
         let pos: &[(u32, f64)] = &[(0, 1.0), (2, 0.5)];
         let neg: &[(u32, f64)] = &[(1, 1.0), (2, 0.5)];
         for _ in 0..200 {
-            m.update(pos, &r, &[true], None, &mut z, &mut buf);
-            m.update(neg, &r, &[false], None, &mut z, &mut buf);
+            m.update(pos, &[true], None, &mut z, &mut buf);
+            m.update(neg, &[false], None, &mut z, &mut buf);
         }
-        m.log_odds(pos, &r, &mut z);
+        m.log_odds(pos, &mut z);
         assert!(z[0] > 2.0, "positive row: {}", z[0]);
-        m.log_odds(neg, &r, &mut z);
+        m.log_odds(neg, &mut z);
         assert!(z[0] < -2.0, "negative row: {}", z[0]);
         let lin = m.into_linear(p, &[0, 1, 2]);
         assert!(lin.w[0] > 0.0 && lin.w[1] < 0.0);
@@ -491,10 +703,10 @@ mod tests {
     fn a_zero_ratio_feature_is_never_learned() {
         let p = LinearParams::new();
         let r = Weights::from_parts(vec![1.0, 0.0], vec![0.0]);
-        let mut m = Ftrl::new(2, 1, &p);
+        let mut m = Ftrl::new(&r, &p);
         let (mut z, mut buf) = (vec![0.0], Vec::new());
         for _ in 0..10 {
-            m.update(&[(0, 1.0), (1, 1.0)], &r, &[true], None, &mut z, &mut buf);
+            m.update(&[(0, 1.0), (1, 1.0)], &[true], None, &mut z, &mut buf);
         }
         let lin = m.into_linear(p, &[0, 1]);
         assert_eq!(lin.w[1], 0.0);
@@ -534,7 +746,7 @@ mod tests {
     fn fold_models_skip_their_own_rows_and_report_them() {
         let p = LinearParams::new();
         let ratios = vec![unit_ratios(2, 1), unit_ratios(2, 1), unit_ratios(2, 1)];
-        let mut fit = LinearFit::new(p, ratios, 2);
+        let mut fit = LinearFit::new(p, ratios);
         let a: &[(u32, f64)] = &[(0, 1.0)];
         let b: &[(u32, f64)] = &[(1, 1.0)];
         let rows = [

@@ -1,10 +1,11 @@
 //! Training: [`TrainParams`] → [`ParamGuard::check`] → [`ValidTrainParams::trainer`] →
 //! [`Trainer::add`] row by row → (second pass, when tuning) → [`Trainer::finish`] → [`Classifier`].
 //!
-//! Rows stream through: only the vocabulary and the counts are kept, never the rows. Tuned
-//! thresholds and calibration need out-of-fold scores; each row is assigned a fold by a hash of
-//! its position, the first pass also keeps one count table per fold, and a fold's model is the
-//! total counts minus that fold's, which is exactly the model trained without it. The second
+//! Rows stream through: only the vocabulary and the counts are kept in memory, never the rows
+//! (with an NB-LR head, [`Trainer::keep_rows`] keeps their features on disk for the epochs).
+//! Tuned thresholds and calibration need out-of-fold scores; each row is assigned a fold by a
+//! hash of its position, the first pass also keeps one count table per fold, and a fold's model
+//! is the total counts minus that fold's, which is exactly the model trained without it. The second
 //! pass reads the same rows again and scores them with the model that never saw them: only the
 //! rows left in the bounded sample of scores at the end, known in advance from the row count.
 //!
@@ -28,9 +29,11 @@ use crate::text::{Analyzer, AnalyzerOptions, Scratch};
 mod batch;
 mod counts;
 mod reservoir;
+mod spill;
 
 use counts::FoldCounts;
 use reservoir::Survivors;
+use spill::Spill;
 
 /// How a label's threshold is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -260,7 +263,8 @@ impl ValidTrainParams {
 
     /// How many times training reads its rows: once for the counts; once more to fit
     /// thresholds and calibration on out-of-fold scores; with an NB-LR head, once per epoch
-    /// instead (the last epoch gives the out-of-fold scores).
+    /// instead (the last epoch gives the out-of-fold scores), from the copy
+    /// [`Trainer::keep_rows`] keeps on disk when there is one.
     pub fn passes(&self) -> u32 {
         match &self.linear {
             Some(p) => 1 + p.n_epochs(),
@@ -308,6 +312,7 @@ impl ValidTrainParams {
             },
             second: None,
             chunks: Vec::new(),
+            spill: None,
         }
     }
 
@@ -550,6 +555,8 @@ pub struct Trainer {
     second: Option<SecondPass>,
     /// Buffers of [`add_batch`](Self::add_batch)'s parallel featurizing, reused.
     chunks: Vec<batch::Chunk>,
+    /// The first pass's rows, kept for [`replay`](Self::replay).
+    spill: Option<Spill>,
 }
 
 impl Trainer {
@@ -607,6 +614,70 @@ impl Trainer {
         self.counts.learn(row, labels, known, fold);
         self.summary.rows += 1;
         self.count_positives(labels, known);
+        self.keep_row(row, labels, known);
+    }
+
+    /// Writes a learned row to the kept rows, if they are kept. A write that fails (a full
+    /// disk) drops them all: [`replay`](Self::replay) then declines and the caller reads its
+    /// files again, as without them.
+    fn keep_row(&mut self, row: &[(u32, f64)], labels: &[bool], known: Option<&[bool]>) {
+        if let Some(spill) = &mut self.spill {
+            if spill.push(row, labels, known).is_err() {
+                self.spill = None;
+            }
+        }
+    }
+
+    /// Keeps every row in a temporary file (in the system's temporary directory, `TMPDIR`) as
+    /// the first pass learns it, so that [`replay`](Self::replay) runs the later passes without
+    /// the training files: each NB-LR epoch then reads the rows' features back, compactly,
+    /// instead of parsing and tokenizing their text again. Memory does not grow with the rows;
+    /// the file takes a few hundred bytes per row and is gone when the trainer is.
+    ///
+    /// Returns whether the rows will be kept: not without an NB-LR head (naive Bayes' second
+    /// pass scores only a sample of the rows), nor once rows were added, nor when the file
+    /// cannot be made.
+    pub fn keep_rows(&mut self) -> bool {
+        if self.params.linear.is_none() || self.summary.rows > 0 || self.second.is_some() {
+            return false;
+        }
+        self.spill = Spill::new().ok();
+        self.spill.is_some()
+    }
+
+    /// Runs every pass after the first from the rows [`keep_rows`](Self::keep_rows) kept,
+    /// exactly as passing the same rows again to
+    /// [`add_second_pass_batch`](Self::add_second_pass_batch) would; `progress` is told of
+    /// each pass's rows as they are learned, a block at a time. Returns false, having done
+    /// nothing, when no rows were kept (or keeping them failed, or a later pass has begun): the
+    /// caller then passes its rows again itself.
+    pub fn replay(&mut self, mut progress: impl FnMut(u64)) -> Result<bool> {
+        let Some(mut spill) = self.spill.take() else {
+            return Ok(false);
+        };
+        if self.second.is_some() || spill.rows() != self.summary.rows {
+            return Ok(false);
+        }
+        let io = |e| Error::io("the temporary copy of the training rows", e);
+        let (mut row, mut labels, mut known) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 1..self.params.passes() {
+            self.start_second_pass()?;
+            let mut rows = spill.read().map_err(io)?;
+            let mut done = 0;
+            while rows
+                .next_row(&mut row, &mut labels, &mut known)
+                .map_err(io)?
+            {
+                self.push_linear_row(&row, &labels, Some(&known));
+                done += 1;
+                if done == BLOCK_ROWS as u64 {
+                    progress(done);
+                    done = 0;
+                }
+            }
+            progress(done);
+        }
+        Ok(true)
     }
 
     /// Adds rows' positive label values (each row's `labels` in turn) to the summary.
@@ -695,7 +766,7 @@ impl Trainer {
             let all = self.counts.total(0..self.index.len() as u32);
             ratios.push(Weights::from_counts(&ratio, &all, labels)?);
             let linear = LinearPass {
-                fit: LinearFit::new(p, ratios, self.index.len()),
+                fit: LinearFit::new(p, ratios),
                 epoch: 0,
                 entries: Vec::new(),
                 ends: Vec::new(),
@@ -1404,6 +1475,82 @@ mod tests {
                 assert_eq!(s.y[l], y, "label {l}");
             }
         }
+    }
+
+    /// Rows kept on disk and replayed give the model of reading them again, bit for bit: rows
+    /// one by one or in batches, with labels some rows lack, new features arriving mid-batch.
+    #[test]
+    fn replayed_rows_learn_what_rows_read_again_learn() {
+        let rows: Vec<(String, [bool; 2], [bool; 2])> = (0..9000)
+            .map(|i| {
+                let text = format!("w{} x{} y{} z{} common", i % 13, i % 7, i * 7 % 101, i);
+                let known = [i % 5 != 0, true];
+                (text, [i % 5 == 1, i % 4 == 1], known)
+            })
+            .collect();
+        let params = TrainParams::new(["spam", "toxic"]).seed(2).check().unwrap();
+        let batches: Vec<crate::data::RowBatch> = rows
+            .chunks(1000)
+            .map(|chunk| {
+                let mut b = crate::data::RowBatch::default();
+                for (text, y, k) in chunk {
+                    b.push(&crate::data::Record {
+                        text: text.clone(),
+                        labels: y.to_vec(),
+                        known: k.to_vec(),
+                        ..Default::default()
+                    });
+                }
+                b
+            })
+            .collect();
+        let mut again = params.trainer();
+        for b in &batches {
+            again.add_row_batch(b).unwrap();
+        }
+        for _ in 1..params.passes() {
+            again.start_second_pass().unwrap();
+            for b in &batches {
+                again.add_second_pass_row_batch(b).unwrap();
+            }
+        }
+        let again = again.finish().unwrap().to_bytes();
+
+        let mut batched = params.trainer();
+        assert!(batched.keep_rows());
+        for b in &batches {
+            batched.add_row_batch(b).unwrap();
+        }
+        let mut told = 0;
+        assert!(batched.replay(|n| told += n).unwrap());
+        assert_eq!(told, rows.len() as u64 * u64::from(params.passes() - 1));
+        assert_eq!(batched.finish().unwrap().to_bytes(), again);
+
+        let mut one = params.trainer();
+        assert!(one.keep_rows());
+        for (text, y, k) in &rows {
+            one.add_partial(text, y, k).unwrap();
+        }
+        assert!(one.replay(|_| {}).unwrap());
+        assert_eq!(one.finish().unwrap().to_bytes(), again);
+    }
+
+    #[test]
+    fn rows_are_kept_only_for_an_nb_lr_head_from_the_first_row() {
+        let nb = TrainParams::new(["spam"]).linear(None).check().unwrap();
+        let mut t = nb.trainer();
+        assert!(!t.keep_rows());
+        t.add("x", &[true]).unwrap();
+        assert!(
+            !t.replay(|_| {}).unwrap(),
+            "nothing kept: the caller reads again"
+        );
+        let mut t = TrainParams::new(["spam"]).check().unwrap().trainer();
+        t.add("x", &[true]).unwrap();
+        assert!(
+            !t.keep_rows(),
+            "too late: a row was learned without being kept"
+        );
     }
 
     #[test]

@@ -63,6 +63,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     );
     progress.enable_steady_tick(Duration::from_millis(120));
     let pool = super::thread_pool(args.threads)?;
+    // NB-LR epochs read the first pass's featurized rows back from a temporary file rather
+    // than parse and tokenize the files again (when the file can be made).
+    trainer.keep_rows();
     // Rows are read ahead on a thread of their own, in batches whose features are extracted in
     // parallel; only a few batches are held, never the file.
     for path in &args.data {
@@ -79,9 +82,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         report_skipped(path, &summary);
         trainer.add_source(source);
     }
-    // NB-LR epochs, and out-of-fold scores for thresholds and calibration: read the files again
-    // rather than keep the rows.
-    for pass in 2..=passes {
+    if passes > 1 {
+        progress.set_position(0);
+        progress.set_message(format!("NB-LR epochs (passes 2 to {passes})"));
+    }
+    let replayed = pool.install(|| trainer.replay(|rows| progress.inc(rows)))?;
+    // Otherwise (naive Bayes' out-of-fold scores for thresholds and calibration, or no room
+    // for the rows): read the files again rather than keep the rows in memory.
+    for pass in (2..=passes).filter(|_| !replayed) {
         trainer.start_second_pass()?;
         progress.set_position(0);
         for path in &args.data {

@@ -180,6 +180,13 @@ impl Trainer {
         self.counts.grow_features(self.index.len());
         self.counts.learn_rows(&rows, labels, known, &folds);
         self.summary.rows += texts.len() as u64;
+        if self.spill.is_some() {
+            let n = self.params.labels.len();
+            for (i, row) in rows.iter().enumerate() {
+                let at = i * n..(i + 1) * n;
+                self.keep_row(row, &labels[at.clone()], known.map(|k| &k[at]));
+            }
+        }
         drop(rows);
         self.count_positives(labels, known);
         let mut chunks = chunks;

@@ -209,6 +209,11 @@ fn learn_table(
     for (l, &positive) in labels.iter().enumerate() {
         docs[l * 2 + usize::from(positive)] += 1.0;
     }
+    // The row's features are scattered over a table larger than the caches: ask for them all
+    // first, so that the misses overlap.
+    for &(f, _) in row {
+        crate::nblr::prefetch(&table[f as usize * width..]);
+    }
     for &(f, x) in row {
         let feature = &mut table[f as usize * width..][..width];
         feature[0] += 1.0;
