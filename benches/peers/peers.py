@@ -331,7 +331,7 @@ def run(args):
 
 
 TOOLS = [
-    ("commentguard", "commentguard (defaults: NB-LR, three reads)"),
+    ("commentguard", "commentguard (defaults: NB-LR)"),
     ("commentguard, one pass", "commentguard, one pass (`--head nb --tune none --calibration none`)"),
     ("commentguard, embedded model", "commentguard, embedded default model"),
     ("sklearn-nb", "scikit-learn CountVectorizer + MultinomialNB"),
@@ -352,7 +352,7 @@ def render(results, stats, loads, corpora, threads, have_fasttext, args, started
         "CPU-second (user + system time of the measured process or phase) move much less with the load",
         "and are the fairer one-thread comparison on a busy machine; they do not show gains from threads.",
         "",
-        "rows/s counts each row of the file once (training with the defaults reads it three times). Peak RSS is",
+        "rows/s counts each row of the file once (training with the defaults reads it once, then makes two epochs over its rows kept in a temporary file). Peak RSS is",
         "the process's (GNU time's `%M`; linfa-bayes reads its own per phase). commentguard and linfa-bayes",
         "are timed end to end (reading and parsing the CSV, writing JSON Lines to a file); the Python peers",
         "in memory (only vectorize + fit, or vectorize + predict_proba, after the texts are loaded), which",
