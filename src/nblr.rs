@@ -207,6 +207,19 @@ pub(crate) struct Ftrl {
 /// FTRL's β (its learning-rate offset, not Wang & Manning's): 1, as McMahan et al. suggest.
 const FTRL_BETA: f64 = 1.0;
 
+/// One coordinate's forward step for value `x`: its scaled value x̃, its weight and √n, or
+/// zeros when x̃ is 0 (a coordinate with no ratio never learns).
+#[inline(always)]
+fn forward<const UNIT_RATE: bool>(c: Coord, x: f64, rate: f64, l2: f64) -> (f64, f64, f64) {
+    let xt = c.0 * x;
+    if xt == 0.0 {
+        return (0.0, 0.0, 0.0);
+    }
+    let sqrt_n = f64::from(c.2).sqrt();
+    let w = -f64::from(c.1) / (per_rate::<UNIT_RATE>(FTRL_BETA + sqrt_n, rate) + l2);
+    (xt, w, sqrt_n)
+}
+
 /// `x / rate`, where a unit rate (the default) skips the division: `x / 1.0` is `x` exactly.
 #[inline(always)]
 fn per_rate<const UNIT: bool>(x: f64, rate: f64) -> f64 {
@@ -344,15 +357,11 @@ impl Ftrl {
         // Per (feature, label): the scaled value x̃, the weight, and √n.
         for &(f, x) in row {
             let at = f as usize * l;
-            for (zk, c) in z.iter_mut().zip(&self.coords[at..at + l]) {
-                let xt = c.0 * x;
-                if xt == 0.0 {
-                    buf.push((0.0, 0.0, 0.0));
-                    continue;
+            for (zk, &c) in z.iter_mut().zip(&self.coords[at..at + l]) {
+                let (xt, w, sqrt_n) = forward::<UNIT_RATE>(c, x, rate, l2);
+                if xt != 0.0 {
+                    *zk += w * xt;
                 }
-                let sqrt_n = f64::from(c.2).sqrt();
-                let w = -f64::from(c.1) / (per_rate::<UNIT_RATE>(FTRL_BETA + sqrt_n, rate) + l2);
-                *zk += w * xt;
                 buf.push((xt, w, sqrt_n));
             }
         }
@@ -433,15 +442,10 @@ impl Ftrl {
             }
         }
         for &(f, x) in pairs.remainder() {
-            let c = self.coords[f as usize];
-            let xt = c.0 * x;
-            if xt == 0.0 {
-                buf.push((0.0, 0.0, 0.0));
-                continue;
+            let (xt, w, sqrt_n) = forward::<UNIT_RATE>(self.coords[f as usize], x, rate, l2);
+            if xt != 0.0 {
+                sum += w * xt;
             }
-            let sqrt_n = f64::from(c.2).sqrt();
-            let w = -f64::from(c.1) / (per_rate::<UNIT_RATE>(FTRL_BETA + sqrt_n, rate) + l2);
-            sum += w * xt;
             buf.push((xt, w, sqrt_n));
         }
         let g = sigmoid(sum) - f64::from(u8::from(label));
