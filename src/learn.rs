@@ -26,7 +26,7 @@
 
 use crate::error::{Error, Result};
 use crate::format::{ModelData, Source};
-use crate::model::{build_index, grow_vocabulary, Classifier};
+use crate::model::{grow_vocabulary, Classifier};
 use crate::nblr::{Linear, LEARN_STEP};
 use crate::text::Scratch;
 
@@ -102,12 +102,7 @@ impl Classifier {
             });
         }
         let mut data = self.to_data();
-        let mut index =
-            build_index(self.analyzer(), &data.vocabulary).map_err(|dup| Error::InvalidParam {
-                name: "vocabulary entry",
-                value: dup,
-                reason: "repeats in the model",
-            })?;
+        let mut index = self.feature_index().clone();
         let params = data.nb.clone();
         let mut tables = Tables {
             n_labels,
@@ -185,7 +180,7 @@ impl Classifier {
                     .for_each(|v| *v = 0.0);
             }
         }
-        rebuild(data)
+        self.extended(data, index)
     }
 
     /// Fills the labels without a verdict with the model's own: whether `text` reaches the
@@ -309,6 +304,22 @@ mod tests {
             .iter()
             .map(|l| (l == "spam").then_some(spam))
             .collect()
+    }
+
+    /// Learning extends the model's table instead of building it again: the model must be
+    /// the one its own counts give, byte for byte, or its file would not load.
+    #[test]
+    fn a_learned_model_is_the_model_its_counts_give() {
+        let base = Classifier::embedded().unwrap();
+        let all: Vec<Option<bool>> = vec![Some(true); base.labels().len()];
+        let learned = base
+            .with_changes(&[(Direction::Learn, &feedback(NOVEL, &all))])
+            .unwrap();
+        let (before, after) = (base.to_data(), learned.to_data());
+        assert!(after.vocabulary.len() > before.vocabulary.len());
+        let fresh = Classifier::from_data(after).unwrap();
+        assert!(learned.to_bytes() == fresh.to_bytes());
+        assert_eq!(learned.score(NOVEL), fresh.score(NOVEL));
     }
 
     #[test]

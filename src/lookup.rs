@@ -173,6 +173,21 @@ fn select(c: bool, a: usize, b: usize) -> usize {
     std::hint::select_unpredictable(c, a, b)
 }
 
+/// A key none of `keys` is, for empty slots: one above the largest, or failing that (the
+/// largest is u64::MAX) the smallest number missing, which takes a sort.
+fn empty_key(keys: impl Iterator<Item = u64> + Clone) -> u64 {
+    let largest = keys.clone().max().unwrap_or(0);
+    largest.checked_add(1).unwrap_or_else(|| {
+        let mut keys: Vec<u64> = keys.collect();
+        keys.sort_unstable();
+        let n = keys.len() as u64;
+        keys.iter()
+            .zip(0..)
+            .find(|&(&key, i)| key != i)
+            .map_or(n, |(_, i)| i)
+    })
+}
+
 /// The fewest slots for `n` keys: at most 45% full (and the sentinel's slot besides), and two
 /// at least, so that the shift stays under 64.
 fn least_slots(n: usize) -> usize {
@@ -209,17 +224,7 @@ impl WeightTable {
         entries: impl Iterator<Item = (u64, &'w [f64])> + Clone,
     ) -> WeightTable {
         let n = entries.clone().count();
-        // A key the table does not have: one above the largest, or failing that (the largest
-        // is u64::MAX) the smallest number missing, which takes a sort.
-        let largest = entries.clone().map(|(key, _)| key).max().unwrap_or(0);
-        let empty = largest.checked_add(1).unwrap_or_else(|| {
-            let mut keys: Vec<u64> = entries.clone().map(|(key, _)| key).collect();
-            keys.sort_unstable();
-            keys.iter()
-                .zip(0..)
-                .find(|&(&key, i)| key != i)
-                .map_or(n as u64, |(_, i)| i)
-        });
+        let empty = empty_key(entries.clone().map(|(key, _)| key));
         // Double the slots until every key finds a place.
         let mut bits = least_slots(n).trailing_zeros();
         loop {
@@ -228,6 +233,47 @@ impl WeightTable {
             }
             bits += 1;
         }
+    }
+
+    /// The table [`new`](Self::new) builds from `entries`, whose first `old` keys are this
+    /// table's, inserted in the same order: a copy with the other keys inserted after them and
+    /// every key's weights set. `None` when `new` would build another table (one of more
+    /// slots, or with another empty key), or a key finds no place. (`new` inserts the first
+    /// `old` keys as it did for this table, fails at every size this table's keys failed at, and
+    /// then goes on from this table.)
+    pub(crate) fn extended<'w>(
+        &self,
+        old: usize,
+        entries: impl Iterator<Item = (u64, &'w [f64])> + Clone,
+    ) -> Option<WeightTable> {
+        let n = entries.clone().count();
+        let slots = 1usize << (64 - self.shift);
+        let empty = self.key(SENTINEL);
+        if n < old
+            || least_slots(n) > slots
+            || empty_key(entries.clone().map(|(key, _)| key)) != empty
+        {
+            return None;
+        }
+        let mut table = self.clone();
+        let mut moving = vec![0.0; self.n_labels];
+        for (key, weights) in entries.clone().skip(old) {
+            if weights.len() != self.n_labels {
+                return None;
+            }
+            moving.copy_from_slice(weights);
+            if !table.insert(key, &mut moving, empty) {
+                return None;
+            }
+        }
+        for (key, weights) in entries {
+            let slot = table.view().slot_of(key);
+            if slot == SENTINEL || weights.len() != self.n_labels {
+                return None;
+            }
+            table.weights_mut(slot).copy_from_slice(weights);
+        }
+        Some(table)
     }
 
     /// A table of `2^bits` slots whose records are all zeros (keys to be set).
@@ -567,6 +613,32 @@ mod tests {
         ) {
             let known: Vec<u64> = known.into_iter().collect();
             check_table(&known, &unknown, n_labels);
+        }
+
+        /// Extending a table of the first keys gives the table built from all of them, or
+        /// nothing; and from a table of many keys, a few more always fit.
+        #[test]
+        fn an_extended_table_is_the_table_built_from_scratch(
+            keys in proptest::collection::hash_set(proptest::prelude::any::<u64>(), 1..3000),
+            split in 0.0f64..1.0,
+        ) {
+            let keys: Vec<u64> = keys.into_iter().collect();
+            let old = ((keys.len() as f64 * split) as usize).min(keys.len());
+            let weights: Vec<[f64; 2]> = (0..keys.len()).map(|i| [i as f64, -(i as f64)]).collect();
+            let entries = || keys.iter().copied().zip(weights.iter().map(|w| &w[..]));
+            // The first keys' table had other weights: extending replaces every one.
+            let stale = vec![[7.0, 7.0]; keys.len()];
+            let first = WeightTable::new(2, keys[..old].iter().copied().zip(stale.iter().map(|w| &w[..])));
+            let fresh = WeightTable::new(2, entries());
+            match first.extended(old, entries()) {
+                Some(table) => proptest::prop_assert_eq!(table.layout(), fresh.layout()),
+                // Only when a fresh build needs more slots or another empty key.
+                None => proptest::prop_assert!(
+                    fresh.shift != first.shift || fresh.key(SENTINEL) != first.key(SENTINEL)
+                        || least_slots(keys.len()) > 1 << (64 - first.shift),
+                    "{} of {} keys", old, keys.len()
+                ),
+            }
         }
     }
 }

@@ -170,19 +170,22 @@ impl Classifier {
             // it in full, so this cannot fail in a released binary.
             format::decode_rest(rest, format::FORMAT_VERSION, "<embedded default model>")
                 .and_then(|data| {
-                    Self::parts_of(&self.analyzer, data, &self.labels, self.summary.rows as f64)
+                    let rows = self.summary.rows as f64;
+                    Self::parts_of(&self.analyzer, data, &self.labels, rows, None)
                 })
                 .expect("the embedded model decodes: tests/default_model.rs checks it")
         })
     }
 
     /// Builds the parts from a payload's counts and vocabulary; `rows` is the summary's row
-    /// count, which the document frequencies are relative to.
+    /// count, which the document frequencies are relative to. `index`, when given, is the
+    /// vocabulary's index, known to be valid (learning extends the model's own).
     fn parts_of(
         analyzer: &Analyzer,
         data: ModelData,
         labels: &[String],
         rows: f64,
+        index: Option<FeatureIndex>,
     ) -> Result<Parts> {
         let corrupt = |why: String| Error::model("", ModelError::Corrupt(why));
         let n_features = data.vocabulary.len();
@@ -201,8 +204,11 @@ impl Classifier {
         }
         let counts = Counts::from_parts(labels.len(), data.counts, data.docs, data.df, rows)
             .ok_or_else(|| corrupt("count tables do not match the vocabulary and labels".into()))?;
-        let index = build_index(analyzer, &data.vocabulary)
-            .map_err(|dup| corrupt(format!("vocabulary entry {dup} repeats or collides")))?;
+        let index = match index {
+            Some(index) => index,
+            None => build_index(analyzer, &data.vocabulary)
+                .map_err(|dup| corrupt(format!("vocabulary entry {dup} repeats or collides")))?,
+        };
         if let Some(head) = &data.linear {
             if !head.is_valid(n_features, labels.len()) {
                 return Err(corrupt(
@@ -296,7 +302,30 @@ impl Classifier {
         }
     }
 
-    pub(crate) fn from_data(mut data: ModelData) -> Result<Classifier> {
+    pub(crate) fn from_data(data: ModelData) -> Result<Classifier> {
+        Self::from_data_with(data, None)
+    }
+
+    /// This model's feature index (decoded now if the model was loaded without it).
+    pub(crate) fn feature_index(&self) -> &FeatureIndex {
+        &self.parts().index
+    }
+
+    /// What [`from_data`](Self::from_data) gives for `data`, whose vocabulary is this model's
+    /// followed by new features and whose index is `index`: what learning makes. It neither
+    /// rebuilds the index nor, when the new features fit in its table, inserts the old features
+    /// again (together most of the time a learning took).
+    pub(crate) fn extended(&self, data: ModelData, index: FeatureIndex) -> Result<Classifier> {
+        let old_features = self.parts().vocabulary.len();
+        Self::from_data_with(data, Some((index, &self.table, old_features)))
+    }
+
+    /// [`from_data`](Self::from_data), with an index and a table of the vocabulary's first
+    /// features when known.
+    fn from_data_with(
+        mut data: ModelData,
+        known: Option<(FeatureIndex, &WeightTable, usize)>,
+    ) -> Result<Classifier> {
         check_labels(
             &data.labels,
             &data.thresholds,
@@ -323,8 +352,12 @@ impl Classifier {
         let calibration = std::mem::take(&mut data.calibration);
         let summary = std::mem::take(&mut data.summary);
         let params = data.nb.clone();
-        let parts = Self::parts_of(&analyzer, data, &labels, summary.rows as f64)?;
-        let table = table_of(&parts, labels.len());
+        let (index, base) = match known {
+            Some((index, table, n)) => (Some(index), Some((table, n))),
+            None => (None, None),
+        };
+        let parts = Self::parts_of(&analyzer, data, &labels, summary.rows as f64, index)?;
+        let table = table_of(&parts, labels.len(), base);
         let weights = parts.nb.weights();
         Ok(Classifier {
             analyzer,
@@ -611,18 +644,20 @@ impl Classifier {
 
 /// The scoring table of `parts`, its keys inserted in vocabulary order: the layout then depends
 /// only on the model, so the file's scoring section is the same whichever way it was built.
-fn table_of(parts: &Parts, n_labels: usize) -> WeightTable {
+/// `base`, when given, is the table of the vocabulary's first features: the same table comes
+/// back either way.
+fn table_of(parts: &Parts, n_labels: usize, base: Option<(&WeightTable, usize)>) -> WeightTable {
     let mut keys = vec![0; parts.vocabulary.len()];
     for (&key, &f) in &parts.index {
         keys[f as usize] = key;
     }
     let weights = parts.nb.weights();
-    WeightTable::new(
-        n_labels,
-        keys.iter()
-            .enumerate()
-            .map(|(f, &key)| (key, weights.feature(f as u32))),
-    )
+    let entries = keys
+        .iter()
+        .enumerate()
+        .map(|(f, &key)| (key, weights.feature(f as u32)));
+    base.and_then(|(table, n)| table.extended(n, entries.clone()))
+        .unwrap_or_else(|| WeightTable::new(n_labels, entries))
 }
 
 /// `e` as an error of the model file `name`.
