@@ -6,6 +6,12 @@
 //! feedback waiting (group commit), checks forgets against the ledger of what was learned,
 //! applies the batch to a private copy of the model, appends the batch to the journal with one
 //! fsync, publishes the copy, and only then answers each request.
+//!
+//! Deriving the weights again takes tens of milliseconds whatever the group's size, so while
+//! feedback keeps coming the learner holds it for a while and learns it in larger groups,
+//! keeping to [`LEARN_SHARE`] of one core (after a quiet spell, [`LEARN_BURST`] at once):
+//! learning each group as it came took a whole core at 1,000 feedbacks a second, a core
+//! scoring no longer had.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -29,6 +35,50 @@ use crate::{Classifier, Direction, Feedback, Scorer, ScorerBuffers, DEFAULT_MODE
 /// The most feedback one group commit takes.
 const MAX_GROUP: usize = 4096;
 
+/// The share of one core the learner's group commits may take while feedback keeps coming.
+pub const LEARN_SHARE: f64 = 0.15;
+
+/// The time the learner may spend on group commits at once after a quiet spell, so that a
+/// moderator's few decisions are learned without waiting.
+pub const LEARN_BURST: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// The learner's allowance of busy time: it grows by [`LEARN_SHARE`] of the time that passes,
+/// up to [`LEARN_BURST`], and each group commit spends what it took.
+#[derive(Debug)]
+struct Allowance {
+    /// Seconds of busy time left; below zero after a commit that took more than was left.
+    left: f64,
+    at: std::time::Instant,
+}
+
+impl Allowance {
+    fn new() -> Allowance {
+        Allowance {
+            left: LEARN_BURST.as_secs_f64(),
+            at: std::time::Instant::now(),
+        }
+    }
+
+    fn refill(&mut self) {
+        let now = std::time::Instant::now();
+        let grown = self.left + (now - self.at).as_secs_f64() * LEARN_SHARE;
+        self.left = grown.min(LEARN_BURST.as_secs_f64());
+        self.at = now;
+    }
+
+    /// When the next group commit may start.
+    fn next_commit(&mut self) -> std::time::Instant {
+        self.refill();
+        let wait = (-self.left).max(0.0) / LEARN_SHARE;
+        self.at + std::time::Duration::from_secs_f64(wait)
+    }
+
+    fn spend(&mut self, busy: std::time::Duration) {
+        self.refill();
+        self.left -= busy.as_secs_f64();
+    }
+}
+
 /// The probability at which `label` is blocked rather than held for review: the
 /// `--block-threshold LABEL=P` flag when given, else the model's stored block threshold (its
 /// 99% out-of-fold precision point; 1.0 in models older than format 3), never below the review
@@ -44,6 +94,8 @@ pub fn block_threshold(label: &str, review: f64, stored: f64, flags: &[(String, 
 /// A model as served: the classifier and each label's thresholds.
 pub(crate) struct Served {
     pub model: Classifier,
+    /// The model's labels in name order, each with its place among the model's labels.
+    pub sorted_labels: Vec<(String, usize)>,
     pub review: Vec<f64>,
     pub block: Vec<f64>,
     /// SHA-256 of the base model file.
@@ -54,6 +106,12 @@ pub(crate) struct Served {
     pub learned: u64,
     pub learned_total: u64,
     pub forgotten_total: u64,
+}
+
+fn sorted_labels(model: &Classifier) -> Vec<(String, usize)> {
+    let mut labels: Vec<(String, usize)> = model.labels().iter().cloned().zip(0..).collect();
+    labels.sort();
+    labels
 }
 
 thread_local! {
@@ -333,6 +391,7 @@ impl Shared {
         };
         let metrics = Metrics::new();
         let served = Served {
+            sorted_labels: sorted_labels(&model),
             model,
             review,
             block,
@@ -505,6 +564,7 @@ struct Learner {
 impl Learner {
     fn run(&mut self, rx: mpsc::Receiver<Job>) {
         let mut last_snapshot = std::time::Instant::now();
+        let mut allowance = Allowance::new();
         loop {
             let job = match self.every {
                 Some(every) => {
@@ -537,15 +597,43 @@ impl Learner {
                 Job::Feedback(r, reply) => batch.push((r, reply)),
                 job => other = Some(job),
             }
+            // Feedback waiting now, and while over the allowance, what comes until it allows a
+            // commit (or something else is asked, or the group is full).
+            let until = (!batch.is_empty()).then(|| allowance.next_commit());
+            let mut stopped = false;
             while other.is_none() && batch.len() < MAX_GROUP {
-                match rx.try_recv() {
+                let next = match until {
+                    Some(until) => {
+                        rx.recv_timeout(until.saturating_duration_since(std::time::Instant::now()))
+                    }
+                    None => rx.try_recv().map_err(|e| match e {
+                        mpsc::TryRecvError::Empty => mpsc::RecvTimeoutError::Timeout,
+                        mpsc::TryRecvError::Disconnected => mpsc::RecvTimeoutError::Disconnected,
+                    }),
+                };
+                match next {
                     Ok(Job::Feedback(r, reply)) => batch.push((r, reply)),
                     Ok(job) => other = Some(job),
-                    Err(_) => break,
+                    Err(mpsc::RecvTimeoutError::Timeout) => break,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        stopped = true;
+                        break;
+                    }
                 }
             }
             if !batch.is_empty() {
+                let (started, size) = (std::time::Instant::now(), batch.len());
                 self.commit(batch);
+                let took = started.elapsed();
+                allowance.spend(took);
+                tracing::debug!(
+                    feedback = size,
+                    ms = took.as_millis() as u64,
+                    "group commit"
+                );
+            }
+            if stopped {
+                return;
             }
             match other {
                 Some(Job::Reload(reply)) => {
@@ -699,6 +787,7 @@ impl Learner {
             }
         }
         let served = Served {
+            sorted_labels: sorted_labels(&model),
             model,
             review: current.review.clone(),
             block: current.block.clone(),
@@ -747,6 +836,7 @@ impl Learner {
             .with_changes(&changes)
             .map_err(|e| ApiError::unprocessable(format!("reload refused: {e}")))?;
         let served = Served {
+            sorted_labels: sorted_labels(&model),
             model,
             review,
             block,
