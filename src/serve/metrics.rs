@@ -141,6 +141,28 @@ impl Metrics {
         self.actions.get_or_create(&Action { action }).inc();
     }
 
+    /// Counts the comments of one request at once: `n` scored, `flags` per label (those of
+    /// no flag are skipped) and `actions` per action. (Counting each comment of a batch of 100
+    /// took a lock and an allocation per flag.)
+    pub fn scored_many<'a>(
+        &self,
+        n: u64,
+        flags: impl Iterator<Item = (&'a str, u64)>,
+        actions: &[(&'static str, u64)],
+    ) {
+        self.scored.inc_by(n);
+        for (label, count) in flags.filter(|&(_, c)| c > 0) {
+            self.flags
+                .get_or_create(&Label {
+                    label: label.to_owned(),
+                })
+                .inc_by(count);
+        }
+        for &(action, count) in actions.iter().filter(|&&(_, c)| c > 0) {
+            self.actions.get_or_create(&Action { action }).inc_by(count);
+        }
+    }
+
     /// Counts applied feedback.
     pub fn feedback(&self, op: &'static str, n: u64) {
         self.feedback.get_or_create(&Op { op }).inc_by(n);
