@@ -1,16 +1,33 @@
--- Feedback at a steady rate: each connection waits CG_DELAY_MS between requests, so
--- connections x 1000 / CG_DELAY_MS feedbacks per second. Every text is new.
+-- Feedback at a steady rate: each connection waits CG_DELAY_MS after each answer. Every text
+-- is new, made of ordinary words as real comments are (a text of made-up tokens each time
+-- would grow the model's vocabulary by thousands of features a second, as no site's
+-- moderators do): eight words picked by the digits of a counter, so texts repeat only after
+-- 60^8 of them, and new word pairs run out after 3,600.
 local n = 0
 local thread_id = 0
 local key = os.getenv("CG_KEY")
 local delay_ms = tonumber(os.getenv("CG_DELAY_MS") or "10")
+local words = {
+  "the", "council", "should", "fix", "roads", "before", "winter", "free", "gift", "cards",
+  "click", "link", "earn", "money", "from", "home", "great", "article", "thanks", "for",
+  "sharing", "you", "are", "wrong", "about", "taxes", "my", "neighbour", "says", "school",
+  "buses", "late", "again", "this", "week", "prize", "winner", "claim", "now", "offer",
+  "video", "song", "love", "it", "please", "subscribe", "channel", "check", "out", "mine",
+  "idiot", "stupid", "people", "never", "read", "news", "mayor", "budget", "park", "rain",
+}
 function setup(thread)
   thread:set("thread_id", thread_id)
   thread_id = thread_id + 1
 end
 function request()
   n = n + 1
-  local body = '{"text": "load test feedback ' .. thread_id .. ' ' .. n .. ' zq' .. n .. '", "labels": {"spam": ' .. tostring(n % 2 == 0) .. '}}'
+  local m = n * 64 + thread_id
+  local text = {}
+  for i = 1, 8 do
+    text[i] = words[(m % #words) + 1]
+    m = math.floor(m / #words)
+  end
+  local body = '{"text": "' .. table.concat(text, " ") .. '", "labels": {"spam": ' .. tostring(n % 2 == 0) .. '}}'
   return wrk.format("POST", "/v1/feedback", {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. key}, body)
 end
 function delay()

@@ -36,7 +36,7 @@ use crate::{Classifier, Direction, Feedback, Scorer, ScorerBuffers, DEFAULT_MODE
 const MAX_GROUP: usize = 4096;
 
 /// The share of one core the learner's group commits may take while feedback keeps coming.
-pub const LEARN_SHARE: f64 = 0.15;
+pub const LEARN_SHARE: f64 = 0.1;
 
 /// The time the learner may spend on group commits at once after a quiet spell, so that a
 /// moderator's few decisions are learned without waiting.
