@@ -25,31 +25,42 @@ addr="http://$(sed -n 's/^listening on //p' "$work/out")"
 echo "server $addr, wrk: 2 threads, $conns connections, ${secs}s per run, $(nproc) cores shared"
 
 run() { echo; echo "== $1"; shift; wrk --latency "$@" | grep -E "Requests/sec|Latency|50%|99%|requests in|Non-2xx|Socket errors"; }
-run "single comment POST /v1/score" -t2 -c"$conns" -d"${secs}s" -s "$load/score.lua" "$addr/v1/score"
+# A short unmeasured run first: the first requests fault in the model's pages and grow each
+# worker's buffers.
+wrk -t2 -c"$conns" -d2s -s "$load/score.lua" "$addr/v1/score" > /dev/null
+run "single comment POST /v1/score, wrk -t2" -t2 -c"$conns" -d"${secs}s" -s "$load/score.lua" "$addr/v1/score"
+# One wrk thread keeps the server busy with less of the two cores.
+run "single comment POST /v1/score, wrk -t1" -t1 -c"$conns" -d"${secs}s" -s "$load/score.lua" "$addr/v1/score"
 run "batches of 100 POST /v1/score (comments/s = requests/s x 100)" -t2 -c16 -d"${secs}s" -s "$load/batch.lua" "$addr/v1/score"
-run "Perspective comments:analyze" -t2 -c"$conns" -d"${secs}s" -s "$load/perspective.lua" "$addr"
-run "Akismet comment-check" -t2 -c"$conns" -d"${secs}s" -s "$load/akismet.lua" "$addr"
+for t in 2 1; do
+    run "Perspective comments:analyze, wrk -t$t" -t$t -c"$conns" -d"${secs}s" -s "$load/perspective.lua" "$addr"
+    run "Akismet comment-check, wrk -t$t" -t$t -c"$conns" -d"${secs}s" -s "$load/akismet.lua" "$addr"
+done
 
 # Scoring with and without feedback, with the same wrk settings, alternately (the machine is
 # shared and noisy). The feedback is a closed loop: each connection sends its next feedback 65 ms
 # after its answer, so the rate offered is connections / (65 ms + answer time). The learner holds
-# feedback while over its share of a core, so answers take up to about a second: 1,100
-# connections offer over 1,000/s (the server takes 2,048 requests at once here, as the 1,024
+# feedback while over its share of a core, so answers take up to about a second: 950
+# connections offer about 1,000/s to 1,300/s (the server takes 2,048 requests at once here, as the 1,024
 # of its default would refuse some).
-fb_conns=1100
+fb_conns=950
 learned() { curl -fsS -H "Authorization: Bearer $CG_KEY" "$addr/v1/model" | python3 -c 'import json,sys; print(json.load(sys.stdin)["feedback"]["learned"])'; }
+rate() { sed -n 's/^Requests\/sec: *//p' "$1"; }
+ratios=""
 for round in 1 2 3; do
-    run "single comment POST /v1/score, wrk -t1, no feedback (round $round)" -t1 -c"$conns" -d"${secs}s" -s "$load/score.lua" "$addr/v1/score"
+    run "single comment POST /v1/score, wrk -t1, no feedback (round $round)" -t1 -c"$conns" -d"${secs}s" -s "$load/score.lua" "$addr/v1/score" | tee "$work/alone.txt"
     echo; echo "== scoring while feedback is learned ($fb_conns connections, each waiting 65 ms after an answer; round $round)"
     before="$(learned)"
     CG_DELAY_MS=65 wrk -t1 -c"$fb_conns" -d"${secs}s" -s "$load/feedback.lua" "$addr" > "$work/feedback.txt" &
     fb=$!
-    run "single comment POST /v1/score, wrk -t1, during feedback (round $round)" -t1 -c"$conns" -d"${secs}s" -s "$load/score.lua" "$addr/v1/score"
+    run "single comment POST /v1/score, wrk -t1, during feedback (round $round)" -t1 -c"$conns" -d"${secs}s" -s "$load/score.lua" "$addr/v1/score" | tee "$work/during.txt"
     wait "$fb"
     after="$(learned)"
     grep -E "Requests/sec|Latency |Non-2xx|Socket errors" "$work/feedback.txt" | sed 's/^/feedback: /'
     echo "feedback learned during the run: $((after - before)) ($(( (after - before) / secs ))/s)"
+    ratios="$ratios $(python3 -c "print(f'{$(rate "$work/during.txt") / $(rate "$work/alone.txt"):.1%}')") at $(( (after - before) / secs ))/s;"
 done
+echo "scoring during feedback, as a share of the rate without, by round:$ratios"
 
 echo; echo "== hot reload under load (POST /v1/admin/reload every 0.5 s)"
 wrk --latency -t2 -c"$conns" -d"${secs}s" -s "$load/score.lua" "$addr/v1/score" > "$work/reload.txt" &
