@@ -869,6 +869,27 @@ mod tests {
         assert_eq!(block_threshold("toxicity", 0.98, 0.97, &flags), 0.98);
     }
 
+    /// After a quiet spell a commit may start at once; past the burst, the learner waits until
+    /// its share of the time passed pays for what it overspent.
+    #[test]
+    fn the_allowance_lets_a_burst_through_then_holds_commits_to_the_share() {
+        let mut allowance = Allowance::new();
+        let start = std::time::Instant::now();
+        assert!(allowance.next_commit() <= std::time::Instant::now());
+        allowance.spend(LEARN_BURST / 2);
+        assert!(allowance.next_commit() <= std::time::Instant::now());
+        // 100 ms more than the burst: 100 ms / share to wait, less what passed meanwhile.
+        let over = std::time::Duration::from_millis(100);
+        allowance.spend(LEARN_BURST / 2 + over);
+        let wait = allowance.next_commit() - start;
+        let expected = over.as_secs_f64() / LEARN_SHARE;
+        let passed = start.elapsed().as_secs_f64();
+        assert!(
+            wait.as_secs_f64() <= expected + passed && wait.as_secs_f64() > expected - 0.5,
+            "waits {wait:?}, expected about {expected} s"
+        );
+    }
+
     #[test]
     fn the_version_depends_on_what_was_learned_not_its_order() {
         let rec = |t: &str| Record {
