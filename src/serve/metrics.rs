@@ -130,15 +130,7 @@ impl Metrics {
 
     /// Counts one scored comment, its flagged labels and its action.
     pub fn scored(&self, flagged: &[&str], action: &'static str) {
-        self.scored.inc();
-        for label in flagged {
-            self.flags
-                .get_or_create(&Label {
-                    label: (*label).to_owned(),
-                })
-                .inc();
-        }
-        self.actions.get_or_create(&Action { action }).inc();
+        self.scored_many(1, flagged.iter().map(|&l| (l, 1)), &[(action, 1)]);
     }
 
     /// Counts the comments of one request at once: `n` scored, `flags` per label (those of

@@ -162,10 +162,13 @@ async fn score(
         .zip(probs.chunks_exact(n_labels.max(1)))
         .enumerate()
         .map(|(i, (c, probs))| {
-            let flagged = state::flagged(&served, probs);
-            for (n, (p, t)) in flags.iter_mut().zip(probs.iter().zip(&served.review)) {
-                *n += u64::from(p >= t);
-            }
+            let labels = served.model.labels();
+            let flagged = state::flags(&served, probs)
+                .map(|l| {
+                    flags[l] += 1;
+                    labels[l].as_str()
+                })
+                .collect();
             let action = state::action(&served, probs);
             if let Some(a) = actions.iter_mut().find(|(a, _)| *a == action) {
                 a.1 += 1;

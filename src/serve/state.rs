@@ -147,16 +147,20 @@ pub(crate) fn action(served: &Served, probs: &[f64]) -> &'static str {
     }
 }
 
+/// The positions of the labels whose probability reaches their review threshold.
+pub(crate) fn flags<'p>(served: &'p Served, probs: &'p [f64]) -> impl Iterator<Item = usize> + 'p {
+    probs
+        .iter()
+        .zip(&served.review)
+        .enumerate()
+        .filter(|(_, (p, t))| p >= t)
+        .map(|(l, _)| l)
+}
+
 /// The labels whose probability reaches their review threshold.
 pub(crate) fn flagged<'a>(served: &'a Served, probs: &[f64]) -> Vec<&'a str> {
-    served
-        .model
-        .labels()
-        .iter()
-        .zip(probs.iter().zip(&served.review))
-        .filter(|(_, (p, t))| p >= t)
-        .map(|(l, _)| l.as_str())
-        .collect()
+    let labels = served.model.labels();
+    flags(served, probs).map(|l| labels[l].as_str()).collect()
 }
 
 /// What a learn or forget request gets back.
@@ -598,20 +602,13 @@ impl Learner {
                 job => other = Some(job),
             }
             // Feedback waiting now, and while over the allowance, what comes until it allows a
-            // commit (or something else is asked, or the group is full).
-            let until = (!batch.is_empty()).then(|| allowance.next_commit());
+            // commit (or something else is asked, or the group is full). A deadline already
+            // passed still takes what is waiting.
+            let until = allowance.next_commit();
             let mut stopped = false;
             while other.is_none() && batch.len() < MAX_GROUP {
-                let next = match until {
-                    Some(until) => {
-                        rx.recv_timeout(until.saturating_duration_since(std::time::Instant::now()))
-                    }
-                    None => rx.try_recv().map_err(|e| match e {
-                        mpsc::TryRecvError::Empty => mpsc::RecvTimeoutError::Timeout,
-                        mpsc::TryRecvError::Disconnected => mpsc::RecvTimeoutError::Disconnected,
-                    }),
-                };
-                match next {
+                let wait = until.saturating_duration_since(std::time::Instant::now());
+                match rx.recv_timeout(wait) {
                     Ok(Job::Feedback(r, reply)) => batch.push((r, reply)),
                     Ok(job) => other = Some(job),
                     Err(mpsc::RecvTimeoutError::Timeout) => break,
