@@ -252,15 +252,13 @@ impl WeightTable {
         if n < old
             || least_slots(n) > slots
             || empty_key(entries.clone().map(|(key, _)| key)) != empty
+            || entries.clone().any(|(_, w)| w.len() != self.n_labels)
         {
             return None;
         }
         let mut table = self.clone();
         let mut moving = vec![0.0; self.n_labels];
         for (key, weights) in entries.clone().skip(old) {
-            if weights.len() != self.n_labels {
-                return None;
-            }
             moving.copy_from_slice(weights);
             if !table.insert(key, &mut moving, empty) {
                 return None;
@@ -268,7 +266,7 @@ impl WeightTable {
         }
         for (key, weights) in entries {
             let slot = table.view().slot_of(key);
-            if slot == SENTINEL || weights.len() != self.n_labels {
+            if slot == SENTINEL {
                 return None;
             }
             table.weights_mut(slot).copy_from_slice(weights);
