@@ -1362,32 +1362,49 @@ mod tests {
         assert_eq!(model.summary().positives, [40, 100]);
 
         // The same rows in batches, through a reader's `RowBatch`es.
-        let mut batched = params.trainer();
-        let batches: Vec<crate::data::RowBatch> = rows
-            .chunks(128)
+        let batches = row_batches(rows, 128, |y, k| vec![y[0] && k[0], y[1] && k[1]]);
+        assert_eq!(train_reading_again(params, &batches), model.to_bytes());
+    }
+
+    /// `rows` as a reader's `RowBatch`es of `size` rows, each row's labels from
+    /// `labels(values, known)`.
+    fn row_batches(
+        rows: &[(String, [bool; 2], [bool; 2])],
+        size: usize,
+        labels: impl Fn(&[bool; 2], &[bool; 2]) -> Vec<bool>,
+    ) -> Vec<crate::data::RowBatch> {
+        rows.chunks(size)
             .map(|chunk| {
                 let mut b = crate::data::RowBatch::default();
                 for (text, y, k) in chunk {
                     b.push(&crate::data::Record {
                         text: text.clone(),
-                        labels: vec![y[0] && k[0], y[1] && k[1]],
+                        labels: labels(y, k),
                         known: k.to_vec(),
                         ..Default::default()
                     });
                 }
                 b
             })
-            .collect();
-        for b in &batches {
-            batched.add_row_batch(b).unwrap();
+            .collect()
+    }
+
+    /// The bytes of the model trained on `batches`, read again for each pass.
+    fn train_reading_again(
+        params: &ValidTrainParams,
+        batches: &[crate::data::RowBatch],
+    ) -> Vec<u8> {
+        let mut t = params.trainer();
+        for b in batches {
+            t.add_row_batch(b).unwrap();
         }
         for _ in 1..params.passes() {
-            batched.start_second_pass().unwrap();
-            for b in &batches {
-                batched.add_second_pass_row_batch(b).unwrap();
+            t.start_second_pass().unwrap();
+            for b in batches {
+                t.add_second_pass_row_batch(b).unwrap();
             }
         }
-        assert_eq!(batched.finish().unwrap().to_bytes(), model.to_bytes());
+        t.finish().unwrap().to_bytes()
     }
 
     /// As above with partial labels: each label's sample holds exactly the scores of the rows
@@ -1489,32 +1506,8 @@ mod tests {
             })
             .collect();
         let params = TrainParams::new(["spam", "toxic"]).seed(2).check().unwrap();
-        let batches: Vec<crate::data::RowBatch> = rows
-            .chunks(1000)
-            .map(|chunk| {
-                let mut b = crate::data::RowBatch::default();
-                for (text, y, k) in chunk {
-                    b.push(&crate::data::Record {
-                        text: text.clone(),
-                        labels: y.to_vec(),
-                        known: k.to_vec(),
-                        ..Default::default()
-                    });
-                }
-                b
-            })
-            .collect();
-        let mut again = params.trainer();
-        for b in &batches {
-            again.add_row_batch(b).unwrap();
-        }
-        for _ in 1..params.passes() {
-            again.start_second_pass().unwrap();
-            for b in &batches {
-                again.add_second_pass_row_batch(b).unwrap();
-            }
-        }
-        let again = again.finish().unwrap().to_bytes();
+        let batches = row_batches(&rows, 1000, |y, _| y.to_vec());
+        let again = train_reading_again(&params, &batches);
 
         let mut batched = params.trainer();
         assert!(batched.keep_rows());
