@@ -214,6 +214,37 @@ fn templates_do_not_dominate() {
     );
 }
 
+/// Toxic rows must punctuate like people do, not only like the civil ones. Writers once left
+/// "!" out of 99% of the toxic rows (0.7% against 12% of the civil ones), and the model learned
+/// "!" as a sign of civility: stripping it from Jigsaw's comments raised toxicity ROC AUC from
+/// 0.915 to 0.935. Real abuse is typed in anger (a third of Jigsaw's toxic comments have "!").
+/// So each mark's share among toxic rows must be at least this part of its share among the
+/// others.
+const PUNCTUATION_FLOOR: f64 = 0.5;
+
+#[test]
+fn punctuation_does_not_give_toxicity_away() {
+    let (train, holdout) = all_rows();
+    let rows: Vec<&Row> = train.iter().chain(&holdout).collect();
+    let toxicity = HEADER.iter().position(|&h| h == "toxicity").unwrap() - 2;
+    for mark in ["!", "?"] {
+        let share = |toxic: bool| {
+            let of: Vec<&&Row> = rows
+                .iter()
+                .filter(|r| r.labels[toxicity] == toxic)
+                .collect();
+            of.iter().filter(|r| r.text.contains(mark)).count() as f64 / of.len() as f64
+        };
+        let (toxic, civil) = (share(true), share(false));
+        assert!(
+            toxic >= PUNCTUATION_FLOOR * civil,
+            "{mark:?} is in {:.1}% of toxic rows and {:.1}% of the others",
+            100.0 * toxic,
+            100.0 * civil
+        );
+    }
+}
+
 /// The per-register counts table in training-data/README.md, derived again from the files.
 fn register_table() -> String {
     let labels = &HEADER[2..];
