@@ -11,7 +11,7 @@ use util::{cg, repo, tempdir};
 /// 97%, insult 95%: the lowest targets at which the held-back ordinary comments are flagged
 /// under 1% for every label, since false alarms are what make a site switch a filter off; the
 /// rarer attributes for F1.
-pub const DEFAULT_MODEL_ARGS: &[&str] = &[
+pub const pub const DEFAULT_MODEL_ARGS: &[&str] = &[
     "train",
     "--data",
     "training-data/train/bait.csv",
@@ -29,6 +29,8 @@ pub const DEFAULT_MODEL_ARGS: &[&str] = &[
     "training-data/train/discussion.csv",
     "--data",
     "training-data/train/family.csv",
+    "--data",
+    "training-data/train/fans.csv",
     "--data",
     "training-data/train/gaming.csv",
     "--data",
@@ -52,13 +54,19 @@ pub const DEFAULT_MODEL_ARGS: &[&str] = &[
     "--data",
     "training-data/train/rants.csv",
     "--data",
+    "training-data/train/replies.csv",
+    "--data",
     "training-data/train/reviews.csv",
     "--data",
     "training-data/train/selfpromo.csv",
     "--data",
+    "training-data/train/shorts.csv",
+    "--data",
     "training-data/train/social.csv",
     "--data",
     "training-data/train/sports.csv",
+    "--data",
+    "training-data/train/streams.csv",
     "--data",
     "training-data/train/street.csv",
     "--data",
