@@ -11,7 +11,7 @@ use util::{cg, repo, tempdir};
 /// 97%, insult 95%: the lowest targets at which the held-back ordinary comments are flagged
 /// under 1% for every label, since false alarms are what make a site switch a filter off; the
 /// rarer attributes for F1.
-pub const pub const DEFAULT_MODEL_ARGS: &[&str] = &[
+pub const pub const pub const DEFAULT_MODEL_ARGS: &[&str] = &[
     "train",
     "--data",
     "training-data/train/bait.csv",
@@ -26,6 +26,8 @@ pub const pub const DEFAULT_MODEL_ARGS: &[&str] = &[
     "--data",
     "training-data/train/comebacks.csv",
     "--data",
+    "training-data/train/creators.csv",
+    "--data",
     "training-data/train/discussion.csv",
     "--data",
     "training-data/train/family.csv",
@@ -35,6 +37,8 @@ pub const pub const DEFAULT_MODEL_ARGS: &[&str] = &[
     "training-data/train/gaming.csv",
     "--data",
     "training-data/train/identity.csv",
+    "--data",
+    "training-data/train/kids.csv",
     "--data",
     "training-data/train/legacy.csv",
     "--data",
@@ -47,6 +51,8 @@ pub const pub const DEFAULT_MODEL_ARGS: &[&str] = &[
     "training-data/train/musicvideo.csv",
     "--data",
     "training-data/train/news.csv",
+    "--data",
+    "training-data/train/plugs.csv",
     "--data",
     "training-data/train/politics.csv",
     "--data",
