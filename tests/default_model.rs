@@ -11,7 +11,7 @@ use util::{cg, repo, tempdir};
 /// 97%, insult 95%: the lowest targets at which the held-back ordinary comments are flagged
 /// under 1% for every label, since false alarms are what make a site switch a filter off; the
 /// rarer attributes for F1.
-pub const pub const pub const DEFAULT_MODEL_ARGS: &[&str] = &[
+pub const DEFAULT_MODEL_ARGS: &[&str] = &[
     "train",
     "--data",
     "training-data/train/bait.csv",
