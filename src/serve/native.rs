@@ -155,6 +155,7 @@ async fn score(
             probs.extend_from_slice(scorer.score(&c.text));
         }
     });
+    let labels = served.model.labels();
     let mut flags = vec![0; n_labels];
     let mut actions = [("allow", 0), ("review", 0), ("block", 0)];
     let results: Vec<ScoreResult> = comments
@@ -162,7 +163,6 @@ async fn score(
         .zip(probs.chunks_exact(n_labels.max(1)))
         .enumerate()
         .map(|(i, (c, probs))| {
-            let labels = served.model.labels();
             let flagged = state::flags(&served, probs)
                 .map(|l| {
                     flags[l] += 1;
@@ -184,10 +184,11 @@ async fn score(
             }
         })
         .collect();
-    let labels = served.model.labels().iter().map(String::as_str);
-    shared
-        .metrics
-        .scored_many(results.len() as u64, labels.zip(flags), &actions);
+    shared.metrics.scored_many(
+        results.len() as u64,
+        labels.iter().map(String::as_str).zip(flags),
+        &actions,
+    );
     Ok(Json(ScoreResponse {
         model: ModelRef {
             sha256: &served.sha256,
