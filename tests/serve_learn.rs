@@ -69,6 +69,44 @@ fn learn_then_forget_restores_the_scores_and_never_overwrites_the_input() {
     let before = std::fs::read(&learned).unwrap();
     let out = run("learn", &learned, &learned);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is the --model file"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the file is one of the inputs"));
     assert_eq!(std::fs::read(&learned).unwrap(), before);
+}
+
+/// Audit D1: `learn --out` naming its own --data file replaced the labeled CSV with the model,
+/// and said it had succeeded. Every spelling of the same file is refused now, the CSV intact.
+#[test]
+fn learn_and_forget_never_write_over_their_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("decisions.csv");
+    let csv = "text,spam\n\"win a free cruise at cruisy dot example\",1\n\"lovely photos\",0\n";
+    std::fs::write(&data, csv).unwrap();
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&data, &link).unwrap();
+    let hard = dir.path().join("hard.csv");
+    std::fs::hard_link(&data, &hard).unwrap();
+    for cmd in ["learn", "forget"] {
+        for out in [&data, &link, &hard] {
+            let run = cg()
+                .args([cmd, "--label", "spam", "--data"])
+                .arg(&data)
+                .arg("--out")
+                .arg(out)
+                .output()
+                .unwrap();
+            assert_eq!(run.status.code(), Some(1), "{cmd} --out {}", out.display());
+            let err = String::from_utf8_lossy(&run.stderr);
+            assert!(err.contains("the file is one of the inputs"), "{err}");
+            assert_eq!(std::fs::read_to_string(&data).unwrap(), csv);
+        }
+        // Standard input redirected from the file is the same file.
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_commentguard"))
+            .args([cmd, "--label", "spam", "--data", "-", "--out"])
+            .arg(&data)
+            .stdin(std::fs::File::open(&data).unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(1), "{cmd} --data - < the file");
+        assert_eq!(std::fs::read_to_string(&data).unwrap(), csv);
+    }
 }

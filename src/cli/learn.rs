@@ -19,7 +19,7 @@ pub struct LearnArgs {
     /// every label is given). Repeat for several labels.
     #[arg(long, required = true, value_name = "SPEC")]
     label: Vec<LabelSpec>,
-    /// Where to write the new model (never over --model).
+    /// Where to write the new model (never over --model or a --data file).
     #[arg(long, value_name = "PATH")]
     out: PathBuf,
     #[command(flatten)]
@@ -29,18 +29,13 @@ pub struct LearnArgs {
 }
 
 pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
+    // Never over an input: the model read, or any data file (by device and inode, so through
+    // symlinks, hard links and standard input redirected from the file too).
+    let mut inputs: Vec<&std::path::Path> = args.data.iter().map(PathBuf::as_path).collect();
     if let Some(model) = &args.model.model {
-        let same = match (model.canonicalize(), args.out.canonicalize()) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => false,
-        };
-        if same {
-            bail!(
-                "--out {} is the --model file; write the new model elsewhere",
-                args.out.display()
-            );
-        }
+        inputs.push(model);
     }
+    commentguard::check_output(&args.out, &inputs)?;
     let mut model = args.model.load()?;
     // Where each --label goes among the model's labels.
     let slots = args
@@ -77,9 +72,7 @@ pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
         }
         model.add_source(source)?;
     }
-    model
-        .save(&args.out)
-        .with_context(|| format!("writing the model to {}", args.out.display()))?;
+    commentguard::write_output(&args.out, &model.to_bytes(), &inputs)?;
     let verb = match direction {
         Direction::Learn => "learned",
         Direction::Forget => "forgot",
