@@ -290,6 +290,60 @@ fn corrupt(file: &str, e: postcard::Error) -> Error {
     )
 }
 
+/// Largest payload a model file read from something other than a regular file may declare:
+/// a FIFO or a device has no size to check the header against, and an endless stream behind
+/// a forged header must not be read into memory for ever.
+const MAX_STREAMED_PAYLOAD: u64 = 4 << 30;
+
+/// Reads a model file's bytes, never more than its header declares (and one byte more, so that
+/// trailing bytes are still reported): `--model /dev/zero` once read until memory ran out.
+/// What the bytes lack is left to [`decode`] to report.
+pub(crate) fn read_file(path: &std::path::Path, name: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let io = |e| Error::io(name, e);
+    let file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if meta.is_dir() {
+        return Err(io(std::io::Error::from(std::io::ErrorKind::IsADirectory)));
+    }
+    let mut bytes = Vec::with_capacity(HEADER_LEN);
+    (&file)
+        .take(HEADER_LEN as u64)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() < HEADER_LEN || &bytes[..MAGIC.len()] != MAGIC {
+        return Ok(bytes);
+    }
+    let payload_len = u64::from_le_bytes(bytes[12..20].try_into().expect("8-byte slice"));
+    let expected = payload_len.saturating_add((HEADER_LEN + CHECKSUM_LEN) as u64);
+    if meta.is_file() {
+        // A regular file's size settles truncation and trailing bytes without reading them.
+        let found = meta.len();
+        if found < expected {
+            return Err(Error::model(name, ModelError::Truncated { expected, found }));
+        }
+        if found > expected {
+            return Err(Error::model(
+                name,
+                ModelError::TrailingBytes { expected, found },
+            ));
+        }
+    } else if payload_len > MAX_STREAMED_PAYLOAD {
+        return Err(Error::model(
+            name,
+            ModelError::Corrupt(format!(
+                "its header declares a payload of {payload_len} bytes, more than a model \
+                 read from a stream may have ({MAX_STREAMED_PAYLOAD})"
+            )),
+        ));
+    }
+    (&file)
+        .take(expected - HEADER_LEN as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    Ok(bytes)
+}
+
 /// The version and payload of a file whose header and length are right.
 fn checked_payload<'b>(bytes: &'b [u8], file: &str) -> Result<(u32, &'b [u8])> {
     let err = |kind| Error::model(file, kind);

@@ -117,10 +117,17 @@ impl Classifier {
 
     /// Loads a model file.
     pub fn load(path: impl AsRef<Path>) -> Result<Classifier> {
+        Self::load_with_bytes(path).map(|(model, _)| model)
+    }
+
+    /// Loads a model file, and returns its bytes too (read once, so they are the bytes the
+    /// model came from even if the file is replaced meanwhile).
+    pub fn load_with_bytes(path: impl AsRef<Path>) -> Result<(Classifier, Vec<u8>)> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| Error::io(&name, e))?;
-        Self::from_bytes_named(&bytes, &name)
+        let bytes = format::read_file(path, &name)?;
+        let model = Self::from_bytes_named(&bytes, &name)?;
+        Ok((model, bytes))
     }
 
     /// Loads a model from the bytes of a model file.

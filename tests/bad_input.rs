@@ -131,6 +131,43 @@ fn truncated_model_file() {
     );
 }
 
+/// Audit H2: the loader read the whole file before looking at its header, so `--model
+/// /dev/zero` grew by a gigabyte a second and never answered. Endless streams are refused at
+/// their header now, and a forged header cannot make a stream's read unbounded.
+#[test]
+fn endless_streams_as_models_are_refused_at_once() {
+    for device in ["/dev/zero", "/dev/urandom"] {
+        fails_with(
+            cg().args(["score", "hello", "--model", device])
+                .timeout(std::time::Duration::from_secs(20)),
+            &[&format!("{device}: not a commentguard model file")],
+        );
+    }
+    // A model's header declaring 2^40 bytes, then zeros for ever, on standard input.
+    let mut header = b"CMTGUARD".to_vec();
+    header.extend_from_slice(&4u32.to_le_bytes());
+    header.extend_from_slice(&(1u64 << 40).to_le_bytes());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_commentguard"))
+        .args(["score", "hello", "--model", "/dev/stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        use std::io::Write;
+        let zeros = vec![0u8; 1 << 16];
+        // Stops when the reader goes away.
+        let _ = stdin.write_all(&header);
+        while stdin.write_all(&zeros).is_ok() {}
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("its header declares a payload of"), "{err}");
+}
+
 #[test]
 fn file_that_is_not_a_model() {
     let dir = tempdir();

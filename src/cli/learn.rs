@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Args;
 use commentguard::{read_path_with_source, Direction, Feedback, InputFormat, LabelSpec};
 

@@ -204,12 +204,7 @@ impl BaseModel {
     /// Loads the base model with its thresholds, and the SHA-256 of its file.
     fn load(&self) -> Result<(Classifier, Vec<f64>, Vec<f64>, String), ServeError> {
         let (model, bytes) = match &self.path {
-            Some(path) => {
-                let model = Classifier::load(path)?;
-                let bytes = std::fs::read(path)
-                    .map_err(|e| ServeError::Io(format!("reading {}", path.display()), e))?;
-                (model, bytes)
-            }
+            Some(path) => Classifier::load_with_bytes(path)?,
             None => (Classifier::embedded()?, DEFAULT_MODEL.to_vec()),
         };
         let sha256 = hex(&Sha256::digest(&bytes));
