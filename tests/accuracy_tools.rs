@@ -311,6 +311,46 @@ fn tuned_training_stores_thresholds_and_calibration() {
     );
 }
 
+/// Audit H1 and M1: a FIFO given as --data hung for ever on the second pass (no writer on
+/// the second open), and a pipe given by path (`/dev/stdin`) was reported as "the file is
+/// empty" on the second. Both are refused before the first pass, with the reason.
+#[test]
+fn pipes_given_by_path_are_refused_when_training_reads_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("rows.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        // Nothing ever writes the FIFO: the check must not open it.
+        for head in ["nb", "nblr"] {
+            util::fails_with(
+                cg().args(["train", "--label", "spam", "--head", head, "--data"])
+                    .arg(&fifo)
+                    .arg("--out")
+                    .arg(dir.path().join("x.model"))
+                    .timeout(std::time::Duration::from_secs(30)),
+                &["rows.csv", "cannot be a pipe or a device", "save the data to a file"],
+            );
+        }
+    } else {
+        eprintln!("skipping the FIFO case: mkfifo is not available");
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_commentguard"))
+        .args(["train", "--label", "spam", "--head", "nb", "--data", "/dev/stdin", "--out"])
+        .arg(dir.path().join("y.model"))
+        .stdin(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("out-of-fold thresholds and calibration") && !err.contains("is empty"),
+        "{err}"
+    );
+}
+
 #[test]
 fn hashed_features_with_every_option_train_score_and_explain() {
     let dir = tempdir();

@@ -48,11 +48,31 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let mut opts = args.columns.options(args.label.clone());
     opts.partial_labels = args.partial_labels;
     let passes = params.passes();
-    if passes > 1 && args.data.iter().any(|p| p.as_os_str() == "-") {
-        bail!(
-            "this training reads the data {passes} times (NB-LR epochs, tuning and calibration), \
-             so --data cannot be standard input"
-        );
+    if passes > 1 {
+        // A pipe read a second time would be empty (or, a FIFO, block for ever): refused
+        // before the first pass, as standard input is.
+        let why = if params.linear().is_some() {
+            "NB-LR epochs, tuning and calibration"
+        } else {
+            "out-of-fold thresholds and calibration"
+        };
+        for path in &args.data {
+            let once = if path.as_os_str() == "-" {
+                Some("standard input")
+            } else {
+                std::fs::metadata(path)
+                    .ok()
+                    .filter(|m| !m.is_file() && !m.is_dir())
+                    .map(|_| "a pipe or a device")
+            };
+            if let Some(kind) = once {
+                bail!(
+                    "{}: this training reads the data {passes} times ({why}), so --data \
+                     cannot be {kind} (read only once); save the data to a file first",
+                    path.display()
+                );
+            }
+        }
     }
 
     // Drawn only on a terminal: indicatif hides itself when stderr is a pipe or file.
