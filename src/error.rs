@@ -221,6 +221,28 @@ pub enum Error {
         /// The label.
         label: String,
     },
+    /// Forgetting took out more than was learned: a comment that was never learned with these
+    /// verdicts, or was forgotten already.
+    #[error(
+        "comment {} of the changes was never learned with these labels (or was forgotten \
+         already): nothing to forget",
+        index + 1
+    )]
+    NeverLearned {
+        /// 0-based place of the comment among the changes applied.
+        index: usize,
+    },
+    /// Forgetting would leave a label without rows of one class.
+    #[error(
+        "forgetting these comments would leave label {label:?} with no {class} rows; a model \
+         needs both positive and negative examples of each label"
+    )]
+    ForgetsAllExamples {
+        /// The label.
+        label: String,
+        /// "positive" or "negative".
+        class: &'static str,
+    },
     /// A cross-validation fold left a label without rows of one class to train on.
     #[error(
         "fold {fold} of {folds}: label {label:?} has no {class} rows outside this fold; \

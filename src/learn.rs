@@ -118,7 +118,7 @@ impl Classifier {
             });
         }
         let (mut scratch, mut keys, mut row) = (Scratch::default(), Vec::new(), Vec::new());
-        for &(direction, fb) in changes {
+        for (at, &(direction, fb)) in changes.iter().enumerate() {
             if direction == Direction::Learn {
                 grow_vocabulary(
                     self.analyzer(),
@@ -139,15 +139,22 @@ impl Classifier {
             for run in keys.chunk_by(|a, b| a == b) {
                 let x = params.term_value(run.len() as f64);
                 sum_of_squares += x * x;
-                match index.get(&run[0]) {
-                    Some(&col) => row.push((col, x)),
-                    // Learning added every feature above, so this is a forget.
-                    None => return Err(never_learned()),
+                // Learning added every feature above, so a feature not there is a forget's:
+                // one training dropped (under --min-df), which has no counts to take out.
+                if let Some(&col) = index.get(&run[0]) {
+                    row.push((col, x));
                 }
+            }
+            if direction == Direction::Forget && row.is_empty() && !keys.is_empty() {
+                // None of its features is in the model: nothing says it was ever learned.
+                return Err(Error::NeverLearned { index: at });
             }
             let norm = params.norm(sum_of_squares);
             row.iter_mut().for_each(|(_, x)| *x /= norm);
             tables.update(&row, &fb.labels, direction.sign());
+            if direction == Direction::Forget && tables.took_too_much(&row) {
+                return Err(Error::NeverLearned { index: at });
+            }
             if let Some(head) = data.linear.as_mut() {
                 learn_step(head, &row, &fb.labels, direction.sign());
             }
@@ -158,11 +165,15 @@ impl Classifier {
                 }
             }
         }
-        let negative = |c: &f64| *c < -ROUNDING;
-        if tables.docs.iter().chain(tables.df.iter()).any(negative)
-            || tables.values.iter().any(negative)
-        {
-            return Err(never_learned());
+        for (l, label) in self.labels().iter().enumerate() {
+            for (class, name) in [(0, "negative"), (1, "positive")] {
+                if tables.docs[l * 2 + class] < 1.0 - ROUNDING {
+                    return Err(Error::ForgetsAllExamples {
+                        label: label.clone(),
+                        class: name,
+                    });
+                }
+            }
         }
         tables
             .values
@@ -237,13 +248,6 @@ fn feedback(text: &str, labels: &[Option<bool>]) -> Feedback {
     }
 }
 
-fn never_learned() -> Error {
-    Error::InvalidParam {
-        name: "forget",
-        value: "a comment".into(),
-        reason: "more was forgotten than the model ever learned",
-    }
-}
 
 fn add_signed(n: u64, direction: Direction) -> u64 {
     match direction {
@@ -271,6 +275,20 @@ impl Tables<'_> {
             self.df.resize(n, 0.0);
             self.values.resize(n * self.n_labels * 2, 0.0);
         }
+    }
+
+    /// True when a count `row` touched (or a label's number of rows) is below zero: more
+    /// was taken out than was ever put in.
+    fn took_too_much(&self, row: &[(u32, f64)]) -> bool {
+        let negative = |c: &f64| *c < -ROUNDING;
+        self.docs.iter().any(negative)
+            || row.iter().any(|&(f, _)| {
+                let f = f as usize;
+                negative(&self.df[f])
+                    || self.values[f * self.n_labels * 2..(f + 1) * self.n_labels * 2]
+                        .iter()
+                        .any(negative)
+            })
     }
 
     /// `Counts::update` for the labels with a verdict only.
@@ -432,7 +450,7 @@ mod tests {
         assert!(err.to_string().contains("one verdict"), "{err}");
         let all: Vec<Option<bool>> = vec![Some(true); base.labels().len()];
         let err = model.forget(NOVEL, &all).unwrap_err();
-        assert!(err.to_string().contains("more was forgotten"), "{err}");
+        assert!(err.to_string().contains("was never learned"), "{err}");
         assert_eq!(model.to_data(), base.to_data());
     }
 }

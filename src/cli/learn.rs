@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::Args;
 use commentguard::{read_path_with_source, Direction, Feedback, InputFormat, LabelSpec};
 
@@ -47,7 +47,7 @@ pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
     let n_labels = model.labels().len();
     let mut rows = 0u64;
     for path in &args.data {
-        let mut batch = Vec::new();
+        let (mut batch, mut lines) = (Vec::new(), Vec::new());
         let (summary, mut source) =
             read_path_with_source(path, InputFormat::from_path(path), &opts, |record| {
                 let mut labels = vec![None; n_labels];
@@ -60,12 +60,20 @@ pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
                     text: record.text.clone(),
                     labels,
                 });
+                lines.push(record.line);
                 Ok(())
             })?;
         report_skipped(path, &summary);
-        model
-            .apply_feedback(direction, &batch)
-            .with_context(|| format!("{}", path.display()))?;
+        match model.apply_feedback(direction, &batch) {
+            Ok(()) => {}
+            Err(commentguard::Error::NeverLearned { index }) => bail!(
+                "{}: line {}: this comment was never learned with these labels (or was \
+                 forgotten already), so it cannot be forgotten; nothing was written",
+                path.display(),
+                lines[index]
+            ),
+            Err(e) => return Err(e).with_context(|| format!("{}", path.display())),
+        }
         rows += batch.len() as u64;
         if direction == Direction::Forget {
             source.name = format!("forgotten: {}", source.name);
