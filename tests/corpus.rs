@@ -218,28 +218,41 @@ fn templates_do_not_dominate() {
 /// "!" out of 99% of the toxic rows (0.7% against 12% of the civil ones), and the model learned
 /// "!" as a sign of civility: stripping it from Jigsaw's comments raised toxicity ROC AUC from
 /// 0.915 to 0.935. Real abuse is typed in anger (a third of Jigsaw's toxic comments have "!").
-/// So each mark's share among toxic rows must be at least this part of its share among the
-/// others.
+/// Emoji went the same way (4.5% of toxic rows against 24% of the others, where Davidson's
+/// offensive tweets have more emoji than its other tweets, 16% against 9%): the model scored
+/// "fuckin twats." 0.88 for toxicity and "fuckin twats. 💖🌸" 0.08. So each
+/// mark's share among toxic rows must be at least this part of its share among the others.
 const PUNCTUATION_FLOOR: f64 = 0.5;
 
+/// True for a character in the blocks most emoji come from (pictographs, symbols, dingbats).
+fn is_emoji(c: char) -> bool {
+    matches!(c, '\u{1F000}'..='\u{1FFFF}' | '\u{2600}'..='\u{27BF}')
+}
+
 #[test]
-fn punctuation_does_not_give_toxicity_away() {
+fn punctuation_and_emoji_do_not_give_toxicity_away() {
     let (train, holdout) = all_rows();
     let rows: Vec<&Row> = train.iter().chain(&holdout).collect();
     let toxicity = HEADER.iter().position(|&h| h == "toxicity").unwrap() - 2;
-    for mark in ["!", "?"] {
+    type Has = fn(&str) -> bool;
+    let marks: [(&str, Has); 3] = [
+        ("\"!\"", |t| t.contains('!')),
+        ("\"?\"", |t| t.contains('?')),
+        ("an emoji", |t| t.chars().any(is_emoji)),
+    ];
+    for (mark, has) in marks {
         let share = |toxic: bool| {
             let (mut with, mut all) = (0, 0);
             for r in rows.iter().filter(|r| r.labels[toxicity] == toxic) {
                 all += 1;
-                with += usize::from(r.text.contains(mark));
+                with += usize::from(has(&r.text));
             }
             with as f64 / all as f64
         };
         let (toxic, civil) = (share(true), share(false));
         assert!(
             toxic >= PUNCTUATION_FLOOR * civil,
-            "{mark:?} is in {:.1}% of toxic rows and {:.1}% of the others",
+            "{mark} is in {:.1}% of toxic rows and {:.1}% of the others",
             100.0 * toxic,
             100.0 * civil
         );
