@@ -758,8 +758,10 @@ pub(crate) fn sum_duplicates<K: Ord + Copy>(row: &mut Vec<(K, f64)>) {
 /// A comment is counted in shares of this many bytes: with character n-grams a comment has
 /// ten or more keys a word, 8 bytes each, and their distinct counts 16 more, which for a 6 MiB
 /// comment came to over 64 MB at once (issue 12's bound is a few times the comment). Each
-/// share reads the whole comment again and keeps the keys of one hash class.
-const HUGE_COMMENT: usize = 1 << 20;
+/// share reads the whole comment again and keeps the keys of one hash class. Half a MiB: with
+/// 1 MiB shares a 6 MiB comment still peaked near 120 MB (a share's 2.5 million keys, and the
+/// vector's doubling to hold them), an 80,000-feature model past a 120 MB limit.
+const HUGE_COMMENT: usize = 1 << 19;
 
 /// The share of `key` among `shares`: keys are hashes, but hash buckets are small numbers, so
 /// they are mixed first.

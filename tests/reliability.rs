@@ -356,7 +356,7 @@ fn huge_comment(bytes: usize) -> String {
 
 /// Defect 9: memory was about 25 times the comment: a 50 MB comment peaked at 1.4 GB and
 /// aborted under a 1 GB limit; a 6 MiB one aborted under a 120 MB data limit. Now it scores
-/// within it (the embedded model counts a comment past 1 MiB in shares of its keys).
+/// within it (the embedded model counts a comment past 512 KiB in shares of its keys).
 #[test]
 fn a_huge_comment_scores_within_a_few_times_its_size() {
     let dir = tempdir();
