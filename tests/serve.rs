@@ -29,7 +29,7 @@ fn scores_one_comment_and_a_batch_with_actions() {
     let body = json!({"comments": [
         {"id": "a", "text": CIVIL},
         {"id": 7, "text": GIFT_CARDS},
-        {"text": ""},
+        {"id": "c", "text": "ok"},
     ]})
     .to_string();
     let (status, out) = server.post_json("/v1/score", Some(SCORER), &body);
@@ -37,13 +37,14 @@ fn scores_one_comment_and_a_batch_with_actions() {
     let results = json(&out)["results"].as_array().unwrap().clone();
     assert_eq!(results.len(), 3);
     assert_eq!(
-        (&results[0]["id"], &results[1]["id"]),
-        (&json!("a"), &json!(7))
+        (&results[0]["id"], &results[1]["id"], &results[2]["id"]),
+        (&json!("a"), &json!(7), &json!("c"))
     );
-    assert_eq!(
-        results[2]["id"], "3",
-        "a missing id is the 1-based position"
-    );
+    // Without ids, each result's id is its 1-based position.
+    let body = json!({"comments": [{"text": CIVIL}, {"text": "ok"}]}).to_string();
+    let (status, out) = server.post_json("/v1/score", Some(SCORER), &body);
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(json(&out)["results"][1]["id"], "2");
     assert_eq!(results[0]["action"], "allow");
     assert_eq!(results[0]["flagged"], json!([]));
     assert_eq!(results[1]["flagged"], json!(["spam"]));
@@ -745,4 +746,116 @@ fn a_stalled_request_times_out_with_408() {
     let (_, metrics) = server.get("/metrics", None);
     let line = "commentguard_http_requests_total{route=\"/v1/score\",status=\"408\"} 1";
     assert!(metrics.contains(line), "{line} not in:\n{metrics}");
+}
+
+/// Audit, service 1 and 2: a client that sent half a request head kept SIGTERM from ever
+/// ending the server, and connections that sent nothing stayed open for good (enough of them
+/// used up the file descriptors). With `--timeout 2`, both kinds are closed after 2 s, and a
+/// stop with a half-sent head still ends within the drain deadline.
+#[test]
+fn slow_and_silent_clients_are_closed_and_cannot_hold_up_a_stop() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let dir = tempdir();
+    let mut server = Server::start(dir.path(), &["--timeout", "2"]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let closed_within = |mut stream: std::net::TcpStream, limit: Duration| {
+        stream.set_read_timeout(Some(limit)).unwrap();
+        let started = Instant::now();
+        let mut rest = Vec::new();
+        // The server closes the connection: a read returns (0 bytes, or an answer such as
+        // 408) before the limit, not a timeout.
+        let ended = stream.read_to_end(&mut rest).is_ok();
+        (ended, started.elapsed())
+    };
+    let silent = std::net::TcpStream::connect(&addr).unwrap();
+    let mut partial = std::net::TcpStream::connect(&addr).unwrap();
+    partial
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Partial: ")
+        .unwrap();
+    let (ended, took) = closed_within(silent, Duration::from_secs(15));
+    assert!(ended, "a silent connection was still open after {took:?}");
+    let (ended, took) = closed_within(partial, Duration::from_secs(15));
+    assert!(ended, "a half-sent head was still open after {took:?}");
+    // Others are served meanwhile and after.
+    assert_eq!(server.get("/healthz", None).0, 200);
+
+    let mut stuck = std::net::TcpStream::connect(&addr).unwrap();
+    stuck
+        .write_all(b"POST /v1/score HTTP/1.1\r\nHost: x\r\nX-Partial: ")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let asked = Instant::now();
+    server.signal("TERM");
+    let deadline = asked + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running 20 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+    drop(stuck);
+}
+
+/// Audit, service 5 and 6: an empty comment was scored "allow" (feedback refused it), and a
+/// comment without an id got its position as its id, which could be another comment's.
+#[test]
+fn empty_comments_and_ambiguous_ids_are_refused_naming_the_comment() {
+    let dir = tempdir();
+    let server = Server::start(dir.path(), &[]);
+    let (s, b) = server.post_json("/v1/score", Some(SCORER), r#"{"text": "  "}"#);
+    assert_error(s, &b, 422, "\"text\": the text is empty");
+    let (s, b) = server.post_json(
+        "/v1/score",
+        Some(SCORER),
+        r#"{"comments": [{"text": "fine"}, {"text": ""}]}"#,
+    );
+    assert_error(s, &b, 422, "comment 2: the text is empty");
+    let (s, b) = server.post_json(
+        "/v1/score",
+        Some(SCORER),
+        r#"{"comments": [{"id": "2", "text": "a"}, {"text": "b"}]}"#,
+    );
+    assert_error(s, &b, 422, "comment 2 has no \"id\" while others do");
+    let (s, b) = server.post_json(
+        "/v1/score",
+        Some(SCORER),
+        r#"{"comments": [{"id": "a", "text": "a"}, {"id": "a", "text": "b"}]}"#,
+    );
+    assert_error(
+        s,
+        &b,
+        422,
+        "comment 2: \"id\" \"a\" is given to an earlier comment too",
+    );
+    let (s, b) = server.post_json(
+        "/v1/score",
+        Some(SCORER),
+        r#"{"comments": [{"id": null, "text": "a"}]}"#,
+    );
+    assert_error(
+        s,
+        &b,
+        422,
+        "comment 1: \"id\" must be a string or a number, not null",
+    );
+    // Numbers and strings, unique, or no ids at all: answered in order with those ids.
+    let (s, b) = server.post_json(
+        "/v1/score",
+        Some(SCORER),
+        r#"{"comments": [{"id": 7, "text": "a"}, {"id": "7", "text": "b"}]}"#,
+    );
+    assert_eq!(s, 200, "{b}");
+    let ids: Vec<serde_json::Value> = json(&b)["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].clone())
+        .collect();
+    assert_eq!(ids, [json!(7), json!("7")]);
 }

@@ -101,13 +101,64 @@ async fn serve(config: Config) -> Result<(), ServeError> {
     println!("listening on {addr}");
     tracing::info!(%addr, "serving");
     let app = router(Arc::clone(&shared), &config);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown(Arc::clone(&shared)))
-        .await
-        .map_err(|e| ServeError::Io("serving".into(), e))?;
+    accept(listener, app, &config, Arc::clone(&shared)).await;
     shared.stop_learning();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Serves connections until SIGTERM or Ctrl-C, then stops accepting and lets the requests in
+/// flight finish, for at most `--timeout`.
+///
+/// A connection must send a whole request head within `--timeout` of the server's waiting for
+/// one (a new connection, or a kept-alive one after an answer), or it is closed: without that, a
+/// client that sent half a header kept the server from ever stopping, and enough silent ones
+/// used up its file descriptors. Feedback is acknowledged only once it is durable, so a
+/// connection cut at the drain deadline loses nothing acknowledged.
+async fn accept(listener: TcpListener, app: Router, config: &Config, shared: Arc<state::Shared>) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(config.timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut stop = std::pin::pin!(shutdown(shared));
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, most often: wait for some to close rather than
+                    // spin.
+                    tracing::error!("accept error: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        // Answers are written whole; waiting to coalesce them only adds latency.
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |request| app.clone().oneshot(request));
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("connection ended: {e}");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(config.timeout, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "connections still open {} s after the shutdown signal were closed",
+            config.timeout.as_secs()
+        );
+    }
 }
 
 /// Waits for SIGTERM or Ctrl-C; reloads the model on SIGHUP meanwhile.

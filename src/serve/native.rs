@@ -107,9 +107,56 @@ struct ScoreRequest {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CommentIn {
-    #[serde(default)]
+    /// `None` when absent; an explicit `null` is `Some(Null)`, and refused.
+    #[serde(default, deserialize_with = "present")]
     id: Option<Value>,
     text: String,
+}
+
+/// A field that is there, whatever its value (`null` included).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// Checks a batch's ids: strings or numbers, none repeated, and given for every comment or for
+/// none (a comment without an id gets its 1-based position, which could equal another's id).
+fn check_ids(comments: &[CommentIn]) -> Result<(), ApiError> {
+    let given = comments.iter().filter(|c| c.id.is_some()).count();
+    if given != 0 && given != comments.len() {
+        let at = comments.iter().position(|c| c.id.is_none()).unwrap_or(0);
+        return Err(ApiError::unprocessable(format!(
+            "comment {} has no \"id\" while others do: give every comment an id, or none \
+             (then each result's id is its position)",
+            at + 1
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, c) in comments.iter().enumerate() {
+        match &c.id {
+            None => {}
+            Some(id @ (Value::String(_) | Value::Number(_))) if !seen.insert(id.to_string()) => {
+                return Err(ApiError::unprocessable(format!(
+                    "comment {}: \"id\" {id} is given to an earlier comment too; ids must be \
+                     unique in a request",
+                    i + 1
+                )));
+            }
+            Some(Value::String(_) | Value::Number(_)) => {}
+            Some(other) => {
+                return Err(ApiError::unprocessable(format!(
+                    "comment {}: \"id\" must be a string or a number, not {}",
+                    i + 1,
+                    match other {
+                        Value::Null => "null",
+                        Value::Bool(_) => "a boolean",
+                        Value::Array(_) => "an array",
+                        _ => "an object",
+                    }
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn model_json(served: &state::Served) -> Value {
@@ -144,8 +191,21 @@ async fn score(
             ),
         ));
     }
+    check_ids(&comments)?;
+    let single = comments.len() == 1 && comments[0].id.is_none();
     for (i, c) in comments.iter().enumerate() {
-        check_length(&c.text, &format!("comment {}", i + 1))?;
+        let what = if single {
+            "\"text\"".to_owned()
+        } else {
+            format!("comment {}", i + 1)
+        };
+        // An empty comment scored "allow" hid the client's bug; feedback refuses it too.
+        if c.text.trim().is_empty() {
+            return Err(ApiError::unprocessable(format!(
+                "{what}: the text is empty"
+            )));
+        }
+        check_length(&c.text, &what)?;
     }
     let served = shared.current.load();
     let n_labels = served.model.labels().len();
