@@ -127,7 +127,8 @@ pub fn read_format<R: Read>(
 /// How a label is read from a column: `NAME`, `NAME=COLUMN` or `NAME=COLUMN:V1,V2`.
 ///
 /// A plain column holds 1/0, true/false or yes/no (any case). With values, the column is
-/// categorical: positive when the value is one of them, negative otherwise.
+/// categorical: positive when the value is one of them, negative for any other value; an empty
+/// cell (or `NaN`, `NA`, `null`, `none`) is invalid in both kinds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabelSpec {
     /// The label's name in the model.
@@ -161,7 +162,10 @@ impl FromStr for LabelSpec {
             Some(rest) => match rest.split_once(':') {
                 None => (rest, None),
                 Some((column, values)) => {
-                    let values: Vec<String> = values.split(',').map(str::to_owned).collect();
+                    // Cells are compared trimmed, so values are too: `class:0, 1` once made
+                    // every 1 a negative.
+                    let values: Vec<String> =
+                        values.split(',').map(|v| v.trim().to_owned()).collect();
                     if values.iter().any(String::is_empty) {
                         return Err(bad("a positive value is empty (use NAME=COLUMN:V1,V2)"));
                     }
@@ -184,7 +188,13 @@ impl LabelSpec {
     fn parse_value(&self, value: &str) -> Option<bool> {
         let value = value.trim();
         if let Some(positive) = &self.positive {
-            return Some(positive.iter().any(|p| p == value));
+            // A missing value is no category: an empty cell, or what pandas and R write for
+            // one, is invalid as in a 0/1 column, not a negative.
+            let missing = ["", "nan", "na", "n/a", "null", "none"]
+                .iter()
+                .any(|m| value.eq_ignore_ascii_case(m));
+            return (!missing || positive.iter().any(|p| p == value))
+                .then(|| positive.iter().any(|p| p == value));
         }
         // Compared in place: lowercasing a copy allocated twice per row of a two-label file.
         let is = |words: [&str; 3]| words.iter().any(|w| value.eq_ignore_ascii_case(w));
@@ -816,6 +826,18 @@ mod tests {
         assert_eq!(rows[0].labels, [true, false]);
         assert_eq!(rows[1].labels, [true, true]);
         assert_eq!(rows[1].line, 3);
+        // Audit M6: a space after the comma in the spec kept every 1 from matching.
+        let (rows, _) = collect("text,class\na,1\nb,2\n", &labels(&["toxic=class:0, 1"])).unwrap();
+        assert_eq!((rows[0].labels[0], rows[1].labels[0]), (true, false));
+        // Audit M5: a missing value was read as a negative; it is invalid, naming its line.
+        for missing in ["", "NaN", "null"] {
+            let e = collect(
+                &format!("text,class\na,1\nb,{missing}\n"),
+                &labels(&["toxic=class:0,1"]),
+            )
+            .unwrap_err();
+            assert!(e.to_string().contains("line 3"), "{missing:?}: {e}");
+        }
     }
 
     #[test]

@@ -320,7 +320,10 @@ pub(crate) fn read_file(path: &std::path::Path, name: &str) -> Result<Vec<u8>> {
         // A regular file's size settles truncation and trailing bytes without reading them.
         let found = meta.len();
         if found < expected {
-            return Err(Error::model(name, ModelError::Truncated { expected, found }));
+            return Err(Error::model(
+                name,
+                ModelError::Truncated { expected, found },
+            ));
         }
         if found > expected {
             return Err(Error::model(

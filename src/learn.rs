@@ -248,7 +248,6 @@ fn feedback(text: &str, labels: &[Option<bool>]) -> Feedback {
     }
 }
 
-
 fn add_signed(n: u64, direction: Direction) -> u64 {
     match direction {
         Direction::Learn => n.saturating_add(1),

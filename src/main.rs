@@ -31,6 +31,9 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
             || c.downcast_ref::<commentguard::Error>()
                 .is_some_and(commentguard::Error::is_broken_pipe)
+            // `explain --json` and `cv --json` write through serde_json, which wraps the error.
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
     })
 }
 

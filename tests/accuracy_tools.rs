@@ -331,14 +331,27 @@ fn pipes_given_by_path_are_refused_when_training_reads_twice() {
                     .arg("--out")
                     .arg(dir.path().join("x.model"))
                     .timeout(std::time::Duration::from_secs(30)),
-                &["rows.csv", "cannot be a pipe or a device", "save the data to a file"],
+                &[
+                    "rows.csv",
+                    "cannot be a pipe or a device",
+                    "save the data to a file",
+                ],
             );
         }
     } else {
         eprintln!("skipping the FIFO case: mkfifo is not available");
     }
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_commentguard"))
-        .args(["train", "--label", "spam", "--head", "nb", "--data", "/dev/stdin", "--out"])
+        .args([
+            "train",
+            "--label",
+            "spam",
+            "--head",
+            "nb",
+            "--data",
+            "/dev/stdin",
+            "--out",
+        ])
         .arg(dir.path().join("y.model"))
         .stdin(std::process::Stdio::piped())
         .output()

@@ -2,7 +2,7 @@
 
 mod util;
 
-use util::{cg, jsonl, tempdir, write};
+use util::{cg, fails_with, jsonl, tempdir, write};
 
 /// A tiny labeled set: 4 spam, 4 ham; `toxic` is a categorical column for the spec tests.
 const LABELED: &str = "\
@@ -129,6 +129,47 @@ fn score_jsonl_input_and_table_output() {
         lines[0].contains("spam") && lines[0].contains("toxic") && lines[0].contains("flagged")
     );
     assert!(lines[1].contains("hello there"));
+
+    // Audit L2: a newline in an id broke the table's row (the text was already cleaned).
+    let dir = tempdir();
+    let data = write(
+        dir.path(),
+        "ids.csv",
+        "id,text\n\"new\nline\",hello\n2,world\n",
+    );
+    let out = cg()
+        .args(["score", "--format", "table", "--id-column", "id", "--input"])
+        .arg(&data)
+        .assert()
+        .success();
+    let table = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert_eq!(table.lines().count(), 3, "{table}");
+}
+
+/// Audit M7: a second value for a label's threshold silently replaced the first.
+#[test]
+fn a_label_given_two_thresholds_is_refused() {
+    fails_with(
+        cg().args([
+            "score",
+            "--threshold",
+            "spam=0.1",
+            "--threshold",
+            "spam=0.9",
+            "hi",
+        ]),
+        &["label \"spam\" is given twice (--threshold and --threshold)"],
+    );
+    let dir = tempdir();
+    let data = write(dir.path(), "d.csv", "text,spam\nwin cash,1\nhello,0\n");
+    fails_with(
+        cg().args(["train", "--label", "spam", "--threshold", "spam=0.5"])
+            .args(["--target-precision", "spam=0.9", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(dir.path().join("m.model")),
+        &["label \"spam\" is given twice (--target-precision and --threshold)"],
+    );
 }
 
 #[test]
@@ -365,6 +406,29 @@ fn broken_pipe_exits_quietly() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Audit M10: `explain --json` (like `cv --json`) writes through serde_json, whose error hid
+/// the broken pipe: "Broken pipe (os error 32)", exit 1, where every other output ends quietly.
+#[test]
+fn explain_json_into_a_closed_pipe_exits_quietly() {
+    let comments: Vec<String> = (0..3000).map(|i| format!("comment number {i}")).collect();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_commentguard"))
+        .args(["explain", "--json"])
+        .args(&comments)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert!(first.starts_with("{\"id\":\"1\""), "{first}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.is_empty(), "{err}");
 }
 
 #[test]

@@ -64,7 +64,10 @@ fn learn_then_forget_restores_the_scores_and_never_overwrites_the_input() {
     let out = run("forget", &forgotten, &again);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("line 2: this comment was never learned"), "{err}");
+    assert!(
+        err.contains("line 2: this comment was never learned"),
+        "{err}"
+    );
     assert!(!again.exists());
     // Writing over the model read is refused.
     let before = std::fs::read(&learned).unwrap();
@@ -151,11 +154,17 @@ fn a_training_row_can_be_forgotten_once() {
     let out = forget(&model, &once);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
-    assert!(err.contains("forgot 1 comments; the model now counts 299 rows"), "{err}");
+    assert!(
+        err.contains("forgot 1 comments; the model now counts 299 rows"),
+        "{err}"
+    );
     let twice = dir.path().join("twice.model");
     let out = forget(&once, &twice);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("first.csv: line 2: this comment was never learned"), "{err}");
+    assert!(
+        err.contains("first.csv: line 2: this comment was never learned"),
+        "{err}"
+    );
     assert!(!twice.exists());
 }

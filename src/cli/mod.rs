@@ -95,6 +95,7 @@ impl ModelArgs {
             Some(path) => Classifier::load(path)?,
             None => Classifier::embedded()?,
         };
+        once_per_label(&[("--threshold", &self.threshold)])?;
         for (label, t) in &self.threshold {
             model.set_threshold(label, *t)?;
         }
@@ -325,6 +326,10 @@ impl TrainOptionArgs {
                 TuneArg::None => ThresholdRule::Fixed(0.5),
             });
         }
+        once_per_label(&[
+            ("--target-precision", &self.target_precision),
+            ("--threshold", &self.threshold),
+        ])?;
         for (label, p) in &self.target_precision {
             params = params.threshold(label.clone(), ThresholdRule::Precision(*p));
         }
@@ -358,6 +363,23 @@ impl TrainOptionArgs {
         });
         Ok(params.linear(linear))
     }
+}
+
+/// Refuses a label given twice among `flags`, which each set one value per label: the last
+/// silently won.
+pub(crate) fn once_per_label(flags: &[(&str, &[(String, f64)])]) -> anyhow::Result<()> {
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for (flag, values) in flags {
+        for (label, _) in values.iter() {
+            if let Some((first, _)) = seen.iter().find(|(_, l)| *l == label.as_str()) {
+                anyhow::bail!(
+                    "label {label:?} is given twice ({first} and {flag}); give each label one value"
+                );
+            }
+            seen.push((flag, label));
+        }
+    }
+    Ok(())
 }
 
 fn parse_threshold(s: &str) -> anyhow::Result<(String, f64)> {

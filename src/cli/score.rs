@@ -250,14 +250,18 @@ impl<W: Write> Output<W> {
                 csv.write_record(None::<&[u8]>).map_err(csv_io)?;
             }
             Kind::Table(out) => {
-                write!(out, "{:>8}", truncate(id, 8))?;
+                // Control characters (a newline, an escape) would break the row or the
+                // terminal: blanked in the id as in the text.
+                let printable = |s: &str| -> String {
+                    s.chars()
+                        .map(|c| if c.is_control() { ' ' } else { c })
+                        .collect()
+                };
+                write!(out, "{:>8}", truncate(&printable(id), 8))?;
                 for p in probs {
                     write!(out, "  {p:>8.4}")?;
                 }
-                let text: String = text
-                    .chars()
-                    .map(|c| if c.is_control() { ' ' } else { c })
-                    .collect();
+                let text = printable(text);
                 writeln!(
                     out,
                     "  {:<14}  {}",

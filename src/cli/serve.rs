@@ -76,6 +76,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut config = Config::new(args.listen, keys);
     config.model = args.model;
     config.journal = args.journal;
+    super::once_per_label(&[("--threshold", &args.threshold)])?;
+    super::once_per_label(&[("--block-threshold", &args.block_threshold)])?;
     config.review_thresholds = args.threshold;
     config.block_thresholds = args.block_threshold;
     config.attributes = args.attribute;
