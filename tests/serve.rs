@@ -433,9 +433,50 @@ fn akismet_checks_and_learns_in_plain_text() {
     // The key in the host name's first label, as some clients send it.
     let r = ureq::post(&server.url("/1.1/comment-check"))
         .set("Host", &format!("{SCORER}.rest.example.net"))
-        .send_form(&[("blog", "x"), ("comment_content", GIFT_CARDS)])
+        .send_form(&[
+            ("blog", "x"),
+            ("user_ip", "127.0.0.1"),
+            ("comment_content", GIFT_CARDS),
+        ])
         .unwrap();
     assert_eq!(r.into_string().unwrap(), "true");
+
+    // Service audit 7: Akismet requires blog and user_ip, and so does this server.
+    let (s, b, _) = server.post_form(
+        "/1.1/comment-check",
+        &[
+            ("api_key", SCORER),
+            ("user_ip", "1.2.3.4"),
+            ("comment_content", "x"),
+        ],
+    );
+    assert_eq!((s, b.as_str()), (400, "Missing required field: blog."));
+    // Service audit 4: a field that is not UTF-8 was learned as other text (U+FFFD); it is
+    // refused, named. Audit 11: a repeated field takes its last value, as PHP does.
+    let latin1 = format!("api_key={LEARNER}&blog=b&user_ip=1.2.3.4&comment_content=caf%E9+offer");
+    match ureq::post(&server.url("/1.1/submit-spam"))
+        .set("Content-Type", "application/x-www-form-urlencoded")
+        .send_string(&latin1)
+    {
+        Err(ureq::Error::Status(400, r)) => {
+            assert!(r
+                .into_string()
+                .unwrap()
+                .contains("comment_content is not UTF-8"))
+        }
+        other => panic!("{other:?}"),
+    }
+    let (_, b, _) = server.post_form(
+        "/1.1/comment-check",
+        &[
+            ("api_key", SCORER),
+            ("blog", "b"),
+            ("user_ip", "1.2.3.4"),
+            ("comment_content", CIVIL),
+            ("comment_content", GIFT_CARDS),
+        ],
+    );
+    assert_eq!(b, "true");
 
     let novel = "quux frobnicate quux zorblax blorp";
     let before = server.score(novel, "spam");
@@ -447,7 +488,12 @@ fn akismet_checks_and_learns_in_plain_text() {
     for _ in 0..3 {
         let (s, b, _) = server.post_form(
             "/1.1/submit-spam",
-            &[("api_key", LEARNER), ("comment_content", novel)],
+            &[
+                ("api_key", LEARNER),
+                ("blog", "b"),
+                ("user_ip", "1.2.3.4"),
+                ("comment_content", novel),
+            ],
         );
         assert_eq!(
             (s, b.as_str()),
@@ -465,7 +511,12 @@ fn akismet_checks_and_learns_in_plain_text() {
     );
     let (s, b, _) = server.post_form(
         "/1.1/submit-ham",
-        &[("api_key", LEARNER), ("comment_content", CIVIL)],
+        &[
+            ("api_key", LEARNER),
+            ("blog", "b"),
+            ("user_ip", "1.2.3.4"),
+            ("comment_content", CIVIL),
+        ],
     );
     assert_eq!(
         (s, b.as_str()),
@@ -558,6 +609,9 @@ fn a_snapshot_compacts_the_journal_and_a_restart_starts_from_it() {
         for _ in 0..2 {
             assert_eq!(server.post_json("/v1/feedback", Some(LEARNER), &fb).0, 200);
         }
+        // One forgotten and learned again: totals 3 learned, 1 forgotten, 2 in the model.
+        assert_eq!(server.post_json("/v1/forget", Some(LEARNER), &fb).0, 200);
+        assert_eq!(server.post_json("/v1/feedback", Some(LEARNER), &fb).0, 200);
         let (s, b) = server.post_json("/v1/admin/snapshot", Some(LEARNER), "");
         assert_error(s, &b, 403, "`admin` role");
         let (s, b) = server.post_json("/v1/admin/snapshot", Some(ADMIN), "");
@@ -584,6 +638,14 @@ fn a_snapshot_compacts_the_journal_and_a_restart_starts_from_it() {
     let (_, m) = server.get("/v1/model", Some(SCORER));
     let m = json(&m);
     assert_eq!(m["feedback"]["learned"], 3);
+    // Service audit 10: the totals restarted from the ledger after a snapshot (3/1 became 2/0).
+    assert_eq!(
+        (
+            &m["feedback"]["learned_total"],
+            &m["feedback"]["forgotten_total"]
+        ),
+        (&json!(4), &json!(1))
+    );
     assert_eq!(m["model"]["version"], version);
     // The snapshot's ledger still lets each feedback be forgotten once.
     for _ in 0..3 {
@@ -858,4 +920,60 @@ fn empty_comments_and_ambiguous_ids_are_refused_naming_the_comment() {
         .map(|r| r["id"].clone())
         .collect();
     assert_eq!(ids, [json!(7), json!("7")]);
+}
+
+/// Service audit 3, 8 and 9: a slow upload holding the only slot made /healthz and /readyz
+/// answer 429 (an orchestrator would restart a healthy server), Akismet's refusal came as
+/// Google-style JSON, and `bearer KEY` (the scheme is case-insensitive) was "missing API key".
+#[test]
+fn probes_stay_up_while_slots_are_held_and_refusals_speak_each_api() {
+    use std::io::Write;
+    let dir = tempdir();
+    let server = Server::start(dir.path(), &["--max-concurrent", "1", "--timeout", "10"]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    // A request whose body never finishes holds the one slot until --timeout.
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    slow.write_all(
+        format!(
+            "POST /v1/score HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {SCORER}\r\n\
+             Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(server.get("/healthz", None).0, 200);
+    assert_eq!(server.get("/readyz", None).0, 200);
+    assert_eq!(server.get("/metrics", None).0, 200);
+    let (s, b) = server.post_json("/v1/score", Some(SCORER), r#"{"text": "hi"}"#);
+    assert_error(s, &b, 429, "too many requests");
+    let r = ureq::post(&server.url("/1.1/comment-check")).send_form(&[
+        ("api_key", SCORER),
+        ("blog", "b"),
+        ("user_ip", "1.2.3.4"),
+        ("comment_content", "hi"),
+    ]);
+    match r {
+        Err(ureq::Error::Status(429, r)) => {
+            assert!(r.content_type().starts_with("text/plain"));
+            assert!(r.header("x-akismet-debug-help").is_some());
+            assert_eq!(r.into_string().unwrap(), "too many requests at once; retry");
+        }
+        other => panic!("{other:?}"),
+    }
+    drop(slow);
+
+    // Once the slot is free: the scheme in any case; a 401 names the scheme it wants.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let r = ureq::get(&server.url("/v1/model"))
+        .set("Authorization", &format!("bearer {SCORER}"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    match ureq::get(&server.url("/v1/model")).call() {
+        Err(ureq::Error::Status(401, r)) => {
+            assert!(r.header("www-authenticate").unwrap().starts_with("Bearer"))
+        }
+        other => panic!("{other:?}"),
+    }
 }

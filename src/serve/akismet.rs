@@ -8,11 +8,12 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Form, Router};
+use axum::Router;
 
 use super::journal::Op;
 use super::keys::{Access, Role};
@@ -31,11 +32,90 @@ const THANKS: &str = "Thanks for making the web a better place.";
 
 type Fields = Vec<(String, String)>;
 
+/// A field's value; the last one when a field is repeated, as PHP (Akismet's platform) reads a
+/// form.
 fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
     fields
         .iter()
+        .rev()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
+}
+
+/// Parses an `application/x-www-form-urlencoded` body strictly. axum's form parser replaced
+/// bytes that are not UTF-8 with U+FFFD, so a Latin-1 `caf%E9` was learned (and journaled) as
+/// other text than the moderator's, which could then never be forgotten; such a field is now
+/// refused, named.
+fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<Fields, Response> {
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return Err(refused(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send the fields as Content-Type: application/x-www-form-urlencoded.".into(),
+        ));
+    }
+    let decode = |raw: &[u8]| {
+        let spaced: Vec<u8> = raw
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
+        percent_encoding::percent_decode(&spaced)
+            .decode_utf8()
+            .map(std::borrow::Cow::into_owned)
+    };
+    let mut fields = Vec::new();
+    for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+        let (name, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &pair[pair.len()..]),
+        };
+        let name = decode(name).map_err(|_| {
+            refused(
+                StatusCode::BAD_REQUEST,
+                "A field name is not UTF-8 text.".into(),
+            )
+        })?;
+        let value = decode(value).map_err(|_| {
+            refused(
+                StatusCode::BAD_REQUEST,
+                format!("Field {name} is not UTF-8 text; send UTF-8, percent-encoded."),
+            )
+        })?;
+        fields.push((name, value));
+    }
+    Ok(fields)
+}
+
+/// A plain-text refusal, explained in `X-akismet-debug-help` as Akismet does.
+fn refused(status: StatusCode, message: String) -> Response {
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        message.clone(),
+    )
+        .into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&message) {
+        response.headers_mut().insert("x-akismet-debug-help", v);
+    }
+    response
+}
+
+/// Akismet's required fields for checking and teaching: `blog` and `user_ip` (clients send them;
+/// real Akismet refuses a request without them, so a client misconfigured against it should be
+/// refused here too).
+fn missing_required(fields: &Fields) -> Option<Response> {
+    ["blog", "user_ip"]
+        .into_iter()
+        .find(|name| field(fields, name).is_none_or(str::is_empty))
+        .map(|name| {
+            refused(
+                StatusCode::BAD_REQUEST,
+                format!("Missing required field: {name}."),
+            )
+        })
 }
 
 /// The key of a request: a form field, else the host name's first label.
@@ -88,8 +168,12 @@ fn spam_label(served: &state::Served) -> Result<usize, Response> {
 async fn verify_key(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    Form(fields): Form<Fields>,
+    body: Bytes,
 ) -> Response {
+    let fields = match parse_form(&headers, &body) {
+        Ok(f) => f,
+        Err(response) => return response,
+    };
     match shared.keys.check(key(&fields, &headers), Role::Score) {
         // A key valid for any role is a valid key.
         Access::Granted | Access::Forbidden => text(StatusCode::OK, "valid"),
@@ -100,14 +184,21 @@ async fn verify_key(
 async fn comment_check(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    Form(fields): Form<Fields>,
+    body: Bytes,
 ) -> Response {
+    let fields = match parse_form(&headers, &body) {
+        Ok(f) => f,
+        Err(response) => return response,
+    };
     match shared.keys.check(key(&fields, &headers), Role::Score) {
         Access::Granted => {}
         Access::Forbidden => {
             return text(StatusCode::FORBIDDEN, "This key may not check comments.")
         }
         Access::Missing | Access::Invalid => return invalid(),
+    }
+    if let Some(response) = missing_required(&fields) {
+        return response;
     }
     let content = field(&fields, "comment_content").unwrap_or("");
     let served = shared.current.load();
@@ -144,17 +235,23 @@ async fn comment_check(
 async fn submit_spam(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    Form(fields): Form<Fields>,
+    body: Bytes,
 ) -> Response {
-    submit(&shared, &headers, &fields, true).await
+    match parse_form(&headers, &body) {
+        Ok(fields) => submit(&shared, &headers, &fields, true).await,
+        Err(response) => response,
+    }
 }
 
 async fn submit_ham(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    Form(fields): Form<Fields>,
+    body: Bytes,
 ) -> Response {
-    submit(&shared, &headers, &fields, false).await
+    match parse_form(&headers, &body) {
+        Ok(fields) => submit(&shared, &headers, &fields, false).await,
+        Err(response) => response,
+    }
 }
 
 async fn submit(shared: &Shared, headers: &HeaderMap, fields: &Fields, spam: bool) -> Response {
@@ -167,6 +264,9 @@ async fn submit(shared: &Shared, headers: &HeaderMap, fields: &Fields, spam: boo
             )
         }
         Access::Missing | Access::Invalid => return invalid(),
+    }
+    if let Some(response) = missing_required(fields) {
+        return response;
     }
     let content = field(fields, "comment_content").unwrap_or("").to_owned();
     if content.trim().is_empty() {

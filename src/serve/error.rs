@@ -85,7 +85,15 @@ impl IntoResponse for ApiError {
                 "status": status_name(self.status),
             }
         });
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 9110, 15.5.2: a 401 names the scheme that would be accepted.
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"commentguard\""),
+            );
+        }
+        response
     }
 }
 
@@ -125,16 +133,37 @@ pub(crate) async fn json_errors(req: Request<Body>, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if akismet || is_json || !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
     let message = match status {
         StatusCode::PAYLOAD_TOO_LARGE => "request body too large".to_owned(),
         StatusCode::REQUEST_TIMEOUT => "request timed out".to_owned(),
+        StatusCode::TOO_MANY_REQUESTS => "too many requests at once; retry".to_owned(),
         _ => status
             .canonical_reason()
             .unwrap_or("request refused")
             .to_owned(),
     };
+    if akismet {
+        // Akismet's clients read plain text: the limit layers' refusals (a JSON 429, a bodiless
+        // 408) become text, with the header Akismet explains its refusals in. The Akismet
+        // handlers' own answers are text already.
+        let text = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/"));
+        if text {
+            return response;
+        }
+        let mut plain = (status, message.clone()).into_response();
+        if let Ok(v) = axum::http::HeaderValue::from_str(&message) {
+            plain.headers_mut().insert("x-akismet-debug-help", v);
+        }
+        return plain;
+    }
+    if is_json {
+        return response;
+    }
     ApiError::new(status, message).into_response()
 }

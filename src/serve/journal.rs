@@ -70,6 +70,23 @@ fn ledger_file(dir: &Path, g: u64) -> PathBuf {
     dir.join(format!("ledger-{g}.log"))
 }
 
+fn totals_file(dir: &Path, g: u64) -> PathBuf {
+    dir.join(format!("totals-{g}.txt"))
+}
+
+/// The learned and forgotten totals generation `g` was written with (`/v1/model`'s
+/// `learned_total` and `forgotten_total`, which a ledger alone cannot give back: it holds what
+/// is learned now, not what was learned and forgotten). `None` for a generation written before
+/// the file existed, or when it is unreadable: the counters then restart from the ledger.
+pub(crate) fn read_totals(dir: &Path, g: u64) -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string(totals_file(dir, g)).ok()?;
+    let mut numbers = text.split_whitespace().map(str::parse::<u64>);
+    match (numbers.next(), numbers.next(), numbers.next()) {
+        (Some(Ok(learned)), Some(Ok(forgotten)), None) => Some((learned, forgotten)),
+        _ => None,
+    }
+}
+
 /// The generation `CURRENT` names, 0 when there is none.
 pub(crate) fn current_generation(dir: &Path) -> Result<u64, ServeError> {
     let path = dir.join("CURRENT");
@@ -121,6 +138,7 @@ pub(crate) fn write_generation(
     g: u64,
     model: &[u8],
     ledger: &[Record],
+    (learned, forgotten): (u64, u64),
 ) -> std::io::Result<Journal> {
     write_durable(&snapshot_file(dir, g), model)?;
     let mut lines = Vec::new();
@@ -128,6 +146,10 @@ pub(crate) fn write_generation(
         line(r, &mut lines);
     }
     write_durable(&ledger_file(dir, g), &lines)?;
+    write_durable(
+        &totals_file(dir, g),
+        format!("{learned} {forgotten}\n").as_bytes(),
+    )?;
     write_durable(&journal_file(dir, g), b"")?;
     write_durable(&dir.join("CURRENT"), format!("{g}\n").as_bytes())?;
     // The previous generation is no longer needed; a leftover is harmless.
@@ -136,6 +158,7 @@ pub(crate) fn write_generation(
     if old > 0 {
         let _ = std::fs::remove_file(snapshot_file(dir, old));
         let _ = std::fs::remove_file(ledger_file(dir, old));
+        let _ = std::fs::remove_file(totals_file(dir, old));
     }
     let path = journal_file(dir, g);
     let file = OpenOptions::new().append(true).open(&path)?;

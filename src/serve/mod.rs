@@ -224,6 +224,7 @@ fn router(shared: Arc<state::Shared>, config: &Config) -> Router {
                     config.max_concurrent,
                 )),
         )
+        .merge(native::probes())
         .layer(axum::middleware::from_fn(error::json_errors))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&shared),

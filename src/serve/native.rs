@@ -27,6 +27,12 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route("/v1/model", get(model))
         .route("/v1/admin/reload", post(reload))
         .route("/v1/admin/snapshot", post(snapshot))
+}
+
+/// The probes: cheap, bodiless, and outside the concurrency limit, so that slow clients
+/// holding every slot cannot make a healthy server look dead to its orchestrator.
+pub(super) fn probes() -> Router<Arc<Shared>> {
+    Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -37,8 +43,10 @@ fn authorize(shared: &Shared, headers: &HeaderMap, role: Role) -> Result<(), Api
     let key = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        // The scheme is case-insensitive (RFC 9110, 11.1): `bearer KEY` is a key sent.
+        .and_then(|v| v.trim_start().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim());
     match shared.keys.check(key, role) {
         Access::Granted => Ok(()),
         Access::Missing => Err(ApiError::new(

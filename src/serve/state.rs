@@ -377,7 +377,8 @@ impl Shared {
                     for (_, record) in journal::read_ledger(dir, generation)? {
                         ledger.apply(Ledger::key(&record), &record);
                     }
-                    ledger.learned_total = ledger.learned();
+                    (ledger.learned_total, ledger.forgotten_total) =
+                        journal::read_totals(dir, generation).unwrap_or((ledger.learned(), 0));
                     Classifier::load(&snapshot)?
                 } else {
                     model
@@ -658,7 +659,13 @@ impl Learner {
             }
         }
         let g = self.generation + 1;
-        match journal::write_generation(&dir, g, &current.model.to_bytes(), &ledger) {
+        match journal::write_generation(
+            &dir,
+            g,
+            &current.model.to_bytes(),
+            &ledger,
+            (self.ledger.learned_total, self.ledger.forgotten_total),
+        ) {
             Ok(j) => {
                 self.journal = Some(j);
                 self.generation = g;
