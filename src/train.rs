@@ -996,6 +996,17 @@ impl Trainer {
         let mut order: Vec<u32> = (0..self.index.len() as u32)
             .filter(|&f| self.counts.df(f as usize) >= min_df)
             .collect();
+        // A model without a feature gives every comment the same score: it flagged every
+        // comment, and training said it had succeeded.
+        let max_df = self.params.nb.max_df() * self.summary.rows as f64;
+        if !order.iter().any(|&f| self.counts.df(f as usize) <= max_df) {
+            return Err(Error::InvalidParam {
+                name: "--min-df / --max-df",
+                value: format!("{} / {}", self.params.nb.min_df(), self.params.nb.max_df()),
+                reason: "no feature is left: every one is in fewer comments than --min-df or in \
+                         a larger share of them than --max-df; lower --min-df or raise --max-df",
+            });
+        }
         let vocabulary = match self.vocabulary {
             Vocabulary::Terms(mut terms) => {
                 order.sort_unstable_by(|&a, &b| terms[a as usize].cmp(&terms[b as usize]));

@@ -268,3 +268,32 @@ fn no_features_at_all_is_an_error() {
         &["word n-gram length", "needs character n-grams"],
     );
 }
+
+/// Audit M9: options that dropped every feature wrote a model giving every comment the same
+/// score (it flagged all of them), and training reported success.
+#[test]
+fn options_that_leave_no_feature_are_refused() {
+    let dir = tempdir();
+    let rows: String = (0..40)
+        .map(|i| {
+            format!(
+                "{i},comment number {i} about the {} game,{}\n",
+                i % 7,
+                i % 2
+            )
+        })
+        .collect();
+    let data = write(dir.path(), "d.csv", format!("id,text,spam\n{rows}"));
+    for option in [["--max-df", "0.001"], ["--min-df", "100000"]] {
+        let out = dir.path().join("m.model");
+        fails_with(
+            cg().args(["train", "--label", "spam", "--data"])
+                .arg(&data)
+                .args(option)
+                .arg("--out")
+                .arg(&out),
+            &["no feature is left", "lower --min-df or raise --max-df"],
+        );
+        assert!(!out.exists());
+    }
+}
