@@ -458,3 +458,39 @@ fn help_states_the_library_defaults() {
     assert_eq!(a.char_ngrams, None);
     assert!(help.contains("[default: none]"));
 }
+
+/// Audit M8: options the input would not use were silently ignored (`--id-column` on lines
+/// from stdin gave position ids without a word); they are refused, as `--input-format` without
+/// `--input` was.
+#[test]
+fn options_the_input_does_not_use_are_refused() {
+    fails_with(
+        cg().args(["score", "--id-column", "COMMENT_ID"])
+            .write_stdin("free money now\n"),
+        &["--id-column and --delimiter need --input"],
+    );
+    fails_with(
+        cg().args(["score", "--text-column", "CONTENT", "free money"]),
+        &["need --input with a CSV, TSV or JSONL file"],
+    );
+    fails_with(
+        cg().args(["score", "--skip-invalid", "free money"]),
+        &["--skip-invalid is for input read from a file"],
+    );
+    let dir = tempdir();
+    let data = write(dir.path(), "one.jsonl", "{\"text\": \"free money now\"}\n");
+    fails_with(
+        cg().args(["score", "--delimiter", ";", "--input"])
+            .arg(&data),
+        &["--delimiter is for CSV input"],
+    );
+    // What they are for still works.
+    let data = write(dir.path(), "c.csv", "CONTENT;ID\nfree money now;c1\n");
+    let out = cg()
+        .args(["score", "--text-column", "CONTENT", "--id-column", "ID"])
+        .args(["--delimiter", ";", "--input"])
+        .arg(&data)
+        .assert()
+        .success();
+    assert_eq!(jsonl(&out.get_output().stdout)[0]["id"], "c1");
+}

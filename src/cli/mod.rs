@@ -106,9 +106,9 @@ impl ModelArgs {
 /// Which columns to read, shared by the commands that read files.
 #[derive(Debug, Args)]
 struct ColumnArgs {
-    /// Column (CSV) or field (JSONL) holding the comment text.
-    #[arg(long, default_value = "text", value_name = "NAME")]
-    text_column: String,
+    /// Column (CSV) or field (JSONL) holding the comment text [default: text].
+    #[arg(long, value_name = "NAME")]
+    text_column: Option<String>,
     /// Column or field holding an id to report.
     #[arg(long, value_name = "NAME")]
     id_column: Option<String>,
@@ -132,9 +132,27 @@ fn parse_delimiter(s: &str) -> anyhow::Result<u8> {
 }
 
 impl ColumnArgs {
+    /// Refuses the options that input in `format` would not use (`None`: comments given as
+    /// arguments, or as lines on standard input), which were silently ignored: a user who gave
+    /// `--id-column` got positions for ids without a word.
+    fn check_used(&self, format: Option<commentguard::InputFormat>) -> anyhow::Result<()> {
+        use commentguard::InputFormat;
+        let columns = self.text_column.is_some() || self.id_column.is_some();
+        match format {
+            None | Some(InputFormat::Lines) if columns || self.delimiter.is_some() => bail!(
+                "--text-column, --id-column and --delimiter need --input with a CSV, TSV or \
+                 JSONL file: comments given as arguments or as lines have no columns"
+            ),
+            Some(InputFormat::Jsonl) if self.delimiter.is_some() => {
+                bail!("--delimiter is for CSV input; this input is read as JSON Lines")
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn options(&self, labels: Vec<commentguard::LabelSpec>) -> InputOptions {
         InputOptions {
-            text_column: self.text_column.clone(),
+            text_column: self.text_column.clone().unwrap_or_else(|| "text".into()),
             id_column: self.id_column.clone(),
             labels,
             skip_invalid: self.skip_invalid,

@@ -54,6 +54,10 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     let out = Output::new(args.format, BufWriter::new(stdout.lock()), model.labels())?;
     let mut batch = Batch::new(out, &model, &pool);
     if !args.comments.is_empty() {
+        args.columns.check_used(None)?;
+        if args.columns.skip_invalid {
+            bail!("--skip-invalid is for input read from a file or standard input");
+        }
         for (i, text) in args.comments.iter().enumerate() {
             batch.push(&(i + 1).to_string(), text);
         }
@@ -78,6 +82,7 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
             (PathBuf::from("-"), InputFormat::Lines)
         }
     };
+    args.columns.check_used(Some(format))?;
     let opts = args.columns.options(Vec::new());
     let summary = read_path(&path, format, &opts, |r: &Record| {
         match &r.id {
