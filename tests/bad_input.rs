@@ -297,3 +297,24 @@ fn options_that_leave_no_feature_are_refused() {
         assert!(!out.exists());
     }
 }
+
+/// Audit L5: `--alpha -1` got the option parser's "unexpected argument '-1'" and a tip that
+/// did not work; a negative value now reaches the range check, which says what is allowed.
+#[test]
+fn negative_numbers_reach_the_range_check() {
+    let dir = tempdir();
+    let data = write(dir.path(), "d.csv", GOOD);
+    for (flag, needle) in [("--alpha", "alpha"), ("--l2", "l2"), ("--max-df", "max")] {
+        let err = fails_with(
+            cg().args(["train", "--label", "spam", flag, "-1", "--data"])
+                .arg(&data)
+                .arg("--out")
+                .arg(dir.path().join("m.model")),
+            &["-1"],
+        );
+        assert!(
+            !err.contains("unexpected argument") && err.to_lowercase().contains(needle),
+            "{flag}: {err}"
+        );
+    }
+}

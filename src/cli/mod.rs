@@ -170,7 +170,7 @@ struct TrainOptionArgs {
     #[arg(long, value_enum, value_name = "KIND")]
     nb: Option<NbArg>,
     /// Lidstone smoothing added to every feature count [default: 0.05].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     alpha: Option<f64>,
     /// Term weighting: raw counts, presence, or ln(1 + count) [default: log].
     #[arg(long, value_enum, value_name = "WEIGHT")]
@@ -188,7 +188,7 @@ struct TrainOptionArgs {
     #[arg(long, value_name = "N")]
     min_df: Option<u32>,
     /// Ignore features in a larger share of training comments [default: 1].
-    #[arg(long, value_name = "SHARE")]
+    #[arg(long, allow_negative_numbers = true, value_name = "SHARE")]
     max_df: Option<f64>,
     /// Longest word n-gram, 1 to 3, or 0 for character n-grams alone [default: 2].
     #[arg(long, value_name = "N")]
@@ -220,13 +220,13 @@ struct TrainOptionArgs {
     #[arg(long, value_name = "N")]
     epochs: Option<u32>,
     /// NB-LR: L2 penalty on the weights [default: 100].
-    #[arg(long, value_name = "LAMBDA")]
+    #[arg(long, allow_negative_numbers = true, value_name = "LAMBDA")]
     l2: Option<f64>,
     /// NB-LR: FTRL's learning rate [default: 1].
-    #[arg(long, value_name = "RATE")]
+    #[arg(long, allow_negative_numbers = true, value_name = "RATE")]
     rate: Option<f64>,
     /// NB-LR: Wang & Manning's interpolation towards the mean weight, 1 for none [default: 1].
-    #[arg(long, value_name = "BETA")]
+    #[arg(long, allow_negative_numbers = true, value_name = "BETA")]
     beta: Option<f64>,
     /// Folds for the out-of-fold scores that tuning and calibration use [default: 5].
     #[arg(long, value_name = "K")]
