@@ -656,8 +656,12 @@ fn fill_json_record(
     let scalar = |v: &serde_json::value::RawValue, name: &str| {
         let raw = v.get();
         match raw.as_bytes()[0] {
-            b'"' => serde_json::from_str::<String>(raw)
-                .map_err(|e| parse_err(format!("field {name:?}: {e}"))),
+            b'"' => serde_json::from_str::<String>(raw).map_err(|e| {
+                // serde_json's position is within the field, not the line: dropped.
+                let why = e.to_string();
+                let why = why.split(" at line ").next().unwrap_or(&why).to_owned();
+                parse_err(format!("field {name:?}: {why}"))
+            }),
             b'-' | b'0'..=b'9' | b't' | b'f' => Ok(raw.to_owned()),
             _ => Err(parse_err(format!(
                 "field {name:?} is not a string or number"
@@ -665,8 +669,20 @@ fn fill_json_record(
         }
     };
     let t = get(&opts.text_column)?;
-    record.text = serde_json::from_str::<String>(t.get())
-        .map_err(|_| parse_err(format!("field {:?} is not a string", opts.text_column)))?;
+    record.text = if t.get().starts_with('"') {
+        // A string that does not decode: name the reason (a lone UTF-16 surrogate escape such
+        // as \udfff, most often), not "not a string".
+        serde_json::from_str::<String>(t.get()).map_err(|e| {
+            let why = e.to_string();
+            let why = why.split(" at line ").next().unwrap_or(&why);
+            parse_err(format!("field {:?}: {why}", opts.text_column))
+        })?
+    } else {
+        return Err(parse_err(format!(
+            "field {:?} is not a string",
+            opts.text_column
+        )));
+    };
     record.id = match &opts.id_column {
         Some(name) => Some(scalar(get(name)?, name)?),
         None => None,

@@ -318,3 +318,21 @@ fn negative_numbers_reach_the_range_check() {
         );
     }
 }
+
+/// Audit M4: a lone UTF-16 surrogate escape in JSONL text was reported as "field \"text\" is
+/// not a string"; the message now says what is wrong with the string.
+#[test]
+fn a_string_that_does_not_decode_says_why() {
+    let dir = tempdir();
+    let data = write(dir.path(), "s.jsonl", "{\"id\": \"a\", \"text\": \"x \\udfff y\"}\n");
+    let err = fails_with(
+        cg().args(["score", "--input"]).arg(&data),
+        &["s.jsonl: line 1: field \"text\"", "surrogate"],
+    );
+    assert!(!err.contains("not a string"), "{err}");
+    let data = write(dir.path(), "n.jsonl", "{\"text\": 5}\n");
+    fails_with(
+        cg().args(["score", "--input"]).arg(&data),
+        &["n.jsonl: line 1: field \"text\" is not a string"],
+    );
+}
