@@ -324,7 +324,11 @@ fn negative_numbers_reach_the_range_check() {
 #[test]
 fn a_string_that_does_not_decode_says_why() {
     let dir = tempdir();
-    let data = write(dir.path(), "s.jsonl", "{\"id\": \"a\", \"text\": \"x \\udfff y\"}\n");
+    let data = write(
+        dir.path(),
+        "s.jsonl",
+        "{\"id\": \"a\", \"text\": \"x \\udfff y\"}\n",
+    );
     let err = fails_with(
         cg().args(["score", "--input"]).arg(&data),
         &["s.jsonl: line 1: field \"text\"", "surrogate"],

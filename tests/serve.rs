@@ -106,7 +106,20 @@ fn every_native_error_is_a_clear_json_error() {
     let (s, b) = server.post_json("/v1/score", Some(SCORER), "{\"text\": ");
     assert_error(s, &b, 400, "invalid JSON body");
     let (s, b) = server.post_json("/v1/score", Some(SCORER), "{\"text\": 12}");
-    assert_error(s, &b, 400, "invalid type");
+    assert_error(s, &b, 400, "field text: invalid type");
+    // Service audit 14: the field of a wrong type is named, inside a batch too.
+    let (s, b) = server.post_json(
+        "/v1/score",
+        Some(SCORER),
+        "{\"comments\": [{\"text\": \"a\"}, {\"text\": [1]}]}",
+    );
+    assert_error(s, &b, 400, "field comments[1].text: invalid type");
+    let (s, b) = server.post_json(
+        "/v1/feedback",
+        Some(LEARNER),
+        "{\"text\": \"a\", \"labels\": [\"spam\"]}",
+    );
+    assert_error(s, &b, 400, "field labels: invalid type");
     let (s, b) = server.post_json("/v1/score", Some(SCORER), "{\"txt\": \"hi\"}");
     assert_error(s, &b, 400, "unknown field");
     let (s, b) = server.post_json("/v1/score", Some(SCORER), "{}");

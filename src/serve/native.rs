@@ -88,8 +88,19 @@ pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
 /// Parses a JSON body whatever its declared content type (Google's clients and curl users
 /// send Perspective requests with either).
 pub(super) fn parse_json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+    let mut json = serde_json::Deserializer::from_slice(body);
+    let parsed: T = serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        // The field a wrong type is in (`comments[1].text`), besides line and column.
+        let path = e.path().to_string();
+        let e = e.into_inner();
+        match path.as_str() {
+            "." | "" => ApiError::bad_request(format!("invalid JSON body: {e}")),
+            _ => ApiError::bad_request(format!("invalid JSON body: field {path}: {e}")),
+        }
+    })?;
+    json.end()
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+    Ok(parsed)
 }
 
 fn check_length(text: &str, what: &str) -> Result<(), ApiError> {
