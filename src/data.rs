@@ -476,6 +476,15 @@ fn fill_csv_record(
             field: Some(names[col].clone()),
         })
     };
+    if row[text_col].len() > MAX_COMMENT_BYTES {
+        // The record's limit leaves room for its other fields; the comment itself is held to
+        // the same limit as a line or a JSON Lines row.
+        return Err(Error::RowTooLong {
+            file: file.into(),
+            line: record.line,
+            limit: MAX_COMMENT_BYTES as u64,
+        });
+    }
     record.text.clear();
     record.text.push_str(field(text_col)?);
     record.id = id_col.map(field).transpose()?.map(str::to_owned);

@@ -400,6 +400,17 @@ fn a_row_longer_than_the_comment_limit_is_an_error_naming_its_line() {
         cg().args(["score", "--input"]).arg(&csv),
         &["big.csv: line 4: the row is longer than 16 MiB"],
     );
+    // Audit L1: a comment just over the limit passed in CSV (the record's limit leaves room
+    // for its other fields) and was refused as a line: the comment is held to one limit.
+    let csv = write(
+        dir.path(),
+        "just.csv",
+        format!("id,text\n1,fine\n2,{}\n", "x".repeat(over)),
+    );
+    fails_with(
+        cg().args(["score", "--input"]).arg(&csv),
+        &["just.csv: line 3: the row is longer than 16 MiB"],
+    );
 }
 
 /// Defect 10: JSONL numeric ids were rewritten (`1.10` became "1.1", `1e3` "1000.0", a 21-digit
