@@ -490,6 +490,19 @@ fn akismet_checks_and_learns_in_plain_text() {
         ],
     );
     assert_eq!(b, "true");
+    // Audit 16: the length refusal names the form's field, not the native API's "text".
+    let long = "spam ".repeat(5000);
+    let (s, b, _) = server.post_form(
+        "/1.1/submit-spam",
+        &[
+            ("api_key", LEARNER),
+            ("blog", "b"),
+            ("user_ip", "1.2.3.4"),
+            ("comment_content", &long),
+        ],
+    );
+    assert_eq!(s, 413, "{b}");
+    assert!(b.starts_with("Field comment_content is 25000 bytes"), "{b}");
 
     let novel = "quux frobnicate quux zorblax blorp";
     let before = server.score(novel, "spam");

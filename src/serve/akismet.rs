@@ -275,6 +275,17 @@ async fn submit(shared: &Shared, headers: &HeaderMap, fields: &Fields, spam: boo
             "Missing required field: comment_content.",
         );
     }
+    if content.len() > super::MAX_COMMENT_BYTES {
+        // Checked here to name the form's field; the native check would say "text".
+        return refused(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "Field comment_content is {} bytes; the limit is {}.",
+                content.len(),
+                super::MAX_COMMENT_BYTES
+            ),
+        );
+    }
     if let Err(response) = spam_label(&shared.current.load()) {
         return response;
     }
