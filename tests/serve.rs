@@ -120,6 +120,13 @@ fn every_native_error_is_a_clear_json_error() {
         "{\"text\": \"a\", \"labels\": [\"spam\"]}",
     );
     assert_error(s, &b, 400, "field labels: invalid type");
+    // Service audit 11: a label given twice was learned as the last, silently.
+    let (s, b) = server.post_json(
+        "/v1/feedback",
+        Some(LEARNER),
+        "{\"text\": \"a\", \"labels\": {\"spam\": true, \"spam\": false}}",
+    );
+    assert_error(s, &b, 400, "label \"spam\" is given twice");
     let (s, b) = server.post_json("/v1/score", Some(SCORER), "{\"txt\": \"hi\"}");
     assert_error(s, &b, 400, "unknown field");
     let (s, b) = server.post_json("/v1/score", Some(SCORER), "{}");
@@ -358,6 +365,16 @@ fn perspective_analyze_answers_in_perspectives_shape() {
         post(json!({"comment": {"text": "hi"}, "requestedAttributes": {"FLIRTATION": {}}}));
     assert_error(s, &b, 400, "Unknown attribute: FLIRTATION");
     assert_eq!(json(&b)["error"]["status"], "INVALID_ARGUMENT");
+    // Service audit 12: a threshold past 1 was taken, and filtered every score out.
+    let (s, b) = post(
+        json!({"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {"scoreThreshold": 5}}}),
+    );
+    assert_error(
+        s,
+        &b,
+        400,
+        "TOXICITY.scoreThreshold is 5; it must be between 0 and 1.",
+    );
     let body = json!({"comment": {"text": "hi"}, "requestedAttributes": {"SPAM": {}}});
     let bad = ureq::post(&server.url("/v1alpha1/comments:analyze?key=wrong-key-000000000"))
         .send_json(&body);

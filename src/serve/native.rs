@@ -322,6 +322,7 @@ impl Serialize for Scores<'_> {
 #[serde(deny_unknown_fields)]
 struct FeedbackRequest {
     text: String,
+    #[serde(deserialize_with = "state::unique_verdicts")]
     labels: Verdicts,
 }
 

@@ -145,6 +145,12 @@ async fn analyze(
             )));
         };
         let threshold = params.as_ref().and_then(|p| p.score_threshold);
+        if let Some(t) = threshold.filter(|t| !(0.0..=1.0).contains(t)) {
+            // A threshold past 1 silently filtered every score out.
+            return Err(ApiError::bad_request(format!(
+                "{name}.scoreThreshold is {t}; it must be between 0 and 1."
+            )));
+        }
         wanted.push((name, l, threshold));
     }
     let want_spans = request.span_annotations == Some(true);

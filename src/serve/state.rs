@@ -856,6 +856,32 @@ impl Learner {
 /// Verdicts by label name, from a JSON object or form fields.
 pub(crate) type Verdicts = BTreeMap<String, bool>;
 
+/// Reads a JSON object of verdicts, refusing a label given twice: `{"spam": true, "spam":
+/// false}` was learned as the last, silently.
+pub(crate) fn unique_verdicts<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Verdicts, D::Error> {
+    struct Visit;
+    impl<'de> serde::de::Visitor<'de> for Visit {
+        type Value = Verdicts;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object of label names to true or false")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Verdicts, A::Error> {
+            let mut verdicts = Verdicts::new();
+            while let Some((label, verdict)) = map.next_entry::<String, bool>()? {
+                if verdicts.insert(label.clone(), verdict).is_some() {
+                    return Err(serde::de::Error::custom(format!(
+                        "label {label:?} is given twice"
+                    )));
+                }
+            }
+            Ok(verdicts)
+        }
+    }
+    d.deserialize_map(Visit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
