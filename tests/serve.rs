@@ -375,6 +375,20 @@ fn perspective_analyze_answers_in_perspectives_shape() {
         400,
         "TOXICITY.scoreThreshold is 5; it must be between 0 and 1.",
     );
+    // Service audit 15: a repeated key parameter was a bare "Bad Request".
+    let twice = ureq::post(&server.url(&format!(
+        "/v1alpha1/comments:analyze?key={SCORER}&key={SCORER}"
+    )))
+    .send_json(json!({"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {}}}));
+    let Err(ureq::Error::Status(400, r)) = twice else {
+        panic!("expected 400")
+    };
+    assert_error(
+        400,
+        &r.into_string().unwrap(),
+        400,
+        "The key query parameter is given more than once",
+    );
     let body = json!({"comment": {"text": "hi"}, "requestedAttributes": {"SPAM": {}}});
     let bad = ureq::post(&server.url("/v1alpha1/comments:analyze?key=wrong-key-000000000"))
         .send_json(&body);

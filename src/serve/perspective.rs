@@ -80,18 +80,21 @@ struct AttributeParameters {
     score_threshold: Option<f64>,
 }
 
-#[derive(Deserialize)]
-struct KeyQuery {
-    key: Option<String>,
-}
-
 async fn analyze(
     State(shared): State<Arc<Shared>>,
-    Query(query): Query<KeyQuery>,
+    Query(query): Query<Vec<(String, String)>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let key = query.key.or_else(|| {
+    // Read as pairs: a struct made `?key=a&key=b` a bare "Bad Request" from the extractor.
+    let mut keys = query.into_iter().filter(|(name, _)| name == "key");
+    let key = keys.next().map(|(_, key)| key);
+    if keys.next().is_some() {
+        return Err(ApiError::bad_request(
+            "The key query parameter is given more than once; give it once.",
+        ));
+    }
+    let key = key.or_else(|| {
         headers
             .get("x-goog-api-key")
             .and_then(|v| v.to_str().ok())
