@@ -193,8 +193,8 @@ impl LabelSpec {
             let missing = ["", "nan", "na", "n/a", "null", "none"]
                 .iter()
                 .any(|m| value.eq_ignore_ascii_case(m));
-            return (!missing || positive.iter().any(|p| p == value))
-                .then(|| positive.iter().any(|p| p == value));
+            let hit = positive.iter().any(|p| p == value);
+            return (hit || !missing).then_some(hit);
         }
         // Compared in place: lowercasing a copy allocated twice per row of a two-label file.
         let is = |words: [&str; 3]| words.iter().any(|w| value.eq_ignore_ascii_case(w));
@@ -662,15 +662,18 @@ fn fill_json_record(
             ))
         })
     };
+    // serde_json's position is within the field, not the line: dropped.
+    let json_string = |raw: &str, name: &str| {
+        serde_json::from_str::<String>(raw).map_err(|e| {
+            let why = e.to_string();
+            let why = why.split(" at line ").next().unwrap_or(&why).to_owned();
+            parse_err(format!("field {name:?}: {why}"))
+        })
+    };
     let scalar = |v: &serde_json::value::RawValue, name: &str| {
         let raw = v.get();
         match raw.as_bytes()[0] {
-            b'"' => serde_json::from_str::<String>(raw).map_err(|e| {
-                // serde_json's position is within the field, not the line: dropped.
-                let why = e.to_string();
-                let why = why.split(" at line ").next().unwrap_or(&why).to_owned();
-                parse_err(format!("field {name:?}: {why}"))
-            }),
+            b'"' => json_string(raw, name),
             b'-' | b'0'..=b'9' | b't' | b'f' => Ok(raw.to_owned()),
             _ => Err(parse_err(format!(
                 "field {name:?} is not a string or number"
@@ -678,14 +681,10 @@ fn fill_json_record(
         }
     };
     let t = get(&opts.text_column)?;
+    // A string that does not decode gets the reason (a lone UTF-16 surrogate escape such as
+    // \udfff, most often), not "not a string".
     record.text = if t.get().starts_with('"') {
-        // A string that does not decode: name the reason (a lone UTF-16 surrogate escape such
-        // as \udfff, most often), not "not a string".
-        serde_json::from_str::<String>(t.get()).map_err(|e| {
-            let why = e.to_string();
-            let why = why.split(" at line ").next().unwrap_or(&why);
-            parse_err(format!("field {:?}: {why}", opts.text_column))
-        })?
+        json_string(t.get(), &opts.text_column)?
     } else {
         return Err(parse_err(format!(
             "field {:?} is not a string",

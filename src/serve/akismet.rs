@@ -17,7 +17,7 @@ use axum::Router;
 
 use super::journal::Op;
 use super::keys::{Access, Role};
-use super::native::feedback_record;
+use super::native::{check_length, feedback_record};
 use super::state::{self, Shared};
 
 pub(super) fn routes() -> Router<Arc<Shared>> {
@@ -90,7 +90,7 @@ fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<Fields, Response> {
 }
 
 /// A plain-text refusal, explained in `X-akismet-debug-help` as Akismet does.
-fn refused(status: StatusCode, message: String) -> Response {
+pub(super) fn refused(status: StatusCode, message: String) -> Response {
     let mut response = (
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -237,10 +237,7 @@ async fn submit_spam(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match parse_form(&headers, &body) {
-        Ok(fields) => submit(&shared, &headers, &fields, true).await,
-        Err(response) => response,
-    }
+    submit(&shared, &headers, &body, true).await
 }
 
 async fn submit_ham(
@@ -248,13 +245,15 @@ async fn submit_ham(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match parse_form(&headers, &body) {
-        Ok(fields) => submit(&shared, &headers, &fields, false).await,
-        Err(response) => response,
-    }
+    submit(&shared, &headers, &body, false).await
 }
 
-async fn submit(shared: &Shared, headers: &HeaderMap, fields: &Fields, spam: bool) -> Response {
+async fn submit(shared: &Shared, headers: &HeaderMap, body: &[u8], spam: bool) -> Response {
+    let fields = match parse_form(headers, body) {
+        Ok(f) => f,
+        Err(response) => return response,
+    };
+    let fields = &fields;
     match shared.keys.check(key(fields, headers), Role::Learn) {
         Access::Granted => {}
         Access::Forbidden => {
@@ -275,16 +274,9 @@ async fn submit(shared: &Shared, headers: &HeaderMap, fields: &Fields, spam: boo
             "Missing required field: comment_content.",
         );
     }
-    if content.len() > super::MAX_COMMENT_BYTES {
-        // Checked here to name the form's field; the native check would say "text".
-        return refused(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "Field comment_content is {} bytes; the limit is {}.",
-                content.len(),
-                super::MAX_COMMENT_BYTES
-            ),
-        );
+    // Checked here to name the form's field; feedback_record's check would say "text".
+    if let Err(e) = check_length(&content, "Field comment_content") {
+        return refused(e.status, e.message);
     }
     if let Err(response) = spam_label(&shared.current.load()) {
         return response;

@@ -111,13 +111,13 @@ pub(crate) async fn method_not_allowed(req: Request<Body>) -> ApiError {
     )
 }
 
+/// The refusal past `--max-concurrent`, in every API's shape.
+const OVERLOADED: &str = "too many requests at once; retry";
+
 /// Answers a request refused by the concurrency limit.
 pub(crate) async fn overloaded(err: tower::BoxError) -> ApiError {
     if err.is::<tower::load_shed::error::Overloaded>() {
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many requests at once; retry",
-        )
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, OVERLOADED)
     } else {
         ApiError::internal(format!("unhandled error: {err}"))
     }
@@ -139,7 +139,7 @@ pub(crate) async fn json_errors(req: Request<Body>, next: Next) -> Response {
     let message = match status {
         StatusCode::PAYLOAD_TOO_LARGE => "request body too large".to_owned(),
         StatusCode::REQUEST_TIMEOUT => "request timed out".to_owned(),
-        StatusCode::TOO_MANY_REQUESTS => "too many requests at once; retry".to_owned(),
+        StatusCode::TOO_MANY_REQUESTS => OVERLOADED.to_owned(),
         _ => status
             .canonical_reason()
             .unwrap_or("request refused")
@@ -156,11 +156,7 @@ pub(crate) async fn json_errors(req: Request<Body>, next: Next) -> Response {
         if text {
             return response;
         }
-        let mut plain = (status, message.clone()).into_response();
-        if let Ok(v) = axum::http::HeaderValue::from_str(&message) {
-            plain.headers_mut().insert("x-akismet-debug-help", v);
-        }
-        return plain;
+        return super::akismet::refused(status, message);
     }
     if is_json {
         return response;

@@ -103,7 +103,7 @@ pub(super) fn parse_json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Re
     Ok(parsed)
 }
 
-fn check_length(text: &str, what: &str) -> Result<(), ApiError> {
+pub(super) fn check_length(text: &str, what: &str) -> Result<(), ApiError> {
     if text.len() > MAX_COMMENT_BYTES {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
