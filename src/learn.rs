@@ -118,6 +118,8 @@ impl Classifier {
             });
         }
         let (mut scratch, mut keys, mut row) = (Scratch::default(), Vec::new(), Vec::new());
+        // The features these changes touch: only their counts can need rounding after.
+        let mut touched: Vec<u32> = Vec::new();
         for (at, &(direction, fb)) in changes.iter().enumerate() {
             if direction == Direction::Learn {
                 grow_vocabulary(
@@ -151,6 +153,7 @@ impl Classifier {
             }
             let norm = params.norm(sum_of_squares);
             row.iter_mut().for_each(|(_, x)| *x /= norm);
+            touched.extend(row.iter().map(|&(f, _)| f));
             tables.update(&row, &fb.labels, direction.sign());
             if direction == Direction::Forget && tables.took_too_much(&row) {
                 return Err(Error::NeverLearned { index: at });
@@ -175,20 +178,27 @@ impl Classifier {
                 }
             }
         }
-        tables
-            .values
-            .iter_mut()
-            .filter(|v| **v < ROUNDING)
-            .for_each(|v| *v = 0.0);
+        // What learning and forgetting the same comments leave is rounding. Only the features
+        // touched are looked at: a pass over every count took a tenth of a group commit.
+        touched.sort_unstable();
+        touched.dedup();
+        let width = n_labels * 2;
+        for &f in &touched {
+            tables.values[f as usize * width..][..width]
+                .iter_mut()
+                .filter(|v| **v < ROUNDING)
+                .for_each(|v| *v = 0.0);
+        }
         if let Some(head) = data.linear.as_mut() {
             head.w.resize(data.df.len() * n_labels, 0.0);
             if !head.learned.is_empty() {
                 head.learned.resize(head.w.len(), 0.0);
-                // What learning and forgetting the same comments leave is rounding.
-                head.learned
-                    .iter_mut()
-                    .filter(|v| v.abs() < ROUNDING)
-                    .for_each(|v| *v = 0.0);
+                for &f in &touched {
+                    head.learned[f as usize * n_labels..][..n_labels]
+                        .iter_mut()
+                        .filter(|v| v.abs() < ROUNDING)
+                        .for_each(|v| *v = 0.0);
+                }
             }
         }
         self.extended(data, index)

@@ -340,12 +340,9 @@ impl Classifier {
             &data.calibration,
             &data.summary,
         )?;
-        if data
-            .counts
+        if ![&data.counts, &data.docs, &data.df]
             .iter()
-            .chain(&data.docs)
-            .chain(&data.df)
-            .any(|c| !c.is_finite() || *c < 0.0)
+            .all(|counts| counts_are_valid(counts))
         {
             return Err(Error::model(
                 "",
@@ -665,6 +662,15 @@ fn table_of(parts: &Parts, n_labels: usize, base: Option<(&WeightTable, usize)>)
         .map(|(f, &key)| (key, weights.feature(f as u32)));
     base.and_then(|(table, n)| table.extended(n, entries.clone()))
         .unwrap_or_else(|| WeightTable::new(n_labels, entries))
+}
+
+/// True when every count is finite and not negative. Folded without an early exit so that
+/// it compiles to vector code: a learning server checks a million counts per group commit,
+/// and a short-circuiting loop took a sixth of it.
+fn counts_are_valid(counts: &[f64]) -> bool {
+    counts
+        .iter()
+        .fold(true, |ok, c| ok & (0.0..=f64::MAX).contains(c))
 }
 
 /// `e` as an error of the model file `name`.

@@ -571,6 +571,36 @@ impl Counts {
     }
 }
 
+/// Bernoulli naive Bayes weights of label `l` into `w`, and the label's bias.
+fn bernoulli_label(
+    p: &NbValidParams,
+    c: &Counts,
+    factor: &[f64],
+    l: usize,
+    n_labels: usize,
+    w: &mut [f64],
+) -> f64 {
+    // P(feature present | class) = (df_c + α) / (N_c + 2α); an absent feature adds
+    // log((1 − p_pos) / (1 − p_neg)), constant per model, so it goes to the bias.
+    let mut absent = 0.0;
+    for (f, &k) in factor.iter().enumerate() {
+        if k == 0.0 {
+            continue;
+        }
+        let pp = (c.value(f, l, 1) + p.alpha) / (c.docs(l, 1) + 2.0 * p.alpha);
+        let pn = (c.value(f, l, 0) + p.alpha) / (c.docs(l, 0) + 2.0 * p.alpha);
+        let off = (1.0 - pp).ln() - (1.0 - pn).ln();
+        absent += off;
+        w[f * n_labels + l] = pp.ln() - pn.ln() - off;
+    }
+    let prior = if p.uniform_priors {
+        0.0
+    } else {
+        c.docs(l, 1).ln() - c.docs(l, 0).ln()
+    };
+    prior + absent
+}
+
 /// Scoring weights: log-odds per feature and label (0 for ignored features) and per-label bias.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Weights {
@@ -607,67 +637,90 @@ impl Weights {
             .collect();
         let active = factor.iter().filter(|&&x| x > 0.0).count() as f64;
         let mut w = vec![0.0; n_features * n_labels];
-        let mut bias = Vec::with_capacity(n_labels);
-        let mut log_theta = [vec![0.0; n_features], vec![0.0; n_features]];
-        for l in 0..n_labels {
-            let mut totals = [0.0; 2];
+        if p.kind == NbKind::Bernoulli {
+            let bias = (0..n_labels)
+                .map(|l| bernoulli_label(p, c, &factor, l, n_labels, &mut w))
+                .collect();
+            return Ok(Weights { w, bias });
+        }
+        // Feature-major passes over the counts (they are stored so), every label at once: one
+        // label at a time read the megabytes of counts four times per label, and a learning
+        // server derives these weights at every group commit. Each label's sums still add the
+        // features in order, so the weights are the same to the bit.
+        let width = n_labels * 2;
+        let mut totals = vec![0.0; width];
+        for (f, &k) in factor.iter().enumerate() {
+            let values = &c.values[f * width..][..width];
+            for (t, v) in totals.iter_mut().zip(values) {
+                *t += k * v;
+            }
+        }
+        let denom: Vec<f64> = totals.iter().map(|t| (t + p.alpha * active).ln()).collect();
+        // A count of zero, as most are for a rare label, has the log of alpha: no call to ln.
+        let ln_alpha = p.alpha.ln();
+        let log_theta = |k: f64, v: f64, i: usize| {
+            let ln = if v == 0.0 {
+                ln_alpha
+            } else {
+                (k * v + p.alpha).ln()
+            };
+            ln - denom[i]
+        };
+        if p.kind == NbKind::Complement {
+            // Normalized by each class's sum over all features: a second pass.
+            let mut thetas = vec![0.0; c.values.len()];
+            let mut sums = vec![0.0; width];
             for (f, &k) in factor.iter().enumerate() {
-                totals[0] += k * c.value(f, l, 0);
-                totals[1] += k * c.value(f, l, 1);
-            }
-            if p.kind == NbKind::Bernoulli {
-                // P(feature present | class) = (df_c + α) / (N_c + 2α); an absent feature adds
-                // log((1 − p_pos) / (1 − p_neg)), constant per model, so it goes to the bias.
-                let mut absent = 0.0;
-                for (f, &k) in factor.iter().enumerate() {
-                    if k == 0.0 {
-                        continue;
-                    }
-                    let pp = (c.value(f, l, 1) + p.alpha) / (c.docs(l, 1) + 2.0 * p.alpha);
-                    let pn = (c.value(f, l, 0) + p.alpha) / (c.docs(l, 0) + 2.0 * p.alpha);
-                    let off = (1.0 - pp).ln() - (1.0 - pn).ln();
-                    absent += off;
-                    w[f * n_labels + l] = pp.ln() - pn.ln() - off;
+                if k == 0.0 {
+                    continue;
                 }
-                let prior = if p.uniform_priors {
-                    0.0
-                } else {
-                    c.docs(l, 1).ln() - c.docs(l, 0).ln()
-                };
-                bias.push(prior + absent);
-                continue;
-            }
-            let mut sums = [0.0; 2];
-            for class in 0..2 {
-                let denom = (totals[class] + p.alpha * active).ln();
-                for (f, &k) in factor.iter().enumerate() {
-                    if k > 0.0 {
-                        let t = (k * c.value(f, l, class) + p.alpha).ln() - denom;
-                        log_theta[class][f] = t;
-                        sums[class] += t;
-                    }
+                let values = &c.values[f * width..][..width];
+                for (i, (t, &v)) in thetas[f * width..][..width]
+                    .iter_mut()
+                    .zip(values)
+                    .enumerate()
+                {
+                    *t = log_theta(k, v, i);
+                    sums[i] += *t;
                 }
             }
             for (f, &k) in factor.iter().enumerate() {
                 if k == 0.0 {
                     continue;
                 }
-                let (neg, pos) = (log_theta[0][f], log_theta[1][f]);
-                // The comment's value for f is multiplied by k too, so k folds into the weight.
-                w[f * n_labels + l] = k * match p.kind {
-                    NbKind::Complement => neg / sums[0] - pos / sums[1],
-                    _ => pos - neg,
-                };
+                let t = &thetas[f * width..][..width];
+                for l in 0..n_labels {
+                    // The comment's value for f is multiplied by k too, so k folds into the
+                    // weight.
+                    w[f * n_labels + l] =
+                        k * (t[l * 2] / sums[l * 2] - t[l * 2 + 1] / sums[l * 2 + 1]);
+                }
             }
-            // Complement NB's normalized weights live on a scale ~1e-4 of log-odds, where a prior
-            // would drown them; like scikit-learn's ComplementNB it uses none, and calibration
-            // supplies the base rate.
-            bias.push(if p.uniform_priors || p.kind == NbKind::Complement {
-                0.0
-            } else {
-                c.docs(l, 1).ln() - c.docs(l, 0).ln()
-            });
+        } else {
+            for (f, &k) in factor.iter().enumerate() {
+                if k == 0.0 {
+                    continue;
+                }
+                let values = &c.values[f * width..][..width];
+                for l in 0..n_labels {
+                    let neg = log_theta(k, values[l * 2], l * 2);
+                    let pos = log_theta(k, values[l * 2 + 1], l * 2 + 1);
+                    w[f * n_labels + l] = k * (pos - neg);
+                }
+            }
         }
+        // Complement NB's normalized weights live on a scale ~1e-4 of log-odds, where a prior
+        // would drown them; like scikit-learn's ComplementNB it uses none, and calibration
+        // supplies the base rate.
+        let bias = (0..n_labels)
+            .map(|l| {
+                if p.uniform_priors || p.kind == NbKind::Complement {
+                    0.0
+                } else {
+                    c.docs(l, 1).ln() - c.docs(l, 0).ln()
+                }
+            })
+            .collect();
         Ok(Weights { w, bias })
     }
 
