@@ -7,7 +7,7 @@
 //! applies the batch to a private copy of the model, appends the batch to the journal with one
 //! fsync, publishes the copy, and only then answers each request.
 //!
-//! Deriving the weights again takes tens of milliseconds whatever the group's size, so while
+//! Deriving the weights again takes about 17 ms whatever the group's size, so while
 //! feedback keeps coming the learner holds it for a while and learns it in larger groups,
 //! keeping to [`LEARN_SHARE`] of one core (after a quiet spell, [`LEARN_BURST`] at once):
 //! learning each group as it came took a whole core at 1,000 feedbacks a second, a core
@@ -36,7 +36,11 @@ use crate::{Classifier, Direction, Feedback, Scorer, ScorerBuffers, DEFAULT_MODE
 const MAX_GROUP: usize = 4096;
 
 /// The share of one core the learner's group commits may take while feedback keeps coming.
-pub const LEARN_SHARE: f64 = 0.1;
+/// The allowance counts a commit's wall time, so while scoring keeps both cores busy the learner
+/// takes less than this. At 5% it fell behind a flood of 1,000 feedbacks/s with scoring at full
+/// rate (600 to 860/s learned); at 7% it learns 1,050 to 1,200/s, about as fast as 10% did
+/// before commits cost a third as much (benches/learn.rs).
+pub const LEARN_SHARE: f64 = 0.07;
 
 /// The time the learner may spend on group commits at once after a quiet spell, so that a
 /// moderator's few decisions are learned without waiting.
