@@ -47,8 +47,13 @@ fb_conns=950
 learned() { curl -fsS -H "Authorization: Bearer $CG_KEY" "$addr/v1/model" | python3 -c 'import json,sys; print(json.load(sys.stdin)["feedback"]["learned"])'; }
 rate() { sed -n 's/^Requests\/sec: *//p' "$1"; }
 ratios=""
+# Scoring alone, each round against the one before: how far the machine moves by itself.
+alone_ratios=""
+previous=""
 for round in 1 2 3; do
     run "single comment POST /v1/score, wrk -t1, no feedback (round $round)" -t1 -c"$conns" -d"${secs}s" -s "$load/score.lua" "$addr/v1/score" | tee "$work/alone.txt"
+    [ -n "$previous" ] && alone_ratios="$alone_ratios $(python3 -c "print(f'{$(rate "$work/alone.txt") / $previous:.1%}')");"
+    previous="$(rate "$work/alone.txt")"
     echo; echo "== scoring while feedback is learned ($fb_conns connections, each waiting 65 ms after an answer; round $round)"
     before="$(learned)"
     CG_DELAY_MS=65 wrk -t1 -c"$fb_conns" -d"${secs}s" -s "$load/feedback.lua" "$addr" > "$work/feedback.txt" &
@@ -61,6 +66,7 @@ for round in 1 2 3; do
     ratios="$ratios $(python3 -c "print(f'{$(rate "$work/during.txt") / $(rate "$work/alone.txt"):.1%}')") at $(( (after - before) / secs ))/s;"
 done
 echo "scoring during feedback, as a share of the rate without, by round:$ratios"
+echo "scoring alone, as a share of the round before (the machine's own drift):$alone_ratios"
 
 echo; echo "== hot reload under load (POST /v1/admin/reload every 0.5 s)"
 wrk --latency -t2 -c"$conns" -d"${secs}s" -s "$load/score.lua" "$addr/v1/score" > "$work/reload.txt" &

@@ -85,8 +85,9 @@ pub const MAX_COMMENT_BYTES: usize = 20_480;
 /// while the old one is freed. With glibc's defaults the largest of these buffers are mapped
 /// afresh and unmapped every time, and the rest go back to the kernel as the heap shrinks, so
 /// every commit faulted its memory in again, page by page: half its time (benches/learn.rs,
-/// 40 ms against 19 ms). Buffers below 32 MiB now come from the heap, and the heap keeps up to
-/// 512 MiB of free memory: the process keeps about two models' worth of memory it could return.
+/// 39 ms against 17 ms). Buffers below 32 MiB now come from the heap, and the heap keeps up to
+/// 512 MiB of free memory rather than returning it: peak RSS under a flood of feedback went
+/// from 269 MB to 302 MB (docs/service.md).
 pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     #[expect(unsafe_code, reason = "glibc's mallopt, a C function")]
