@@ -40,10 +40,11 @@ done
 # Scoring with and without feedback, with the same wrk settings, alternately (the machine is
 # shared and noisy). The feedback is a closed loop: each connection sends its next feedback 65 ms
 # after its answer, so the rate offered is connections / (65 ms + answer time). The learner holds
-# feedback while over its share of a core, so answers take up to about a second: 950
-# connections offer about 1,000/s to 1,300/s (the server takes 2,048 requests at once here, as the 1,024
-# of its default would refuse some).
-fb_conns=950
+# feedback while over its share of a core, so answers take up to about a second. 950
+# connections offered 840 to 1,210/s with scoring at full rate beside them; 1,300 keep the rate
+# at 1,000/s or more (the server takes 2,048 requests at once here, as the 1,024 of its default
+# would refuse some).
+fb_conns=1300
 learned() { curl -fsS -H "Authorization: Bearer $CG_KEY" "$addr/v1/model" | python3 -c 'import json,sys; print(json.load(sys.stdin)["feedback"]["learned"])'; }
 rate() { sed -n 's/^Requests\/sec: *//p' "$1"; }
 ratios=""
