@@ -327,6 +327,8 @@ fn perspective_analyze_answers_in_perspectives_shape() {
     let v = json(&b);
     assert_eq!(v["clientToken"], "token-1");
     assert_eq!(v["languages"], json!(["en"]));
+    // The languages scored in, never a claim to have detected them: it detects none.
+    assert!(v.get("detectedLanguages").is_none(), "{b}");
     let spam = &v["attributeScores"]["SPAM"];
     assert_eq!(spam["summaryScore"]["type"], "PROBABILITY");
     assert!(spam["summaryScore"]["value"].as_f64().unwrap() > 0.5, "{b}");
@@ -352,6 +354,16 @@ fn perspective_analyze_answers_in_perspectives_shape() {
     );
     assert_eq!(s, 200);
     assert_eq!(json(&b)["attributeScores"], json!({}));
+    // No languages asked for: the model's own, English, and still none "detected".
+    assert_eq!(json(&b)["languages"], json!(["en"]), "{b}");
+    assert!(json(&b).get("detectedLanguages").is_none(), "{b}");
+    let (s, b) = post(
+        json!({"comment": {"text": CIVIL}, "languages": ["fr", "de"],
+        "requestedAttributes": {"TOXICITY": {}}}),
+    );
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(json(&b)["languages"], json!(["fr", "de"]), "{b}");
+    assert!(json(&b).get("detectedLanguages").is_none(), "{b}");
 
     let (s, b) = post(json!({"comment": {"text": ""}, "requestedAttributes": {"TOXICITY": {}}}));
     assert_error(s, &b, 400, "Comment must be non-empty.");

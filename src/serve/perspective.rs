@@ -202,7 +202,6 @@ async fn analyze(
     Ok(Json(AnalyzeResponse {
         attribute_scores: AttributeScores(scores),
         client_token: request.client_token,
-        detected_languages: &languages,
         languages: &languages,
     })
     .into_response())
@@ -218,7 +217,9 @@ struct AnalyzeResponse<'a> {
     attribute_scores: AttributeScores<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     client_token: Option<String>,
-    detected_languages: &'a [String],
+    /// The languages scored in: those asked for, else English. Perspective also answers
+    /// `detectedLanguages`; this server detects none, and echoing the request there claimed it
+    /// had, so the field is left out (it is optional in Perspective's answer).
     languages: &'a [String],
 }
 
