@@ -571,6 +571,24 @@ impl Counts {
     }
 }
 
+/// Per feature: its IDF factor (1 without IDF), or 0 when `min_df` or `max_df` leaves it out.
+fn feature_factors(p: &NbValidParams, c: &Counts) -> Vec<f64> {
+    let rows = c.rows();
+    let max_df = p.max_df * rows;
+    (0..c.n_features())
+        .map(|f| {
+            let df = c.df(f);
+            if df < f64::from(p.min_df) || df > max_df || df <= 0.0 {
+                0.0
+            } else if p.idf {
+                ((1.0 + rows) / (1.0 + df)).ln() + 1.0
+            } else {
+                1.0
+            }
+        })
+        .collect()
+}
+
 /// Bernoulli naive Bayes weights of label `l` into `w`, and the label's bias.
 fn bernoulli_label(
     p: &NbValidParams,
@@ -620,21 +638,7 @@ impl Weights {
     pub(crate) fn from_counts(p: &NbValidParams, c: &Counts, labels: &[String]) -> Result<Weights> {
         c.check_classes(labels)?;
         let (n_labels, n_features) = (c.n_labels, c.n_features());
-        let rows = c.rows();
-        let max_df = p.max_df * rows;
-        // Per feature: its IDF factor, or 0 when the feature is ignored.
-        let factor: Vec<f64> = (0..n_features)
-            .map(|f| {
-                let df = c.df(f);
-                if df < f64::from(p.min_df) || df > max_df || df <= 0.0 {
-                    0.0
-                } else if p.idf {
-                    ((1.0 + rows) / (1.0 + df)).ln() + 1.0
-                } else {
-                    1.0
-                }
-            })
-            .collect();
+        let factor = feature_factors(p, c);
         let active = factor.iter().filter(|&&x| x > 0.0).count() as f64;
         let mut w = vec![0.0; n_features * n_labels];
         if p.kind == NbKind::Bernoulli {
@@ -946,19 +950,8 @@ mod tests {
     /// oracle the faster one must match to the bit.
     fn per_label_weights(p: &NbValidParams, c: &Counts) -> (Vec<f64>, Vec<f64>) {
         let (n_labels, n_features) = (c.n_labels, c.n_features());
-        let rows = c.rows();
-        let factor: Vec<f64> = (0..n_features)
-            .map(|f| {
-                let df = c.df(f);
-                if df < f64::from(p.min_df) || df > p.max_df * rows || df <= 0.0 {
-                    0.0
-                } else if p.idf {
-                    ((1.0 + rows) / (1.0 + df)).ln() + 1.0
-                } else {
-                    1.0
-                }
-            })
-            .collect();
+        // The factors were not changed; only what is done with them was.
+        let factor = feature_factors(p, c);
         let active = factor.iter().filter(|&&x| x > 0.0).count() as f64;
         let (mut w, mut bias) = (vec![0.0; n_features * n_labels], Vec::new());
         let mut log_theta = [vec![0.0; n_features], vec![0.0; n_features]];
