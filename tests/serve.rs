@@ -1046,3 +1046,43 @@ fn probes_stay_up_while_slots_are_held_and_refusals_speak_each_api() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Service audit 13: the listener closed at SIGTERM, so `/readyz`'s 503 could never be seen.
+/// With `--shutdown-delay`, the server goes on serving for that long with `/readyz` at 503
+/// (a load balancer's cue to stop sending), then stops accepting and exits.
+#[test]
+fn a_shutdown_delay_serves_on_with_readyz_at_503_then_stops() {
+    use std::time::{Duration, Instant};
+    let dir = tempdir();
+    let mut server = Server::start(dir.path(), &["--shutdown-delay", "3"]);
+    assert_eq!(server.get("/readyz", None).0, 200);
+    let asked = Instant::now();
+    server.signal("TERM");
+    let (status, body) = loop {
+        let answer = server.get("/readyz", None);
+        if answer.0 != 200 || asked.elapsed() > Duration::from_secs(2) {
+            break answer;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status, 503, "{body}");
+    // Still serving, on new connections too, while the delay runs.
+    assert!(server.score(GIFT_CARDS, "spam") > 0.5);
+    assert_eq!(server.get("/healthz", None).0, 200);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(20),
+            "still running 20 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        asked.elapsed() >= Duration::from_secs(3),
+        "stopped {:?} after SIGTERM, before the delay",
+        asked.elapsed()
+    );
+}

@@ -51,6 +51,10 @@ pub struct ServeArgs {
     /// Requests handled at once, over all routes; more get 429.
     #[arg(long, default_value_t = 1024, value_name = "N")]
     max_concurrent: usize,
+    /// After SIGTERM, go on serving for SECONDS with /readyz answering 503, so that a load
+    /// balancer stops sending requests before the server stops accepting them.
+    #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+    shutdown_delay: u64,
 }
 
 fn parse_attribute(s: &str) -> anyhow::Result<(String, String)> {
@@ -86,6 +90,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     config.max_concurrent = args.max_concurrent;
     config.snapshot_every =
         (args.snapshot_every > 0).then(|| Duration::from_secs(args.snapshot_every));
+    config.shutdown_delay = Duration::from_secs(args.shutdown_delay);
     serve::run(config)?;
     Ok(())
 }

@@ -52,6 +52,9 @@ pub struct Config {
     pub max_concurrent: usize,
     /// Compact the journal into a snapshot on this interval (when there was feedback).
     pub snapshot_every: Option<Duration>,
+    /// After the stop signal, how long to go on serving with `/readyz` answering 503, so that
+    /// a load balancer takes the server out before it stops accepting.
+    pub shutdown_delay: Duration,
 }
 
 impl Config {
@@ -69,6 +72,7 @@ impl Config {
             timeout: Duration::from_secs(30),
             max_concurrent: 1024,
             snapshot_every: None,
+            shutdown_delay: Duration::ZERO,
         }
     }
 }
@@ -145,7 +149,7 @@ async fn accept(listener: TcpListener, app: Router, config: &Config, shared: Arc
     http.timer(TokioTimer::new())
         .header_read_timeout(config.timeout);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut stop = std::pin::pin!(shutdown(shared));
+    let mut stop = std::pin::pin!(shutdown(shared, config.shutdown_delay));
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -183,8 +187,9 @@ async fn accept(listener: TcpListener, app: Router, config: &Config, shared: Arc
     }
 }
 
-/// Waits for SIGTERM or Ctrl-C; reloads the model on SIGHUP meanwhile.
-async fn shutdown(shared: Arc<state::Shared>) {
+/// Waits for SIGTERM or Ctrl-C; reloads the model on SIGHUP meanwhile. Then `/readyz` answers
+/// 503 while the server goes on serving for `delay` (a second signal cuts it short).
+async fn shutdown(shared: Arc<state::Shared>, delay: Duration) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -193,6 +198,7 @@ async fn shutdown(shared: Arc<state::Shared>) {
             signal(SignalKind::hangup()),
         ) else {
             let _ = tokio::signal::ctrl_c().await;
+            shared.set_draining();
             return;
         };
         loop {
@@ -210,12 +216,30 @@ async fn shutdown(shared: Arc<state::Shared>) {
                 }
             }
         }
+        shared.set_draining();
+        if !delay.is_zero() {
+            tracing::info!(
+                seconds = delay.as_secs_f64(),
+                "not ready; serving on until the delay ends"
+            );
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
     }
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+        shared.set_draining();
+        if !delay.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
     }
-    shared.set_draining();
     tracing::info!("draining");
 }
 
