@@ -182,9 +182,9 @@ impl Classifier {
         // touched are looked at: a pass over every count took a tenth of a group commit.
         touched.sort_unstable();
         touched.dedup();
-        let width = n_labels * 2;
         for &f in &touched {
-            tables.values[f as usize * width..][..width]
+            tables
+                .feature_values_mut(f)
                 .iter_mut()
                 .filter(|v| **v < ROUNDING)
                 .for_each(|v| *v = 0.0);
@@ -292,12 +292,19 @@ impl Tables<'_> {
         let negative = |c: &f64| *c < -ROUNDING;
         self.docs.iter().any(negative)
             || row.iter().any(|&(f, _)| {
-                let f = f as usize;
-                negative(&self.df[f])
-                    || self.values[f * self.n_labels * 2..(f + 1) * self.n_labels * 2]
-                        .iter()
-                        .any(negative)
+                negative(&self.df[f as usize]) || self.feature_values(f).iter().any(negative)
             })
+    }
+
+    /// Feature `f`'s summed values, by label and class.
+    fn feature_values(&self, f: u32) -> &[f64] {
+        let width = self.n_labels * 2;
+        &self.values[f as usize * width..][..width]
+    }
+
+    fn feature_values_mut(&mut self, f: u32) -> &mut [f64] {
+        let width = self.n_labels * 2;
+        &mut self.values[f as usize * width..][..width]
     }
 
     /// `Counts::update` for the labels with a verdict only.

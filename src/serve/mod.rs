@@ -187,9 +187,26 @@ async fn accept(listener: TcpListener, app: Router, config: &Config, shared: Arc
     }
 }
 
-/// Waits for SIGTERM or Ctrl-C; reloads the model on SIGHUP meanwhile. Then `/readyz` answers
-/// 503 while the server goes on serving for `delay` (a second signal cuts it short).
+/// Waits for a stop signal, then `/readyz` answers 503 while the server goes on serving for
+/// `delay` (a second stop signal cuts it short).
 async fn shutdown(shared: Arc<state::Shared>, delay: Duration) {
+    stop_signal(&shared).await;
+    shared.set_draining();
+    if !delay.is_zero() {
+        tracing::info!(
+            seconds = delay.as_secs_f64(),
+            "not ready; serving on until the delay ends"
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop_signal(&shared) => {}
+        }
+    }
+    tracing::info!("draining");
+}
+
+/// Waits for SIGTERM or Ctrl-C; reloads the model on SIGHUP meanwhile.
+async fn stop_signal(shared: &Arc<state::Shared>) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -198,15 +215,14 @@ async fn shutdown(shared: Arc<state::Shared>, delay: Duration) {
             signal(SignalKind::hangup()),
         ) else {
             let _ = tokio::signal::ctrl_c().await;
-            shared.set_draining();
             return;
         };
         loop {
             tokio::select! {
-                _ = term.recv() => break,
-                _ = tokio::signal::ctrl_c() => break,
+                _ = term.recv() => return,
+                _ = tokio::signal::ctrl_c() => return,
                 _ = hup.recv() => {
-                    let shared = Arc::clone(&shared);
+                    let shared = Arc::clone(shared);
                     let result = tokio::task::spawn_blocking(move || shared.reload()).await;
                     match result {
                         Ok(Ok(())) => tracing::info!("reloaded the model on SIGHUP"),
@@ -216,31 +232,11 @@ async fn shutdown(shared: Arc<state::Shared>, delay: Duration) {
                 }
             }
         }
-        shared.set_draining();
-        if !delay.is_zero() {
-            tracing::info!(
-                seconds = delay.as_secs_f64(),
-                "not ready; serving on until the delay ends"
-            );
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
     }
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
-        shared.set_draining();
-        if !delay.is_zero() {
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
     }
-    tracing::info!("draining");
 }
 
 /// All routes, with the limits and the request metrics around them.
