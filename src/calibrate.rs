@@ -44,8 +44,9 @@ pub enum Calibration {
 /// justify certainty.
 const ISOTONIC_MARGIN: f64 = 1e-3;
 
-/// The share of σ(z) blended into an isotonic map: enough to break ties between comments at
-/// four decimals within a flat run, too little to move calibration (at most 0.001).
+/// The share of σ(z) blended into an isotonic map: it breaks ties between comments within a flat
+/// run (at a few parts in a million or less, which is why `score` prints probabilities in full),
+/// too little to move calibration (at most 0.001).
 const ISOTONIC_TIE_BREAK: f64 = 1e-3;
 
 impl Calibration {

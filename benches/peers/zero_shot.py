@@ -186,8 +186,8 @@ def main():
         "",
         f"† {OVERLAP}. alt-profanity-check is an offensive-language model, not a spam model: its spam rows "
         "show what a site gets by installing it for spam, not a fault of its own.",
-        "commentguard's ROC AUC ranks by the probabilities `score` prints (calibrated, four decimals), whose "
-        "ties can put it a little below what `commentguard evaluate` reports, which ranks by log-odds.",
+        "commentguard's ROC AUC ranks by the probabilities `score` prints (calibrated, printed in full), which "
+        "rank comments as the log-odds `commentguard evaluate` ranks by.",
     ]
     lines += notes
     table = "\n".join(lines) + "\n"
