@@ -479,6 +479,16 @@ impl Classifier {
         &self.summary
     }
 
+    /// Each label's share of positives among the rows that trained it (with partial labels,
+    /// not every row trained every label): the base rate its probabilities are calibrated at,
+    /// from which [`adapt_prior`](crate::adapt_prior) starts.
+    pub fn training_shares(&self) -> Vec<f64> {
+        let counts = self.naive_bayes().counts();
+        (0..self.labels.len())
+            .map(|l| self.summary.positives[l] as f64 / counts.label_rows(l).max(1.0))
+            .collect()
+    }
+
     /// The feature columns.
     pub fn vocabulary(&self) -> &Vocabulary {
         &self.parts().vocabulary

@@ -552,3 +552,116 @@ fn printed_probabilities_rank_as_the_log_odds_do() {
     assert!(ties.len() < printed.len() / 2, "{} distinct", ties.len());
     assert!((brute_force_auc(&printed, &truth) - by_log_odds).abs() < 1e-12);
 }
+
+/// Held-back corpus rows, spam and not spam in turn, `n` of each, as `text,spam`.
+fn half_spam(dir: &Path, n: usize) -> PathBuf {
+    let (mut spam, mut ham) = (Vec::new(), Vec::new());
+    let mut files: Vec<_> = std::fs::read_dir(repo().join("training-data/holdout"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for f in files {
+        for r in csv::Reader::from_path(f).unwrap().records() {
+            let r = r.unwrap();
+            let side = if &r[2] == "1" { &mut spam } else { &mut ham };
+            side.push(r[1].to_owned());
+        }
+    }
+    let path = dir.join("half-spam.csv");
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    w.write_record(["text", "spam"]).unwrap();
+    // Every k-th row of each side, so that every register is in.
+    let (ks, kh) = (spam.len() / n, ham.len() / n);
+    for i in 0..n {
+        w.write_record([spam[i * ks].as_str(), "1"]).unwrap();
+        w.write_record([ham[i * kh].as_str(), "0"]).unwrap();
+    }
+    w.flush().unwrap();
+    path
+}
+
+/// The share a `--adapt-prior` run printed for `label` on stderr.
+fn estimated_share(stderr: &[u8], label: &str) -> f64 {
+    let stderr = String::from_utf8_lossy(stderr);
+    let prefix = format!("commentguard: {label}: positive share estimated at ");
+    let line = stderr.lines().find_map(|l| l.strip_prefix(&prefix));
+    let line = line.unwrap_or_else(|| panic!("no estimate for {label} in {stderr}"));
+    line.split(' ').next().unwrap().parse().unwrap()
+}
+
+/// Issue 15, item 4, on the comments being scored: `score --adapt-prior` on a section that is
+/// half spam (the model trained at about a sixth) re-estimates the share towards a half, as
+/// `evaluate --adapt-prior` does on the same file, and prints exactly the library's rescaled
+/// probabilities, flagged at the model's thresholds.
+#[test]
+fn score_adapts_the_prior_to_the_comments_it_scores() {
+    let dir = tempdir();
+    let data = half_spam(dir.path(), 400);
+    let model = Classifier::embedded().unwrap();
+    let spam = model.labels().iter().position(|l| l == "spam").unwrap();
+    let train = model.training_shares()[spam];
+    assert!(train < 0.25, "{train}");
+
+    let column = |stdout: &[u8]| -> Vec<(f64, bool)> {
+        String::from_utf8_lossy(stdout)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let flagged = v["flagged"].as_array().unwrap();
+                let at = l.find("\"spam\":").unwrap() + "\"spam\":".len();
+                let end = l[at..].find([',', '}']).unwrap();
+                let p: f64 = l[at..at + end].parse().unwrap();
+                (p, flagged.iter().any(|f| f == "spam"))
+            })
+            .collect()
+    };
+    let plain = cg().args(["score", "--input"]).arg(&data).output().unwrap();
+    let adapted = cg()
+        .args(["score", "--adapt-prior", "--input"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(plain.status.success() && adapted.status.success());
+    let (plain, adapted_out) = (column(&plain.stdout), column(&adapted.stdout));
+    assert_eq!(plain.len(), 800);
+    assert_eq!(adapted_out.len(), 800);
+
+    let share = estimated_share(&adapted.stderr, "spam");
+    assert!((share - 0.5).abs() < (train - 0.5).abs() / 2.0, "{share}");
+    let evaluated = cg()
+        .args(["evaluate", "--adapt-prior", "--label", "spam", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(evaluated.status.success());
+    assert_eq!(estimated_share(&evaluated.stderr, "spam"), share);
+
+    let mut expected: Vec<f64> = plain.iter().map(|(p, _)| *p).collect();
+    let library_share = commentguard::adapt_prior(&mut expected, train);
+    assert!((library_share - share).abs() < 5e-5);
+    let threshold = model.thresholds()[spam];
+    for (i, ((p, flagged), want)) in adapted_out.iter().zip(&expected).enumerate() {
+        assert!((p - want).abs() < 1e-12, "row {i}: {p} against {want}");
+        assert_eq!(*flagged, *p >= threshold, "row {i}");
+    }
+    // More spam expected, more spam found: the rescaled scores flag more of the spam half.
+    let caught = |rows: &[(f64, bool)]| rows.iter().step_by(2).filter(|r| r.1).count();
+    assert!(caught(&adapted_out) > caught(&plain));
+
+    // Three comments are no sample: EM took their share of spam to 1 and flagged "nice video".
+    let few = cg()
+        .args([
+            "score",
+            "--adapt-prior",
+            "buy followers at example.com",
+            "nice video",
+            "hi",
+        ])
+        .output()
+        .unwrap();
+    assert!(!few.status.success());
+    assert!(few.stdout.is_empty());
+    let err = String::from_utf8_lossy(&few.stderr);
+    assert!(err.contains("needs at least 100 of them, got 3"), "{err}");
+}

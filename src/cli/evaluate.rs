@@ -113,13 +113,8 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         .into());
     }
     if args.adapt_prior {
-        let summary = model.summary();
-        let counts = model.naive_bayes().counts();
-        // A label's share among the rows that trained it (with partial labels, not all did).
-        let train: Vec<f64> = indices
-            .iter()
-            .map(|&i| summary.positives[i] as f64 / counts.label_rows(i).max(1.0))
-            .collect();
+        let shares = model.training_shares();
+        let train: Vec<f64> = indices.iter().map(|&i| shares[i]).collect();
         for ((spec, share), t) in specs.iter().zip(eval.adapt_priors(&train)).zip(&train) {
             eprintln!(
                 "commentguard: {}: positive share estimated at {share:.4} (training share {t:.4})",
