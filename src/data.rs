@@ -429,6 +429,14 @@ fn read_delimited<R: Read>(
         record.line = row
             .position()
             .map_or(0, |p| csv.get_mut().line_at(p.byte()));
+        if let Some(at) = csv.get_mut().stray_quote(record.line) {
+            let err = stray_quote_error(file, record.line, at);
+            if opts.skip_invalid {
+                summary.skip(record.line, err);
+                continue;
+            }
+            return Err(err);
+        }
         match fill_csv_record(
             &row,
             &mut record,
@@ -507,6 +515,28 @@ fn fill_csv_record(
         record.known.push(true);
     }
     Ok(())
+}
+
+/// A record whose quoted field has text after its closing quote (on line `at`): the csv crate
+/// would keep it, and when the quote was a stray that opened a field, the record has swallowed
+/// the next line's.
+fn stray_quote_error(file: &str, line: u64, at: u64) -> Error {
+    let message = if at == line {
+        "text follows the quote that closes a quoted field; a quote inside a quoted field is \
+         written twice (\"\")"
+            .to_owned()
+    } else {
+        format!(
+            "a quoted field opens on this line and closes on line {at} with text after its \
+             closing quote: is a quote stray or missing? (a quote inside a quoted field is \
+             written twice, \"\")"
+        )
+    };
+    Error::Parse {
+        file: file.into(),
+        line,
+        message,
+    }
 }
 
 /// `e` as an [`Error`] at physical `line`.

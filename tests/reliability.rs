@@ -59,6 +59,59 @@ fn an_unclosed_quote_is_an_error_naming_the_line_it_opened() {
     assert!(!dir.path().join("m.model").exists());
 }
 
+/// Defect 1, the near sibling (found by a walk-through of the README): a stray quote that
+/// opened a field closed on the next line, so two comments became one (`unclosed,0\nx"`) with
+/// exit 0, and a quote inside a quoted field that was not doubled was dropped from the text.
+/// Both are now errors naming the record's line, and `--skip-invalid` skips the record alone.
+#[test]
+fn text_after_a_closing_quote_is_an_error_not_a_merged_comment() {
+    let dir = tempdir();
+    let data = write(
+        dir.path(),
+        "q.csv",
+        "id,text\n1,ok\n2,\"unclosed\n3,\"x\"\n4,fine\n",
+    );
+    fails_with(
+        cg().args(["score", "--input"]).arg(&data),
+        &["q.csv: line 3:", "closes on line 4", "stray"],
+    );
+    let out = cg()
+        .args(["score", "--skip-invalid", "--id-column", "id", "--input"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let ids: Vec<_> = jsonl(&out.stdout).iter().map(|r| r["id"].clone()).collect();
+    assert_eq!(ids, ["1", "4"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("skipped 1 invalid row (line 3)"),
+        "{stderr}"
+    );
+
+    let data = write(
+        dir.path(),
+        "w.csv",
+        "text,spam\n\"a \"quoted\" word\",1\nfine,0\n",
+    );
+    fails_with(
+        cg().args(["train", "--label", "spam", "--out"])
+            .arg(dir.path().join("m.model"))
+            .arg("--data")
+            .arg(&data),
+        &["w.csv: line 2:", "written twice"],
+    );
+    // Doubled, as RFC 4180 writes it, the same text is read with its quotes.
+    let data = write(dir.path(), "ok.csv", "text\n\"a \"\"quoted\"\" word\"\n");
+    let out = cg()
+        .args(["score", "--format", "table", "--input"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("a \"quoted\" word"));
+}
+
 /// Defect 1, the sibling: a stray quote that closes thousands of lines later folds those lines
 /// into one field just as silently.
 #[test]

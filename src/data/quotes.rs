@@ -97,6 +97,11 @@ pub(crate) struct QuoteTracker<R> {
     /// `(offset, line)` of the first byte of each record passed on and not yet behind one asked
     /// for in [`line_at`](Self::line_at): those of the parser's read-ahead buffer.
     starts: VecDeque<(u64, u64)>,
+    /// `(record line, line)` of each closing quote followed by more text in its field
+    /// (`"a "quoted" word"`), not yet asked for in [`stray_quote`](Self::stray_quote). The csv
+    /// crate keeps such text, and where the quote was a stray that opened a field, the next
+    /// line's record ended up inside this one.
+    strays: VecDeque<(u64, u64)>,
     /// `(offset, line)` of the record being read.
     record_start: (u64, u64),
     /// The longest record allowed, in bytes.
@@ -113,6 +118,7 @@ impl<R: Read> QuoteTracker<R> {
             quote_line: 0,
             offset: 0,
             starts: VecDeque::new(),
+            strays: VecDeque::new(),
             record_start: (0, 1),
             max_record: MAX_RECORD_BYTES,
         }
@@ -129,6 +135,18 @@ impl<R: Read> QuoteTracker<R> {
             self.starts.pop_front();
         }
         self.line
+    }
+
+    /// The line of a closing quote followed by text in the record that starts on `line`, if it
+    /// has one; for records asked for in ascending order.
+    pub(crate) fn stray_quote(&mut self, line: u64) -> Option<u64> {
+        while let Some(&(record, at)) = self.strays.front() {
+            if record >= line {
+                return (record == line).then_some(at);
+            }
+            self.strays.pop_front();
+        }
+        None
     }
 
     fn unclosed(&self, at_end: bool) -> io::Error {
@@ -178,7 +196,12 @@ impl<R: Read> QuoteTracker<R> {
             State::InQuoted if b == b'"' => State::QuoteInQuoted,
             State::InQuoted => State::InQuoted,
             State::QuoteInQuoted if b == b'"' => State::InQuoted,
-            State::QuoteInQuoted => State::InField,
+            State::QuoteInQuoted => {
+                if self.strays.back().map(|s| s.0) != Some(self.record_start.1) {
+                    self.strays.push_back((self.record_start.1, self.line));
+                }
+                State::InField
+            }
         };
         if b == b'\n' {
             self.line += 1;
