@@ -809,6 +809,12 @@ impl NaiveBayes {
         self.linear.as_ref()
     }
 
+    /// The NB-LR head's hyper-parameters, when the model has one (else it scores with naive
+    /// Bayes alone).
+    pub fn linear_params(&self) -> Option<crate::LinearParams> {
+        self.linear.as_ref().map(|l| l.params)
+    }
+
     /// Number of labels.
     pub fn n_labels(&self) -> usize {
         self.weights.n_labels()

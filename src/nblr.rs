@@ -43,16 +43,27 @@ pub const BLOCK_ROWS: usize = 4096;
 /// | `epochs` | 2 | passes of FTRL over the rows (each reads the rows once more) | 1..=100 |
 /// | `l2` | 100 | L2 penalty λ on the weights | [0, 1e6] |
 /// | `rate` | 1.0 | FTRL's learning rate α | (0, 100] |
+/// | `beta` | 1.0 | Wang & Manning's interpolation towards the mean weight (1: none) | [0, 1] |
 ///
 /// The defaults were chosen by cross-validation on five rows of public data (docs/accuracy.md):
 /// the best mean rank across the rows, and no row worse than third of the configurations tried.
-/// | `beta` | 1.0 | Wang & Manning's interpolation towards the mean weight (1: none) | [0, 1] |
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LinearParams {
     epochs: u32,
     l2: f64,
     rate: f64,
     beta: f64,
+}
+
+/// As `inspect` shows them: `epochs 2, l2 100, rate 1, beta 1`.
+impl std::fmt::Display for LinearParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "epochs {}, l2 {}, rate {}, beta {}",
+            self.epochs, self.l2, self.rate, self.beta
+        )
+    }
 }
 
 impl Default for LinearParams {

@@ -353,6 +353,54 @@ fn inspect_shows_labels_vocabulary_rows_and_sources() {
     );
     assert!(text.contains("top features for spam:"), "{text}");
     assert!(text.contains("click"), "{text}");
+    assert!(text.contains("head: naive Bayes alone"), "{text}");
+}
+
+/// `inspect` told an NB-LR model from a naive Bayes one by nothing (found by a walk-through
+/// of the README); boolean feature options work alone, as the README lists them (`--idf`).
+#[test]
+fn inspect_names_the_head_and_boolean_options_stand_alone() {
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/models/default.model");
+    let out = cg()
+        .args(["inspect", "--top", "1", "--model", model])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("head: NB-LR (") && text.contains("epochs 2, l2 100, rate 1, beta 1"),
+        "{text}"
+    );
+
+    let dir = tempdir();
+    let data = write(dir.path(), "labeled.csv", LABELED);
+    let model = |options: &[&str]| -> Vec<u8> {
+        let out = dir.path().join("m.model");
+        cg().args(["train", "--label", "spam", "--head", "nb", "--min-df", "1"])
+            .args(["--tune", "none", "--calibration", "none", "--data"])
+            .arg(&data)
+            .args(options)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        std::fs::read(out).unwrap()
+    };
+    let bare = model(&["--idf", "--norm", "--uniform-priors"]);
+    assert_eq!(
+        bare,
+        model(&[
+            "--idf",
+            "true",
+            "--norm",
+            "true",
+            "--uniform-priors",
+            "true"
+        ])
+    );
+    assert_ne!(
+        bare,
+        model(&["--uniform-priors", "false", "--idf", "--norm"])
+    );
 }
 
 /// The default model's complement NB weights are a few 1e-4 each: the listing must still show

@@ -77,6 +77,14 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
         p.min_df(),
         p.max_df()
     )?;
+    match model.naive_bayes().linear_params() {
+        Some(l) => writeln!(
+            out,
+            "head: NB-LR (the naive Bayes log-count ratios weight the features of a logistic \
+             regression), {l}"
+        )?,
+        None => writeln!(out, "head: naive Bayes alone")?,
+    }
     for (label, c) in model.labels().iter().zip(model.calibration()) {
         writeln!(out, "calibration {label}: {}", describe(c))?;
     }

@@ -175,14 +175,14 @@ struct TrainOptionArgs {
     /// Term weighting: raw counts, presence, or ln(1 + count) [default: log].
     #[arg(long, value_enum, value_name = "WEIGHT")]
     tf: Option<TfArg>,
-    /// Weight features by inverse document frequency [default: true].
-    #[arg(long, value_name = "BOOL")]
+    /// Weight features by inverse document frequency [default: true]; alone, `true`.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     idf: Option<bool>,
-    /// Divide each comment's vector by its L2 norm [default: true].
-    #[arg(long, value_name = "BOOL")]
+    /// Divide each comment's vector by its L2 norm [default: true]; alone, `true`.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     norm: Option<bool>,
-    /// Ignore each label's base rate (uniform priors) [default: false].
-    #[arg(long, value_name = "BOOL")]
+    /// Ignore each label's base rate (uniform priors) [default: false]; alone, `true`.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     uniform_priors: Option<bool>,
     /// Ignore features in fewer training comments [default: 2].
     #[arg(long, value_name = "N")]

@@ -433,7 +433,11 @@ async fn reload(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&shared, &headers, Role::Admin)?;
-    shared.reload_async().await?;
+    if let Err(e) = shared.reload_async().await {
+        tracing::error!("reload on request failed: {}", e.message);
+        return Err(e);
+    }
+    tracing::info!("reloaded the model on request");
     let served = shared.current.load();
     Ok(Json(
         json!({"reloaded": true, "model": model_json(&served)}),
