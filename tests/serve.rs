@@ -989,6 +989,22 @@ fn empty_comments_and_ambiguous_ids_are_refused_naming_the_comment() {
         .map(|r| r["id"].clone())
         .collect();
     assert_eq!(ids, [json!(7), json!("7")]);
+    // Numeric ids come back as written: parsed and printed again, 8.50 came back as 8.5, and
+    // two ids past 2^64 were the same float, so the second was refused as a repeat.
+    let (s, b) = server.post_json(
+        "/v1/score",
+        Some(SCORER),
+        r#"{"comments": [{"id": 8.50, "text": "a"}, {"id": 123456789012345678901234567890, "text": "b"}, {"id": 123456789012345678901234567891, "text": "c"}, {"id": 1e3, "text": "d"}]}"#,
+    );
+    assert_eq!(s, 200, "{b}");
+    for id in [
+        "\"id\":8.50,",
+        "\"id\":123456789012345678901234567890,",
+        "\"id\":123456789012345678901234567891,",
+        "\"id\":1e3,",
+    ] {
+        assert!(b.contains(id), "{id} in {b}");
+    }
 }
 
 /// Service audit 3, 8 and 9: a slow upload holding the only slot made /healthz and /readyz

@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::error::ApiError;
@@ -126,15 +127,17 @@ struct ScoreRequest {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CommentIn {
-    /// `None` when absent; an explicit `null` is `Some(Null)`, and refused.
+    /// `None` when absent; an explicit `null` is `Some("null")`, and refused. Kept as written
+    /// and echoed so: a number parsed and printed again changes (`8.50` came back as `8.5`, and
+    /// ids past 2^64 lost digits, so two of them could collide).
     #[serde(default, deserialize_with = "present")]
-    id: Option<Value>,
+    id: Option<Box<RawValue>>,
     text: String,
 }
 
 /// A field that is there, whatever its value (`null` included).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue>>, D::Error> {
+    Box::<RawValue>::deserialize(d).map(Some)
 }
 
 /// Checks a batch's ids: strings or numbers, none repeated, and given for every comment or for
@@ -151,24 +154,26 @@ fn check_ids(comments: &[CommentIn]) -> Result<(), ApiError> {
     }
     let mut seen = std::collections::HashSet::new();
     for (i, c) in comments.iter().enumerate() {
-        match &c.id {
-            None => {}
-            Some(id @ (Value::String(_) | Value::Number(_))) if !seen.insert(id.to_string()) => {
+        let Some(id) = &c.id else { continue };
+        let id = id.get();
+        // A raw JSON value's first byte tells its type.
+        match id.as_bytes()[0] {
+            b'"' | b'-' | b'0'..=b'9' if !seen.insert(id) => {
                 return Err(ApiError::unprocessable(format!(
                     "comment {}: \"id\" {id} is given to an earlier comment too; ids must be \
                      unique in a request",
                     i + 1
                 )));
             }
-            Some(Value::String(_) | Value::Number(_)) => {}
-            Some(other) => {
+            b'"' | b'-' | b'0'..=b'9' => {}
+            other => {
                 return Err(ApiError::unprocessable(format!(
                     "comment {}: \"id\" must be a string or a number, not {}",
                     i + 1,
                     match other {
-                        Value::Null => "null",
-                        Value::Bool(_) => "a boolean",
-                        Value::Array(_) => "an array",
+                        b'n' => "null",
+                        b't' | b'f' => "a boolean",
+                        b'[' => "an array",
                         _ => "an object",
                     }
                 )));
@@ -255,7 +260,7 @@ async fn score(
             ScoreResult {
                 action,
                 flagged,
-                id: c.id.unwrap_or_else(|| Value::String((i + 1).to_string())),
+                id: c.id.unwrap_or_else(|| position_id(i)),
                 scores: Scores {
                     labels: &served.sorted_labels,
                     probs,
@@ -293,11 +298,17 @@ struct ModelRef<'a> {
     version: &'a str,
 }
 
+/// The id of the comment at 0-based `i` of a batch without ids: its 1-based position, as a
+/// string.
+fn position_id(i: usize) -> Box<RawValue> {
+    RawValue::from_string(format!("\"{}\"", i + 1)).expect("a quoted number is JSON")
+}
+
 #[derive(Serialize)]
 struct ScoreResult<'a> {
     action: &'static str,
     flagged: Vec<&'a str>,
-    id: Value,
+    id: Box<RawValue>,
     scores: Scores<'a>,
 }
 
