@@ -438,9 +438,12 @@ fn quoted_list(items: &[String]) -> String {
 fn delimiter_hint(columns: &[String]) -> String {
     match columns {
         [only] => match ['\t', ';', '|'].into_iter().find(|&d| only.contains(d)) {
+            Some('\t') => " (the header is one column holding tabs: for a tab-separated file, \
+                           use --delimiter tab or a .tsv name)"
+                .to_owned(),
             Some(d) => format!(
-                " (the header is one column holding {d:?}: for that delimiter, use --delimiter \
-                 or a .tsv name)"
+                " (the header is one column holding {d:?}: for that delimiter, use \
+                 --delimiter '{d}')"
             ),
             None => String::new(),
         },

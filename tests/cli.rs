@@ -356,6 +356,38 @@ fn inspect_shows_labels_vocabulary_rows_and_sources() {
     assert!(text.contains("head: naive Bayes alone"), "{text}");
 }
 
+/// The table cut every id to 8 characters, so YouTube's 43-character ids all read
+/// `LZQPQhL…` (the walk-through of the README); its id column now fits the first rows' ids,
+/// up to 48 characters.
+#[test]
+fn the_table_shows_whole_ids() {
+    let dir = tempdir();
+    let id = "LZQPQhLyRh80UYxNuaDWhIGQYNQ96IuCg-AYWqNPjpU";
+    let data = write(
+        dir.path(),
+        "c.csv",
+        format!("id,text\n{id},nice video\n7,ok\n"),
+    );
+    let out = cg()
+        .args(["score", "--format", "table", "--id-column", "id", "--input"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[1].starts_with(id), "{text}");
+    assert!(lines[2].starts_with(&format!("{:>43}", "7")), "{text}");
+    // Columns stay aligned: the spam header ends where the spam score ends, 8 characters
+    // after the id column and its two spaces.
+    let spam = id.len() + 2..id.len() + 10;
+    assert_eq!(lines[0][spam.clone()].trim(), "spam", "{text}");
+    for line in &lines[1..] {
+        assert!(line[spam.clone()].trim().parse::<f64>().is_ok(), "{text}");
+    }
+}
+
 /// `inspect` told an NB-LR model from a naive Bayes one by nothing (found by a walk-through
 /// of the README); boolean feature options work alone, as the README lists them (`--idf`).
 #[test]

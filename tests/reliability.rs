@@ -598,9 +598,28 @@ fn tsv_delimiter_and_upper_case_extensions() {
 fn a_header_of_one_column_holding_a_delimiter_gets_a_hint() {
     let dir = tempdir();
     let data = write(dir.path(), "c.txt", "id;text\n7;hello\n");
+    let err = fails_with(
+        cg().args(["score", "--input"]).arg(&data),
+        &[r#"no column "text""#, r#"holding ';'"#, "--delimiter ';'"],
+    );
+    // A .tsv name helps a tab-separated file only (the walk-through of the README).
+    assert!(!err.contains(".tsv"), "{err}");
+    let data = write(dir.path(), "t.txt", "id\ttext\n7\thello\n");
     fails_with(
         cg().args(["score", "--input"]).arg(&data),
-        &[r#"no column "text""#, r#"holding ';'"#, "--delimiter"],
+        &["holding tabs", "--delimiter tab or a .tsv name"],
+    );
+    // And the failed run wrote no CSV header to stdout before its error.
+    let out = cg()
+        .args(["score", "--format", "csv", "--input"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
     );
 }
 

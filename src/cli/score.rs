@@ -56,7 +56,7 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     let model = args.model.load()?;
     let pool = super::thread_pool(args.threads)?;
     let stdout = io::stdout();
-    let out = Output::new(args.format, BufWriter::new(stdout.lock()), model.labels())?;
+    let out = Output::new(args.format, BufWriter::new(stdout.lock()), model.labels());
     let mut batch = Batch::new(out, &model, &pool);
     if args.adapt_prior {
         batch.held = Some(Held {
@@ -202,6 +202,7 @@ impl<'m, W: Write> Batch<'m, W> {
             self.bytes = 0;
             return Ok(());
         }
+        self.out.header(self.ids[..self.len].iter())?;
         for i in 0..self.len {
             self.out.row(
                 &self.ids[i],
@@ -254,6 +255,7 @@ impl<'m, W: Write> Batch<'m, W> {
                 labels[l]
             );
         }
+        self.out.header(held.ids.iter().take(BATCH))?;
         for (i, (id, probs)) in held.ids.iter().zip(held.probs.chunks_exact(n)).enumerate() {
             let text = held.texts.as_ref().map_or("", |t| t[i].as_str());
             self.out.row(id, self.model.thresholds(), probs, text)?;
@@ -266,6 +268,11 @@ impl<'m, W: Write> Batch<'m, W> {
 struct Output<W: Write> {
     labels: Vec<String>,
     kind: Kind<W>,
+    /// The header is written with the first rows (or at the end, for no rows): a run that
+    /// fails before scoring anything (a wrong delimiter) leaves nothing on stdout.
+    header_written: bool,
+    /// The table's id column, as wide as the first rows' longest id (within bounds).
+    id_width: usize,
 }
 
 enum Kind<W: Write> {
@@ -276,34 +283,50 @@ enum Kind<W: Write> {
 
 /// Characters of comment text shown in the table.
 const TABLE_TEXT_CHARS: usize = 60;
+/// The table's id column: at least this wide, and at most the other.
+const TABLE_ID_CHARS: (usize, usize) = (8, 48);
 
 impl<W: Write> Output<W> {
-    fn new(format: OutputFormat, mut out: W, labels: &[String]) -> anyhow::Result<Self> {
+    fn new(format: OutputFormat, out: W, labels: &[String]) -> Self {
         let kind = match format {
             OutputFormat::Jsonl => Kind::Jsonl(out),
-            OutputFormat::Csv => {
-                let mut csv = csv::Writer::from_writer(out);
+            OutputFormat::Csv => Kind::Csv(Box::new(csv::Writer::from_writer(out))),
+            OutputFormat::Table => Kind::Table(out),
+        };
+        Output {
+            labels: labels.to_vec(),
+            kind,
+            header_written: false,
+            id_width: TABLE_ID_CHARS.0,
+        }
+    }
+
+    /// Writes the header, once, before the first rows, whose ids size the table's id column.
+    fn header<'a>(&mut self, first_ids: impl Iterator<Item = &'a String>) -> io::Result<()> {
+        if std::mem::replace(&mut self.header_written, true) {
+            return Ok(());
+        }
+        match &mut self.kind {
+            Kind::Jsonl(_) => {}
+            Kind::Csv(csv) => {
                 csv.write_field("id").map_err(csv_io)?;
-                for l in labels {
+                for l in &self.labels {
                     csv.write_field(l).map_err(csv_io)?;
                 }
                 csv.write_field("flagged").map_err(csv_io)?;
                 csv.write_record(None::<&[u8]>).map_err(csv_io)?;
-                Kind::Csv(Box::new(csv))
             }
-            OutputFormat::Table => {
-                write!(out, "{:>8}", "id")?;
-                for l in labels {
+            Kind::Table(out) => {
+                let longest = first_ids.map(|id| id.chars().count()).max().unwrap_or(0);
+                self.id_width = longest.clamp(TABLE_ID_CHARS.0, TABLE_ID_CHARS.1);
+                write!(out, "{:>w$}", "id", w = self.id_width)?;
+                for l in &self.labels {
                     write!(out, "  {:>8}", truncate(l, 8))?;
                 }
                 writeln!(out, "  {:<14}  text", "flagged")?;
-                Kind::Table(out)
             }
-        };
-        Ok(Output {
-            labels: labels.to_vec(),
-            kind,
-        })
+        }
+        Ok(())
     }
 
     fn row(&mut self, id: &str, thresholds: &[f64], probs: &[f64], text: &str) -> io::Result<()> {
@@ -356,7 +379,8 @@ impl<W: Write> Output<W> {
                         .map(|c| if c.is_control() { ' ' } else { c })
                         .collect()
                 };
-                write!(out, "{:>8}", truncate(&printable(id), 8))?;
+                let w = self.id_width;
+                write!(out, "{:>w$}", truncate(&printable(id), w))?;
                 for p in probs {
                     write!(out, "  {p:>8.4}")?;
                 }
@@ -372,7 +396,8 @@ impl<W: Write> Output<W> {
         Ok(())
     }
 
-    fn finish(self) -> io::Result<()> {
+    fn finish(mut self) -> io::Result<()> {
+        self.header(std::iter::empty())?;
         match self.kind {
             Kind::Jsonl(mut out) | Kind::Table(mut out) => out.flush(),
             Kind::Csv(mut csv) => csv.flush(),
@@ -433,7 +458,7 @@ mod tests {
             .num_threads(1)
             .build()
             .unwrap();
-        let out = Output::new(OutputFormat::Jsonl, Vec::new(), model.labels()).unwrap();
+        let out = Output::new(OutputFormat::Jsonl, Vec::new(), model.labels());
         let mut batch = Batch::new(out, &model, &pool);
         let long = "x".repeat(BATCH_BYTES / 4);
         for _ in 0..3 {
