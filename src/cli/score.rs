@@ -28,7 +28,7 @@ pub struct ScoreArgs {
     threads: Option<usize>,
     /// Re-estimate each label's positive share on these comments (EM, Saerens et al. 2002) and
     /// rescale the probabilities to it before flagging, for a section whose share of spam
-    /// differs from the training data's. Every comment's scores are held until the input ends
+    /// differs from the training data's. Every comment's scores are held until the input ends.
     #[arg(long)]
     adapt_prior: bool,
     #[command(flatten)]
@@ -425,8 +425,10 @@ fn csv_io(e: csv::Error) -> io::Error {
 /// Writes a probability in full: the shortest digits that read back as the same `f64`, as the
 /// service sends them. Four decimals tied thousands of comments that the calibrated map ranks
 /// apart (2,821 of Davidson's 24,783 tweets at toxicity 0.9779), so a queue sorted by the
-/// printed score could not order them. `ryu` is the formatter serde_json already uses, and it
-/// is faster than `{:.4}`'s exact path, which was a visible share of `score --input` time.
+/// printed score could not order them. `ryu` is the formatter serde_json already uses; it
+/// kept `score --input`'s time (200k YouTube comments, one thread: 0.25 to 0.27 s against 0.25
+/// to 0.30 s with four decimals written as integers, which had replaced `{:.4}`'s slow exact
+/// path).
 fn write_probability(out: &mut impl Write, p: f64) -> io::Result<()> {
     out.write_all(probability_digits(&mut ryu::Buffer::new(), p).as_bytes())
 }
