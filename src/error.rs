@@ -169,6 +169,23 @@ pub enum Error {
         /// The input file.
         file: String,
     },
+    /// A trainer was asked for a later pass or a model before any row was added to it.
+    #[error("no training rows: add at least one row before {stage}")]
+    NoTrainingRows {
+        /// What was asked for: `"finish"` or `"a later pass"`.
+        stage: &'static str,
+    },
+    /// A later pass over the training rows that the trainer does not need, or that did not
+    /// read every row.
+    #[error("training pass {pass} of {passes}: {problem}")]
+    TrainingPass {
+        /// The 1-based pass.
+        pass: u32,
+        /// How many passes this training reads in all ([`crate::Trainer::passes`]).
+        passes: u32,
+        /// What went wrong.
+        problem: String,
+    },
     /// Every row of the input was invalid and skipped.
     #[error("{file}: all {skipped} rows were invalid and skipped")]
     AllRowsSkipped {
@@ -406,8 +423,14 @@ impl fmt::Display for ModelError {
 
 impl Error {
     pub(crate) fn io(file: impl Into<String>, source: io::Error) -> Error {
+        let file = file.into();
         Error::Io {
-            file: file.into(),
+            // An empty path printed as nothing at all (": No such file or directory").
+            file: if file.is_empty() {
+                "\"\" (an empty path)".into()
+            } else {
+                file
+            },
             source,
         }
     }

@@ -9,14 +9,19 @@
 //! trained. Deriving the weights costs about as much as loading the model, so callers batch:
 //! many changes, one call.
 //!
-//! With an NB-LR head (the default), learning is exact in the counts and so in the naive Bayes
-//! log-count ratios `r` that scale each feature. The trained linear weights `w` stay; each
-//! learned comment adds a fixed step `±x_j` (towards its verdict, per label) to a separate
-//! `learned` log-odds weight of each of its features, so a feature scores `r·w + learned`, and
-//! learning a comment moves its own log-odds by exactly 1 per label with a verdict. The step
-//! depends only on the comment and its verdicts, never on the model, so forgetting subtracts
-//! exactly what learning added, in any order. `commentguard train` on the data plus the
-//! feedback refits `w` in full.
+//! With an NB-LR head (the default), learning adds to the counts exactly what training would
+//! have, and so moves the naive Bayes log-count ratios `r` that scale each feature. The
+//! trained linear weights `w` stay; each learned comment adds a fixed step `±x_j` (towards its
+//! verdict, per label) to a separate `learned` log-odds weight of each of its features, so a
+//! feature scores `r·w + learned`. The step alone moves the comment's own log-odds by 1 per
+//! label with a verdict; the counts' new ratios move them a little more (by 0.002 to 0.03 on
+//! the embedded model). The step depends only on the comment and its verdicts, never on the
+//! model, so forgetting subtracts what learning added, in any order. The counts and steps are
+//! sums of floating-point values, so a forget after other changes restores them to within
+//! rounding, not bit for bit: 150 comments learned and forgotten in another order left
+//! probabilities within 4e-15 to 9e-15 of the model's before
+//! (`learning_then_forgetting_in_another_order_restores_the_scores_to_rounding`). `commentguard train` on the data plus
+//! the feedback refits `w` in full.
 //!
 //! A label a comment carries no verdict for (`None`) gets no counts from it, while the
 //! document frequencies every label shares still count it: that shifts the label's weights for

@@ -44,8 +44,10 @@ pub(crate) fn grow_vocabulary(
 /// A trained model: the feature extractor's options, the vocabulary, one naive Bayes head per
 /// label, and each label's calibration and threshold.
 ///
-/// It is immutable once built and `Send + Sync`: share one behind an `Arc` across threads and
-/// give each thread its own [`Scorer`] for allocation-free scoring.
+/// Scoring takes `&self` and the type is `Send + Sync`: share one behind an `Arc` across
+/// threads and give each thread its own [`Scorer`] for allocation-free scoring. The methods
+/// that change it (`learn`, `forget`, `apply_feedback`, `set_threshold`) take `&mut self`; a
+/// service swaps in a changed copy (as `commentguard serve` does).
 #[derive(Debug, Clone)]
 pub struct Classifier {
     analyzer: Analyzer,
@@ -532,6 +534,11 @@ impl Classifier {
     /// `ThreadPool::install` to choose the threads), writing each text's probabilities, in
     /// label order, to `out[i * labels .. (i + 1) * labels]`. Each worker reuses one [`Scorer`],
     /// so nothing is allocated per comment.
+    ///
+    /// # Panics
+    ///
+    /// When `out` does not hold exactly `texts.len() × labels` probabilities, as slice
+    /// indexing would.
     pub fn score_parallel<S: AsRef<str> + Sync>(&self, texts: &[S], out: &mut [f64]) {
         use rayon::prelude::*;
         let n = self.labels.len();
@@ -1079,7 +1086,8 @@ impl Scores {
             .zip(self.probs.iter().copied())
     }
 
-    /// True when `label`'s probability reaches its threshold.
+    /// True when `label`'s probability reaches its threshold; false for a label the model does
+    /// not have (check the name with [`get`](Self::get), which then gives `None`).
     pub fn is_flagged(&self, label: &str) -> bool {
         position(&self.labels, label).is_some_and(|i| self.probs[i] >= self.thresholds[i])
     }

@@ -150,10 +150,10 @@ pub(crate) struct Linear {
 
 /// The step one learned comment adds to each of its features' scoring weights (in log-odds),
 /// per unit of feature value, towards its verdict: `learned_j += ±LEARN_STEP · x_j`. A
-/// comment's values have unit L2 norm, so learning a comment moves its own log-odds by exactly
-/// `LEARN_STEP` (the odds by a factor e), and a similar comment's by their cosine similarity. A
-/// fixed step (not a gradient step, which would depend on the model at the time) is what lets
-/// forgetting take out exactly what learning put in, in any order.
+/// comment's values have unit L2 norm, so the step moves its own log-odds by `LEARN_STEP` (the
+/// odds by a factor e; the counts' new ratios add a little), and a similar comment's by their
+/// cosine similarity. A fixed step (not a gradient step, which would depend on the model at the
+/// time) is what lets forgetting take out what learning put in, in any order.
 pub(crate) const LEARN_STEP: f64 = 1.0;
 
 impl Linear {

@@ -1,5 +1,7 @@
-//! Training: [`TrainParams`] → [`ParamGuard::check`] → [`ValidTrainParams::trainer`] →
-//! [`Trainer::add`] row by row → (second pass, when tuning) → [`Trainer::finish`] → [`Classifier`].
+//! Training: [`TrainParams`] → [`TrainParams::check`] → [`ValidTrainParams::trainer`] →
+//! [`Trainer::add`] row by row → the same rows again, in the same order, through
+//! [`Trainer::add_second_pass`], once for each later pass [`Trainer::passes`] counts (out-of-fold
+//! scores for tuning, and one per NB-LR epoch) → [`Trainer::finish`] → [`Classifier`].
 //!
 //! Rows stream through: only the vocabulary and the counts are kept in memory, never the rows
 //! (with an NB-LR head, [`Trainer::keep_rows`] keeps their features on disk for the epochs).
@@ -739,9 +741,17 @@ impl Trainer {
         self.summary.rows
     }
 
-    /// True when [`finish`](Self::finish) needs a second pass over the same rows first.
+    /// True when [`finish`](Self::finish) needs at least one more pass over the same rows
+    /// first; [`passes`](Self::passes) says how many passes in all.
     pub fn needs_second_pass(&self) -> bool {
         self.params.needs_second_pass()
+    }
+
+    /// How many times this training reads its rows, the first pass included (see
+    /// [`ValidTrainParams::passes`]): every pass after the first goes through
+    /// [`add_second_pass`](Self::add_second_pass) (or [`replay`](Self::replay)).
+    pub fn passes(&self) -> u32 {
+        self.params.passes()
     }
 
     /// Starts the next pass over the same rows. After the first pass it builds one model per
@@ -751,6 +761,20 @@ impl Trainer {
     pub fn start_second_pass(&mut self) -> Result<()> {
         if self.second.is_some() {
             return self.advance_epoch();
+        }
+        if self.summary.rows == 0 {
+            return Err(Error::NoTrainingRows {
+                stage: "a later pass",
+            });
+        }
+        if !self.needs_second_pass() {
+            return Err(Error::TrainingPass {
+                pass: 2,
+                passes: 1,
+                problem: "this training reads its rows once (no NB-LR head, fixed thresholds, \
+                          no calibration): finish it after the first pass"
+                    .into(),
+            });
         }
         // A label missing a class altogether is that, not a problem of some fold.
         self.counts.check_classes(&self.params.labels)?;
@@ -839,6 +863,16 @@ impl Trainer {
             self.row = row;
             return Ok(());
         }
+        if second.rows >= self.summary.rows {
+            return Err(Error::TrainingPass {
+                pass: 2,
+                passes: self.params.passes(),
+                problem: format!(
+                    "every one of the {} rows the first pass read has been read again already",
+                    self.summary.rows
+                ),
+            });
+        }
         let wanted = if second.complete {
             second.survivors[0].contains(second.rows)
         } else {
@@ -876,10 +910,10 @@ impl Trainer {
         };
         if second.rows == rows && rows > 0 {
             if linear.epoch + 1 >= linear.fit.params().n_epochs() {
-                return Err(Error::InvalidParam {
-                    name: "training pass",
-                    value: (linear.epoch + 3).to_string(),
-                    reason: "every pass over the rows has been read already",
+                return Err(Error::TrainingPass {
+                    pass: linear.epoch + 3,
+                    passes: self.params.passes(),
+                    problem: "every pass over the rows has been read already".into(),
                 });
             }
             linear.epoch += 1;
@@ -959,18 +993,34 @@ impl Trainer {
     /// Builds the classifier. The vocabulary is sorted, so the result does not depend on the
     /// order in which features were first seen; features below `min_df` are dropped.
     pub fn finish(mut self) -> Result<Classifier> {
+        if self.summary.rows == 0 {
+            return Err(Error::NoTrainingRows { stage: "finish" });
+        }
+        let passes = self.params.passes();
         let mut linear = None;
         let tuned = match self.second.take() {
             Some(mut second) => {
-                let epochs_left = second
-                    .linear
-                    .as_ref()
-                    .map_or(0, |l| l.fit.params().n_epochs() - 1 - l.epoch);
-                if second.rows != self.summary.rows || epochs_left > 0 {
-                    return Err(Error::InvalidParam {
-                        name: "later-pass rows",
-                        value: second.rows.to_string(),
-                        reason: "every later pass must read the same rows as the first",
+                // The pass being read: the second, or with an NB-LR head, one per epoch.
+                let pass = 2 + second.linear.as_ref().map_or(0, |l| l.epoch);
+                if second.rows != self.summary.rows {
+                    return Err(Error::TrainingPass {
+                        pass,
+                        passes,
+                        problem: format!(
+                            "read {} of the {} rows the first pass read; every pass reads them \
+                             all, in the same order",
+                            second.rows, self.summary.rows
+                        ),
+                    });
+                }
+                if pass < passes {
+                    return Err(Error::TrainingPass {
+                        pass: pass + 1,
+                        passes,
+                        problem: format!(
+                            "not read: finish came after pass {pass}, and this training reads \
+                             its rows {passes} times (Trainer::passes)"
+                        ),
                     });
                 }
                 linear = second.linear.take().map(|l| l.fit);
@@ -983,10 +1033,14 @@ impl Trainer {
                 }
             }
             None if self.needs_second_pass() => {
-                return Err(Error::InvalidParam {
-                    name: "training",
-                    value: "one pass".into(),
-                    reason: "tuned thresholds and calibration need a second pass over the rows",
+                return Err(Error::TrainingPass {
+                    pass: 2,
+                    passes,
+                    problem: format!(
+                        "not read: tuned thresholds and calibration, and an NB-LR head's \
+                         epochs, read the same rows again; this training reads them {passes} \
+                         times (Trainer::passes)"
+                    ),
                 })
             }
             // Fixed thresholds and no calibration: no out-of-fold scores are needed.
@@ -1554,6 +1608,113 @@ mod tests {
         assert!(
             !t.keep_rows(),
             "too late: a row was learned without being kept"
+        );
+    }
+
+    /// From a walk-through of the library's docs: a later pass that a one-pass training does
+    /// not need indexed an empty list of fold models and panicked; a trainer with no rows, or
+    /// one finished a pass short, gave errors about options and files it never had.
+    #[test]
+    fn passes_the_training_does_not_need_or_lacks_are_named_errors() {
+        let one = plain().check().unwrap();
+        assert_eq!(one.passes(), 1);
+        let mut t = one.trainer();
+        assert_eq!(t.passes(), 1);
+        for (text, y) in ROWS {
+            t.add(text, &[*y]).unwrap();
+        }
+        let e = t.add_second_pass(ROWS[0].0, &[ROWS[0].1]).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::TrainingPass {
+                    pass: 2,
+                    passes: 1,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(t.finish().is_ok(), "the refused pass changed nothing");
+
+        for params in [plain(), TrainParams::new(["spam"])] {
+            let t = params.check().unwrap().trainer();
+            let e = t.finish().unwrap_err();
+            assert!(
+                matches!(e, Error::NoTrainingRows { stage: "finish" }),
+                "{e}"
+            );
+        }
+        let mut t = TrainParams::new(["spam"]).check().unwrap().trainer();
+        assert!(matches!(
+            t.start_second_pass(),
+            Err(Error::NoTrainingRows { .. })
+        ));
+
+        // The defaults read the rows three times: after two, finish names the third.
+        let params = TrainParams::new(["spam"])
+            .nb(NbParams::new().min_df(1))
+            .default_threshold(ThresholdRule::Fixed(0.5))
+            .calibration(CalibrationKind::None)
+            .check()
+            .unwrap();
+        let mut t = params.trainer();
+        assert_eq!(t.passes(), 3);
+        for (text, y) in ROWS {
+            t.add(text, &[*y]).unwrap();
+        }
+        for (text, y) in ROWS {
+            t.add_second_pass(text, &[*y]).unwrap();
+        }
+        let e = t.finish().unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::TrainingPass {
+                    pass: 3,
+                    passes: 3,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("finish came after pass 2"), "{e}");
+
+        // A pass cut short says how many rows it read.
+        let mut t = params.trainer();
+        for (text, y) in ROWS {
+            t.add(text, &[*y]).unwrap();
+        }
+        t.add_second_pass(ROWS[0].0, &[ROWS[0].1]).unwrap();
+        let e = t.finish().unwrap_err();
+        assert!(e.to_string().contains("read 1 of the 4 rows"), "{e}");
+
+        // Tuning's second pass (no NB-LR head) refuses a fifth row of four.
+        let tuned = TrainParams::new(["spam"])
+            .linear(None)
+            .nb(NbParams::new().min_df(1))
+            .folds(2)
+            .check()
+            .unwrap();
+        let mut t = tuned.trainer();
+        let rows = [ROWS, ROWS].concat();
+        for (text, y) in &rows {
+            t.add(text, &[*y]).unwrap();
+        }
+        for (text, y) in &rows {
+            t.add_second_pass(text, &[*y]).unwrap();
+        }
+        let e = t.add_second_pass(ROWS[0].0, &[true]).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::TrainingPass {
+                    pass: 2,
+                    passes: 2,
+                    ..
+                }
+            ),
+            "{e}"
         );
     }
 
