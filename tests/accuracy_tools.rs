@@ -467,6 +467,16 @@ fn character_ngrams_alone_train_and_score() {
     assert!(auc > 0.9, "character n-grams alone rank spam: AUC {auc}");
 }
 
+/// `label`'s probability in one line of `score`'s JSON Lines, read from the digits printed:
+/// serde_json's default float parsing may miss the last bit, where Rust's `parse` (and
+/// Python's `float`) round correctly.
+fn printed_score(line: &str, label: &str) -> f64 {
+    let key = format!("\"{label}\":");
+    let at = line.find(&key).unwrap() + key.len();
+    let end = line[at..].find([',', '}']).unwrap();
+    line[at..at + end].parse().unwrap()
+}
+
 /// Issue 15, item 9, as a user meets it: the probabilities `score` prints, in JSON Lines and
 /// in CSV, rank held-back comments exactly as the log-odds `evaluate` ranks them by. Printed
 /// with four decimals, the isotonic map's flat runs came back as ties (a queue sorted by score
@@ -509,14 +519,7 @@ fn printed_probabilities_rank_as_the_log_odds_do() {
     let printed: Vec<f64> = String::from_utf8(jsonl.stdout)
         .unwrap()
         .lines()
-        .map(|l| {
-            // Read as the digits printed: serde_json's default float parsing may miss the last
-            // bit, where Rust's `parse` (and Python's `float`) round correctly.
-            let at = l.find("\"toxicity\":").unwrap() + "\"toxicity\":".len();
-            let digits = &l[at..];
-            let end = digits.find([',', '}']).unwrap();
-            digits[..end].parse::<f64>().unwrap()
-        })
+        .map(|l| printed_score(l, "toxicity"))
         .collect();
     let csv_out = cg()
         .args(["score", "--format", "csv", "--input"])
@@ -609,10 +612,10 @@ fn score_adapts_the_prior_to_the_comments_it_scores() {
             .map(|l| {
                 let v: serde_json::Value = serde_json::from_str(l).unwrap();
                 let flagged = v["flagged"].as_array().unwrap();
-                let at = l.find("\"spam\":").unwrap() + "\"spam\":".len();
-                let end = l[at..].find([',', '}']).unwrap();
-                let p: f64 = l[at..at + end].parse().unwrap();
-                (p, flagged.iter().any(|f| f == "spam"))
+                (
+                    printed_score(l, "spam"),
+                    flagged.iter().any(|f| f == "spam"),
+                )
             })
             .collect()
     };
