@@ -537,6 +537,12 @@ impl Counts {
         self.values[(f * self.n_labels + l) * 2 + class]
     }
 
+    /// Feature `f`'s value sums, by label and class (`[l * 2 + class]`).
+    fn feature_values(&self, f: usize) -> &[f64] {
+        let width = self.n_labels * 2;
+        &self.values[f * width..][..width]
+    }
+
     /// Rows of label `l` in class (0 negative, 1 positive).
     pub fn docs(&self, l: usize, class: usize) -> f64 {
         self.docs[l * 2 + class]
@@ -654,8 +660,7 @@ impl Weights {
         let width = n_labels * 2;
         let mut totals = vec![0.0; width];
         for (f, &k) in factor.iter().enumerate() {
-            let values = &c.values[f * width..][..width];
-            for (t, v) in totals.iter_mut().zip(values) {
+            for (t, v) in totals.iter_mut().zip(c.feature_values(f)) {
                 *t += k * v;
             }
         }
@@ -678,10 +683,9 @@ impl Weights {
                 if k == 0.0 {
                     continue;
                 }
-                let values = &c.values[f * width..][..width];
                 for (i, (t, &v)) in thetas[f * width..][..width]
                     .iter_mut()
-                    .zip(values)
+                    .zip(c.feature_values(f))
                     .enumerate()
                 {
                     *t = log_theta(k, v, i);
@@ -705,7 +709,7 @@ impl Weights {
                 if k == 0.0 {
                     continue;
                 }
-                let values = &c.values[f * width..][..width];
+                let values = c.feature_values(f);
                 for l in 0..n_labels {
                     let neg = log_theta(k, values[l * 2], l * 2);
                     let pos = log_theta(k, values[l * 2 + 1], l * 2 + 1);

@@ -158,14 +158,15 @@ fn check_ids(comments: &[CommentIn]) -> Result<(), ApiError> {
         let id = id.get();
         // A raw JSON value's first byte tells its type.
         match id.as_bytes()[0] {
-            b'"' | b'-' | b'0'..=b'9' if !seen.insert(id) => {
-                return Err(ApiError::unprocessable(format!(
-                    "comment {}: \"id\" {id} is given to an earlier comment too; ids must be \
-                     unique in a request",
-                    i + 1
-                )));
+            b'"' | b'-' | b'0'..=b'9' => {
+                if !seen.insert(id) {
+                    return Err(ApiError::unprocessable(format!(
+                        "comment {}: \"id\" {id} is given to an earlier comment too; ids must \
+                         be unique in a request",
+                        i + 1
+                    )));
+                }
             }
-            b'"' | b'-' | b'0'..=b'9' => {}
             other => {
                 return Err(ApiError::unprocessable(format!(
                     "comment {}: \"id\" must be a string or a number, not {}",
