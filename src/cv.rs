@@ -84,6 +84,9 @@ pub struct CvReport {
     pub folds: u32,
     /// Rows.
     pub rows: u64,
+    /// The groups each fold held out, in fold order (the order of every metric's `folds`),
+    /// each fold's in order of first appearance; empty when folds are stratified.
+    pub fold_groups: Vec<Vec<String>>,
     /// Per label, per metric.
     #[serde(serialize_with = "ordered_map")]
     pub labels: Vec<(String, CvLabel)>,
@@ -121,6 +124,7 @@ pub fn cross_validate(
     let n_labels = params.labels().len();
     let assignment = assign_folds(rows, opts)?;
     let k = assignment.iter().max().map_or(0, |&f| f + 1);
+    let fold_groups = held_out_groups(rows, &assignment, k);
     let k32 = k as u32;
 
     // Featurize once, over a vocabulary of every row (a fold model gives weight 0 to features
@@ -281,6 +285,7 @@ pub fn cross_validate(
     Ok(CvReport {
         folds: k32,
         rows: rows.len() as u64,
+        fold_groups,
         labels,
     })
 }
@@ -315,6 +320,22 @@ fn score_fold(
             (!y[l].is_empty()).then(|| binary_metrics(&z[l], &p[l], &y[l], tuned.thresholds[l])),
         );
     }
+}
+
+/// Each fold's groups in order of first appearance, or nothing when rows carry no groups.
+fn held_out_groups(rows: &[CvRow], assignment: &[usize], k: usize) -> Vec<Vec<String>> {
+    if rows.iter().all(|r| r.group.is_none()) {
+        return Vec::new();
+    }
+    let mut out: Vec<Vec<String>> = vec![Vec::new(); k];
+    let mut seen = std::collections::HashSet::new();
+    for (r, &f) in rows.iter().zip(assignment) {
+        let g = r.group.as_deref().unwrap_or("");
+        if seen.insert(g) {
+            out[f].push(g.to_owned());
+        }
+    }
+    out
 }
 
 /// Each row's fold: grouped when rows carry groups, else stratified by label pattern.

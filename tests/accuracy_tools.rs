@@ -165,9 +165,26 @@ fn grouped_cv_equals_training_on_one_group_and_evaluating_the_other() {
     );
     assert_eq!(cv["folds"], 2);
     assert_eq!(cv["rows"], 800);
+    // Each fold names the file it held out; its metrics are those of a model trained on the
+    // other file and evaluated on that one.
+    let held: Vec<&str> = cv["fold_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            assert_eq!(g.as_array().unwrap().len(), 1, "{g}");
+            g[0].as_str().unwrap()
+        })
+        .collect();
+    let mut expect_held = vec![a.to_str().unwrap(), b.to_str().unwrap()];
+    let mut sorted_held = held.clone();
+    expect_held.sort_unstable();
+    sorted_held.sort_unstable();
+    assert_eq!(sorted_held, expect_held);
     let mut f1s = Vec::new();
     let mut aucs = Vec::new();
-    for (train_on, test_on) in [(&b, &a), (&a, &b)] {
+    for test_on in &held {
+        let train_on = if *test_on == a.to_str().unwrap() { &b } else { &a };
         let sub = tempfile::tempdir_in(dir.path()).unwrap();
         let model = train(sub.path(), train_on, &fixed);
         let r = json(
@@ -180,19 +197,16 @@ fn grouped_cv_equals_training_on_one_group_and_evaluating_the_other() {
         aucs.push(r["labels"]["spam"]["roc_auc"].as_f64().unwrap());
     }
     let spam = &cv["labels"]["spam"];
-    let folds_f1: Vec<f64> = spam["f1"]["folds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
-    // Groups are assigned largest first; both have 400 rows, so compare as sets.
-    let mut expected = f1s.clone();
-    let mut got = folds_f1.clone();
-    expected.sort_by(f64::total_cmp);
-    got.sort_by(f64::total_cmp);
-    for (e, g) in expected.iter().zip(&got) {
-        assert!((e - g).abs() < 1e-12, "{expected:?} vs {got:?}");
+    for (metric, want) in [("f1", &f1s), ("roc_auc", &aucs)] {
+        let got: Vec<f64> = spam[metric]["folds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        for (e, g) in want.iter().zip(&got) {
+            assert!((e - g).abs() < 1e-12, "{metric}: {want:?} vs {got:?}");
+        }
     }
     let mean_auc = (aucs[0] + aucs[1]) / 2.0;
     assert!((spam["roc_auc"]["mean"].as_f64().unwrap() - mean_auc).abs() < 1e-12);
@@ -216,6 +230,8 @@ fn cv_is_deterministic_for_a_seed_and_stratifies() {
     let (a, b, c) = (run("1"), run("1"), run("2"));
     assert_eq!(a, b);
     assert_ne!(a, c, "another seed makes other folds");
+    // Stratified folds hold out rows, not groups.
+    assert_eq!(a["fold_groups"].as_array().map(Vec::len), Some(0));
     for key in [
         "accuracy",
         "precision",

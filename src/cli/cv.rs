@@ -107,6 +107,17 @@ const MAX_CV_ROWS: usize = 2_000_000;
 
 fn print_table(out: &mut impl Write, report: &CvReport) -> io::Result<()> {
     writeln!(out, "{} folds, {} rows", report.folds, report.rows)?;
+    // Which group each fold held out, so a leave-one-out row can be read per video or thread.
+    for (f, groups) in report.fold_groups.iter().enumerate() {
+        let shown: Vec<&str> = groups.iter().take(3).map(String::as_str).collect();
+        let more = groups.len().saturating_sub(shown.len());
+        let tail = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        writeln!(out, "fold {} held out: {}{tail}", f + 1, shown.join(", "))?;
+    }
     for (label, m) in &report.labels {
         writeln!(out)?;
         writeln!(out, "{label}             mean      std")?;
