@@ -4,9 +4,10 @@
 #
 #   benches/peers/run.sh [--quick] [--linfa-jigsaw] [--fasttext-big-one-thread]
 #   benches/peers/run.sh --zero-shot          # the zero-shot table instead (zero_shot.py)
+#   benches/peers/run.sh --accuracy           # the trained-accuracy table instead (accuracy.py)
 #
 # --quick skips the 1M-row corpus. The table goes to benches/peers/results.md (or
-# zero_shot.md) and to stdout. The data folder is ../shared/data beside the repository, or
+# zero_shot.md, or accuracy.md) and to stdout. The data folder is ../shared/data beside the repository, or
 # $COMMENTGUARD_DATA. Everything else it makes stays under target/peers/.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -23,10 +24,12 @@ if [[ ! -x /usr/bin/time ]]; then
 fi
 
 zero_shot=0
+accuracy=0
 args=()
 for a in "$@"; do
     case "$a" in
         --zero-shot) zero_shot=1 ;;
+        --accuracy) accuracy=1 ;;
         *) args+=("$a") ;;
     esac
 done
@@ -47,6 +50,10 @@ if ! "$venv/bin/pip" install --quiet --disable-pip-version-check -r benches/peer
 fi
 
 nice -n 10 cargo build --release --quiet
+if (( accuracy )); then
+    exec nice -n 5 "$venv/bin/python" benches/peers/accuracy.py --data "$data" \
+        --commentguard target/release/commentguard --out benches/peers/accuracy.md "${args[@]}"
+fi
 if (( zero_shot )); then
     exec nice -n 5 "$venv/bin/python" benches/peers/zero_shot.py --data "$data" \
         --commentguard target/release/commentguard --out benches/peers/zero_shot.md "${args[@]}"
