@@ -607,24 +607,53 @@ impl Classifier {
                     })
                     .filter(|c| c.weight != 0.0)
                     .collect();
-                contributions.sort_by(|a, b| {
-                    b.log_odds()
-                        .abs()
-                        .total_cmp(&a.log_odds().abs())
-                        .then_with(|| a.feature.cmp(&b.feature))
-                });
                 // On the scale of the calibrated score: the move from the prior's probability
-                // to the comment's, shared among the features in proportion to their log-odds,
-                // so the parts add up to it exactly.
+                // to the comment's. Shared in proportion to log-odds alone, opposite features
+                // that nearly cancel gave parts beyond ±1. So the raising and the lowering
+                // features are two players of a Shapley split (each one's move averaged over
+                // both orders), and each side's move is shared within it in proportion to
+                // log-odds: every part has its log-odds' sign, lies in [-1, 1], and the parts
+                // add up to the move exactly.
                 let prior = self.bias[l];
-                let prior_score = self.calibration[l].apply(prior);
+                let cal = &self.calibration[l];
+                let prior_score = cal.apply(prior);
                 let moved = probs[l] - prior_score;
-                let total: f64 = contributions.iter().map(Contribution::log_odds).sum();
-                if total != 0.0 {
-                    for c in &mut contributions {
-                        c.score_part = moved * c.log_odds() / total;
+                let (mut up, mut down) = (0.0, 0.0);
+                for c in &contributions {
+                    let z = c.log_odds();
+                    if z > 0.0 {
+                        up += z;
+                    } else {
+                        down += z;
                     }
                 }
+                let raised = if up == 0.0 {
+                    0.0
+                } else if down == 0.0 {
+                    moved
+                } else {
+                    0.5 * ((cal.apply(prior + up) - prior_score)
+                        + (probs[l] - cal.apply(prior + down)))
+                };
+                let lowered = moved - raised;
+                for c in &mut contributions {
+                    let z = c.log_odds();
+                    c.score_part = if z > 0.0 {
+                        raised * z / up
+                    } else if z < 0.0 {
+                        lowered * z / down
+                    } else {
+                        0.0
+                    };
+                }
+                // Strongest first on the scale shown, then by log-odds, then by name.
+                contributions.sort_by(|a, b| {
+                    b.score_part
+                        .abs()
+                        .total_cmp(&a.score_part.abs())
+                        .then_with(|| b.log_odds().abs().total_cmp(&a.log_odds().abs()))
+                        .then_with(|| a.feature.cmp(&b.feature))
+                });
                 LabelExplanation {
                     label: label.clone(),
                     score: probs[l],
@@ -1144,9 +1173,11 @@ pub struct Contribution {
     pub value: f64,
     /// Its log-odds weight per unit of value.
     pub weight: f64,
-    /// Its part of the calibrated score's move from the prior's score: the move shared among
-    /// the features in proportion to their log-odds, so the parts add up to `score` minus
-    /// `prior_score`.
+    /// Its part of the calibrated score's move from the prior's score. The features that raise
+    /// the log-odds and those that lower them share the move as the two players of a Shapley
+    /// split (each side's move averaged over both orders), and each side's part is shared in
+    /// proportion to log-odds. So a part has its log-odds' sign, lies in [-1, 1], and the
+    /// parts add up to `score` minus `prior_score`.
     pub score_part: f64,
 }
 

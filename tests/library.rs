@@ -200,3 +200,62 @@ fn loading_an_empty_path_says_so() {
     let e = Classifier::load("").unwrap_err().to_string();
     assert!(e.starts_with("\"\" (an empty path): "), "{e}");
 }
+
+#[test]
+fn explanation_parts_stay_on_the_probability_scale_and_keep_their_sign() {
+    // Every held-back corpus comment: a part is a share of a move between probabilities, so
+    // it lies in [-1, 1] and goes the way its log-odds go, and the parts add up to the score.
+    let model = Classifier::embedded().unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("training-data/holdout");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let (mut comments, mut parts_seen) = (0, 0);
+    let mut widest = 0.0f64;
+    for path in files {
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        for record in reader.records() {
+            let record = record.unwrap();
+            let text = &record[1];
+            comments += 1;
+            for l in model.explain(text).labels {
+                let mut sum = 0.0;
+                for c in &l.contributions {
+                    parts_seen += 1;
+                    widest = widest.max(c.score_part.abs());
+                    assert!(
+                        c.score_part.abs() <= 1.0 + 1e-12,
+                        "{text:?}: {} part {} for {}",
+                        l.label,
+                        c.score_part,
+                        c.feature
+                    );
+                    assert!(
+                        c.score_part == 0.0 || c.score_part.signum() == c.log_odds().signum(),
+                        "{text:?}: {} part {} against log-odds {} for {}",
+                        l.label,
+                        c.score_part,
+                        c.log_odds(),
+                        c.feature
+                    );
+                    sum += c.score_part;
+                }
+                assert!(
+                    (l.prior_score + sum - l.score).abs() < 1e-9,
+                    "{text:?}: {}",
+                    l.label
+                );
+            }
+        }
+    }
+    assert!(
+        comments > 5_000 && parts_seen > 1_000_000,
+        "{comments} comments, {parts_seen} parts"
+    );
+    assert!(
+        widest > 0.1,
+        "the parts never moved a score: widest {widest}"
+    );
+}
