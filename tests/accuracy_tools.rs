@@ -184,7 +184,11 @@ fn grouped_cv_equals_training_on_one_group_and_evaluating_the_other() {
     let mut f1s = Vec::new();
     let mut aucs = Vec::new();
     for test_on in &held {
-        let train_on = if *test_on == a.to_str().unwrap() { &b } else { &a };
+        let train_on = if *test_on == a.to_str().unwrap() {
+            &b
+        } else {
+            &a
+        };
         let sub = tempfile::tempdir_in(dir.path()).unwrap();
         let model = train(sub.path(), train_on, &fixed);
         let r = json(
