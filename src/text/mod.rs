@@ -362,6 +362,37 @@ mod tests {
         assert!(Analyzer::new(empty).is_err());
     }
 
+    /// A word never starts with '#', the mark of a character n-gram's text, so every feature's
+    /// key is the key of its text, which is what a model file keeps (found by the analyzer
+    /// fuzz target: '#' and a combining mark that is a letter, U+0731, made a word "#\u{731}"
+    /// whose stored text read back as a character n-gram).
+    #[test]
+    fn a_word_never_takes_the_character_ngram_mark() {
+        let analyzer = Analyzer::new(AnalyzerOptions {
+            char_ngrams: Some((2, 4)),
+            ..AnalyzerOptions::default()
+        })
+        .unwrap();
+        let mut s = Scratch::default();
+        for text in [
+            "#\u{731}",
+            "##\u{731} and #\u{731}x",
+            "say #\u{5b0}\u{5d0} now",
+            "#\u{e31}#\u{731}",
+        ] {
+            let mut seen = 0;
+            analyzer.for_each_feature(text, &mut s, |key, feature| {
+                seen += 1;
+                assert_eq!(key, analyzer.key(feature), "{text:?}: {feature:?}");
+            });
+            assert!(seen > 0, "{text:?} has no features");
+            analyzer.tokenize(text, &mut s);
+            for token in s.tokens().iter() {
+                assert!(!token.starts_with('#'), "{text:?}: token {token:?}");
+            }
+        }
+    }
+
     /// `word_ngrams: 0` gives the character view alone: the same character n-grams as with
     /// words, and no word feature.
     #[test]

@@ -484,6 +484,13 @@ impl Tokenizer<'_> {
 
     /// One word-boundary segment: a word, a number, an emoji, or part of a `!`/`?` run.
     fn segment(&mut self, segment: &str, bang_run: &mut (char, usize)) {
+        // A '#' that took a combining mark ("#\u{731}" is one segment under UAX #29) would
+        // start a word token, and a feature text starting with '#' is a character n-gram's:
+        // the model file would give that word another key. The mark stays, as after "# ".
+        let segment = match segment.strip_prefix('#') {
+            Some(rest) if !rest.is_empty() => rest.trim_start_matches('#'),
+            _ => segment,
+        };
         if let &[b] = segment.as_bytes() {
             if !b.is_ascii_alphanumeric() && b != b'!' && b != b'?' {
                 // ASCII punctuation other than a mark: no word, number or emoji, so it only
