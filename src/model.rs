@@ -164,6 +164,20 @@ impl Classifier {
         if !nb.weights().all_finite() {
             return Err("its counts give weights that are not finite numbers".into());
         }
+        // Training writes ratios here. A NaN loaded, but the model's own saved bytes then did
+        // not (the scoring section compares unequal to itself).
+        let ratio = |x: f64| (0.0..=1.0).contains(&x);
+        if let Some(t) = self
+            .summary
+            .tuning
+            .iter()
+            .find(|t| !(ratio(t.precision) && ratio(t.recall) && ratio(t.f1)))
+        {
+            return Err(format!(
+                "its training summary gives label {:?} a precision, recall or F1 outside [0, 1]",
+                t.label
+            ));
+        }
         Ok(())
     }
 

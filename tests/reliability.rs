@@ -530,6 +530,38 @@ fn model_version_0_is_not_called_newer() {
     assert!(!line.contains("newer"), "{line}");
 }
 
+/// Found by the model fuzz target: a file whose training summary held a NaN tuning figure
+/// loaded and scored, but the model's own saved bytes did not load again ("its scoring
+/// section disagrees with its counts", as NaN is not equal to itself). Such a file is now
+/// refused when read, with the reason. (Fixture: the fuzzer's payload, a version 1 model.)
+#[test]
+fn a_model_whose_summary_is_not_a_ratio_is_refused_when_read() {
+    use sha2::{Digest, Sha256};
+    let payload =
+        std::fs::read(util::repo().join("tests/fixtures/fuzz-model-nan-tuning.bin")).unwrap();
+    let (&v, payload) = payload.split_first().unwrap();
+    assert_eq!(v & 1, 1, "the fixture is a version 1 payload");
+    let mut bytes = b"CMTGUARD".to_vec();
+    bytes.extend_from_slice(&1u32.to_le_bytes());
+    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(payload);
+    let digest = Sha256::digest(&bytes);
+    bytes.extend_from_slice(&digest);
+    let err = commentguard::Classifier::from_bytes(&bytes)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("corrupted model file") && err.contains("outside [0, 1]"),
+        "{err}"
+    );
+    let dir = tempdir();
+    let model = write(dir.path(), "nan.model", &bytes);
+    fails_with(
+        cg().args(["score", "hi", "--model"]).arg(&model),
+        &["nan.model", "outside [0, 1]"],
+    );
+}
+
 /// Defect 12: a write error on a small output did not say it was stdout.
 #[test]
 fn a_failed_write_to_stdout_says_stdout() {
