@@ -5,7 +5,7 @@
 //! that would have failed are counted in [`ReadSummary`] instead.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 use std::str::FromStr;
 
@@ -582,7 +582,8 @@ pub fn read_lines<R: BufRead>(
 ) -> Result<ReadSummary> {
     let mut summary = ReadSummary::default();
     let mut record = Record::default();
-    for_each_line(&mut reader, file, |line_no, line| {
+    // One comment per line; a lone `\r` ends a line, as it ends a CSV record.
+    for_each_line(&mut reader, file, true, |line_no, line| {
         record.position = line_no;
         record.line = line_no;
         match std::str::from_utf8(line) {
@@ -622,7 +623,8 @@ pub fn read_jsonl<R: BufRead>(
     let mut summary = ReadSummary::default();
     let mut record = Record::default();
     let mut any_line = false;
-    for_each_line(&mut reader, file, |line_no, line| {
+    // JSON allows `\r` between tokens, so only `\n` (or `\r\n`) ends a line here.
+    for_each_line(&mut reader, file, false, |line_no, line| {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
@@ -800,11 +802,12 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for JsonFields<'a> {
     }
 }
 
-/// Calls `f(line number, line)` for each line of `reader`, without its `\n` or `\r\n`,
-/// through one reused buffer.
+/// Calls `f(line number, line)` for each line of `reader`, without its `\n` or `\r\n` (or,
+/// with `lone_cr`, a lone `\r` too), through one reused buffer.
 fn for_each_line<R: BufRead>(
     reader: &mut R,
     file: &str,
+    lone_cr: bool,
     mut f: impl FnMut(u64, &[u8]) -> Result<()>,
 ) -> Result<()> {
     // A line ending, and a UTF-8 byte-order mark on the first line.
@@ -815,15 +818,19 @@ fn for_each_line<R: BufRead>(
         buf.clear();
         // Read no further than the longest line allowed: a file without line ends must not
         // be read whole into memory.
-        let n = (&mut *reader)
-            .take(MAX_COMMENT_BYTES as u64 + ROOM)
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| Error::io(file, e))?;
+        let mut limited = (&mut *reader).take(MAX_COMMENT_BYTES as u64 + ROOM);
+        let n = if lone_cr {
+            read_line_any_end(&mut limited, &mut buf)
+        } else {
+            limited.read_until(b'\n', &mut buf)
+        }
+        .map_err(|e| Error::io(file, e))?;
         if n == 0 {
             return Ok(());
         }
         line_no += 1;
-        if n as u64 == MAX_COMMENT_BYTES as u64 + ROOM && buf.last() != Some(&b'\n') {
+        if n as u64 == MAX_COMMENT_BYTES as u64 + ROOM && !matches!(buf.last(), Some(b'\n' | b'\r'))
+        {
             return Err(Error::RowTooLong {
                 file: file.into(),
                 line: line_no,
@@ -831,6 +838,49 @@ fn for_each_line<R: BufRead>(
             });
         }
         f(line_no, trim_newline(&buf))?;
+    }
+}
+
+/// Appends to `buf` the bytes up to and including the next `\n`, `\r\n` or lone `\r` (the
+/// line ends of plain text, as the CSV parser ends records); returns how many.
+fn read_line_any_end<R: BufRead>(reader: &mut R, buf: &mut Vec<u8>) -> io::Result<usize> {
+    let start = buf.len();
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(buf.len() - start);
+        }
+        match memchr::memchr2(b'\n', b'\r', available) {
+            Some(i) => {
+                let end = available[i];
+                buf.extend_from_slice(&available[..=i]);
+                reader.consume(i + 1);
+                if end == b'\r' {
+                    // A `\n` right after, even in the next read, belongs to this line end.
+                    let next = loop {
+                        match reader.fill_buf() {
+                            Ok(b) => break b.first().copied(),
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                            Err(e) => return Err(e),
+                        }
+                    };
+                    if next == Some(b'\n') {
+                        buf.push(b'\n');
+                        reader.consume(1);
+                    }
+                }
+                return Ok(buf.len() - start);
+            }
+            None => {
+                let n = available.len();
+                buf.extend_from_slice(available);
+                reader.consume(n);
+            }
+        }
     }
 }
 
@@ -857,6 +907,29 @@ mod tests {
             Ok(())
         })?;
         Ok((rows, s))
+    }
+
+    /// Plain lines end at `\n`, `\r\n` or a lone `\r`, wherever the reader's buffer is cut
+    /// (a `\r` last in one fill and its `\n` first in the next is one line end).
+    #[test]
+    fn plain_lines_end_at_any_line_end_across_buffer_cuts() {
+        let input = "one\rtwo\r\nthree\n\nfour\r\rfive";
+        let expected = ["one", "two", "three", "", "four", "", "five"];
+        for capacity in 1..=input.len() + 1 {
+            let reader = BufReader::with_capacity(capacity, input.as_bytes());
+            let mut got = Vec::new();
+            read_lines(reader, "t.txt", false, |r| {
+                got.push((r.line, r.text.clone()));
+                Ok(())
+            })
+            .unwrap();
+            let want: Vec<(u64, String)> = expected
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (i as u64 + 1, (*t).to_owned()))
+                .collect();
+            assert_eq!(got, want, "capacity {capacity}");
+        }
     }
 
     #[test]

@@ -340,3 +340,58 @@ fn a_string_that_does_not_decode_says_why() {
         &["n.jsonl: line 1: field \"text\" is not a string"],
     );
 }
+
+/// Old Mac files end lines with a lone `\r`, which the CSV parser takes as a record end: the
+/// line numbers counted `\n` alone, so every error said "line 1", and a stray quote ran past
+/// the 1,000-line guard and swallowed the rest of the file without a word (audit, 2026-12-07).
+#[test]
+fn lone_carriage_returns_end_lines_in_errors_and_in_the_quote_guard() {
+    let dir = tempdir();
+    let utf8 = write(
+        dir.path(),
+        "u.csv",
+        b"id,text\r1,hello\r2,world\r3,bad\xff\r4,ok\r",
+    );
+    fails_with(
+        cg().args(["score", "--id-column", "id", "--input"])
+            .arg(&utf8),
+        &[r#"u.csv: line 4, column "text": invalid UTF-8"#],
+    );
+    let fields = write(dir.path(), "f.csv", "id,text\r1,a\r2,b,c\r3,ok\r4,x,y\r");
+    let out = cg()
+        .args(["score", "--skip-invalid", "--id-column", "id", "--input"])
+        .arg(&fields)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("skipped 2 invalid rows (lines 3, 5)"),
+        "{stderr}"
+    );
+    let ids: Vec<_> = jsonl(&out.stdout).iter().map(|r| r["id"].clone()).collect();
+    assert_eq!(ids, ["1", "3"]);
+
+    // One comment per line on stdin: a lone `\r` ends a line there too.
+    let out = cg()
+        .arg("score")
+        .write_stdin("one\rtwo\r\nthree\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(jsonl(&out.stdout).len(), 3);
+
+    // A stray quote on line 3 of 3,001 rows: refused, as the same file with `\n` is.
+    let mut rows = vec!["id,text".to_owned(), "1,a".into(), "2,\"he said hi".into()];
+    rows.extend((3..3000).map(|i| format!("{i},row {i}")));
+    rows.extend(["3000,end\"".to_owned(), "3001,last".into()]);
+    for (name, end) in [("cr.csv", "\r"), ("lf.csv", "\n"), ("crlf.csv", "\r\n")] {
+        let data = write(dir.path(), name, rows.join(end) + end);
+        fails_with(
+            cg().args(["score", "--input"]).arg(&data),
+            &[&format!(
+                "{name}: line 3: a quoted field opens on this line and runs over 1000 lines"
+            )],
+        );
+    }
+}

@@ -8,7 +8,9 @@
 //! the quote opened.
 //!
 //! It also gives each record its physical line, as an editor shows it: the csv crate's line
-//! count skips blank lines and counts `\r\n` oddly.
+//! count skips blank lines and counts `\r\n` oddly. A line ends at `\n`, `\r\n` or a lone
+//! `\r`, as records do: counting `\n` alone put every record of an old Mac file on line 1,
+//! and let a stray quote there run past the line limit unseen.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -90,6 +92,8 @@ pub(crate) struct QuoteTracker<R> {
     state: State,
     /// The physical line of the next byte, 1-based.
     line: u64,
+    /// Whether the last byte was `\r`, so that a `\n` after it ends no further line.
+    after_cr: bool,
     /// The line where the open quoted field began.
     quote_line: u64,
     /// Bytes passed on so far.
@@ -115,6 +119,7 @@ impl<R: Read> QuoteTracker<R> {
             delimiter,
             state: State::StartRecord,
             line: 1,
+            after_cr: false,
             quote_line: 0,
             offset: 0,
             starts: VecDeque::new(),
@@ -203,12 +208,13 @@ impl<R: Read> QuoteTracker<R> {
                 State::InField
             }
         };
-        if b == b'\n' {
+        if b == b'\r' || (b == b'\n' && !self.after_cr) {
             self.line += 1;
             if self.state == State::InQuoted && self.line - self.quote_line > MAX_QUOTED_LINES {
                 return Err(self.unclosed(false));
             }
         }
+        self.after_cr = b == b'\r';
         self.offset += 1;
         Ok(())
     }
@@ -227,7 +233,7 @@ impl<R: Read> Read for QuoteTracker<R> {
             let rest = &buf[i..n];
             let plain = match self.state {
                 State::InField => memchr::memchr3(self.delimiter, b'\n', b'\r', rest),
-                State::InQuoted => memchr::memchr2(b'"', b'\n', rest),
+                State::InQuoted => memchr::memchr3(b'"', b'\n', b'\r', rest),
                 _ => Some(0),
             }
             .unwrap_or(rest.len());
@@ -238,6 +244,7 @@ impl<R: Read> Read for QuoteTracker<R> {
                     return Err(self.too_long());
                 }
                 self.offset += plain as u64;
+                self.after_cr = false;
                 i += plain;
                 continue;
             }
@@ -343,6 +350,32 @@ mod tests {
             UnclosedQuote {
                 line: 3,
                 at_end: true
+            }
+        );
+    }
+
+    /// Lines end at `\n`, `\r\n` or a lone `\r`, as records do.
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        for (input, lines) in [
+            ("a\r1\r2\r", 4),
+            ("a\r\n1\r\n2\r\n", 4),
+            ("a\n1\n2\n", 4),
+            ("a\r\r\n1\n\r2", 5),
+            ("a\r\"x\ry\"\r2\r", 5),
+        ] {
+            let mut t = QuoteTracker::new(input.as_bytes(), b',');
+            t.read_to_end(&mut Vec::new()).unwrap();
+            assert_eq!(t.line, lines, "{input:?}");
+        }
+        let e = read_all("a,b\r1,ok\r2,\"open\r3,x\r").unwrap_err();
+        assert_eq!(e.line, 3);
+        let s = format!("a\r\"{}\"\r", "x\r".repeat(MAX_QUOTED_LINES as usize + 1));
+        assert_eq!(
+            read_all(&s).unwrap_err(),
+            UnclosedQuote {
+                line: 2,
+                at_end: false
             }
         );
     }
