@@ -1,5 +1,5 @@
-//! The JSONL reader (and the plain-lines reader, which splits lines the same way) on
-//! arbitrary bytes.
+//! The JSONL reader (and the plain-lines reader, which splits lines the same way, and at a lone
+//! `\r` too) on arbitrary bytes.
 //!
 //! Byte 0 picks the reader's options (skip invalid rows, an id field, a plain and a
 //! categorical label, lines instead of JSONL); the rest is the file. Beyond never panicking or
@@ -18,13 +18,18 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let opts = options(flags);
-    // Where each physical line starts (1-based line i starts at starts[i - 1]).
+    let lines_mode = flags & 16 != 0;
+    // Where each physical line starts (1-based line i starts at starts[i - 1]): after a `\n`,
+    // and for plain lines after a `\r` that no `\n` follows.
+    let ends_line = |i: usize, b: u8| {
+        b == b'\n' || (lines_mode && b == b'\r' && input.get(i + 1) != Some(&b'\n'))
+    };
     let starts: Vec<usize> = std::iter::once(0)
         .chain(
             input
                 .iter()
                 .enumerate()
-                .filter(|&(i, &b)| b == b'\n' && i + 1 < input.len())
+                .filter(|&(i, &b)| ends_line(i, b) && i + 1 < input.len())
                 .map(|(i, _)| i + 1),
         )
         .collect();
@@ -45,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
         last_line = record.line;
         Ok(())
     };
-    let result = if flags & 16 != 0 {
+    let result = if lines_mode {
         read_lines(input, "fuzz.txt", opts.skip_invalid, |r| {
             assert_eq!(r.position, r.line);
             // The text is the line without its end: nothing added, nothing lost.
@@ -65,7 +70,7 @@ fuzz_target!(|data: &[u8]| {
     };
     match result {
         Ok(summary) => {
-            let non_blank = if flags & 16 != 0 {
+            let non_blank = if lines_mode {
                 starts.len() as u64
             } else {
                 (1..=starts.len() as u64)
