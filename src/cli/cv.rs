@@ -109,7 +109,18 @@ fn print_table(out: &mut impl Write, report: &CvReport) -> io::Result<()> {
     writeln!(out, "{} folds, {} rows", report.folds, report.rows)?;
     // Which group each fold held out, so a leave-one-out row can be read per video or thread.
     for (f, groups) in report.fold_groups.iter().enumerate() {
-        let shown: Vec<&str> = groups.iter().take(3).map(String::as_str).collect();
+        // Rows with an empty group value are one group; say so rather than print nothing.
+        let shown: Vec<&str> = groups
+            .iter()
+            .take(3)
+            .map(|g| {
+                if g.is_empty() {
+                    "(empty group value)"
+                } else {
+                    g
+                }
+            })
+            .collect();
         let more = groups.len().saturating_sub(shown.len());
         let tail = if more > 0 {
             format!(" and {more} more")
