@@ -688,3 +688,46 @@ fn score_adapts_the_prior_to_the_comments_it_scores() {
     let err = String::from_utf8_lossy(&few.stderr);
     assert!(err.contains("needs at least 100 of them, got 3"), "{err}");
 }
+
+#[test]
+fn the_cv_table_names_each_held_out_group_and_an_empty_one() {
+    let dir = tempdir();
+    let mut rdr = csv::Reader::from_path(repo().join("tests/fixtures/comments-v1.csv")).unwrap();
+    let path = dir.path().join("g.csv");
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    w.write_record(["text", "spam", "thread"]).unwrap();
+    for (i, r) in rdr.records().take(600).enumerate() {
+        let r = r.unwrap();
+        let thread = ["", "politics", "sports"][i % 3];
+        w.write_record([&r[1], &r[2], thread]).unwrap();
+    }
+    w.flush().unwrap();
+    let out = cg()
+        .args([
+            "cv",
+            "--label",
+            "spam",
+            "--group-column",
+            "thread",
+            "--data",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    let mut held: Vec<&str> = table
+        .lines()
+        .filter_map(|l| l.split_once(" held out: ").map(|(_, g)| g))
+        .collect();
+    held.sort_unstable();
+    assert_eq!(
+        held,
+        ["(empty group value)", "politics", "sports"],
+        "{table}"
+    );
+}
