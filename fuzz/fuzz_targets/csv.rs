@@ -16,8 +16,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let opts = options(flags);
-    // A row's line can be at most the number of physical lines (the last one may lack its `\n`).
-    let lines = input.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    // A row's line can be at most the number of physical lines (the last one may lack its line
+    // end). A line ends at `\n`, `\r\n` or a lone `\r`, as a record does.
+    let lone_crs = input
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\r' && input.get(i + 1) != Some(&b'\n'))
+        .count();
+    let lines = (input.iter().filter(|&&b| b == b'\n').count() + lone_crs) as u64 + 1;
     let mut last_position = 0;
     let mut last_line = 0;
     let result = read_csv(input, "fuzz.csv", &opts, |record| {
