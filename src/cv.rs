@@ -122,9 +122,8 @@ pub fn cross_validate(
     opts: &CvOptions,
 ) -> Result<CvReport> {
     let n_labels = params.labels().len();
-    let assignment = assign_folds(rows, opts)?;
+    let (assignment, fold_groups) = assign_folds(rows, opts)?;
     let k = assignment.iter().max().map_or(0, |&f| f + 1);
-    let fold_groups = held_out_groups(rows, &assignment, k);
     let k32 = k as u32;
 
     // Featurize once, over a vocabulary of every row (a fold model gives weight 0 to features
@@ -322,24 +321,12 @@ fn score_fold(
     }
 }
 
-/// Each fold's groups in order of first appearance, or nothing when rows carry no groups.
-fn held_out_groups(rows: &[CvRow], assignment: &[usize], k: usize) -> Vec<Vec<String>> {
-    if rows.iter().all(|r| r.group.is_none()) {
-        return Vec::new();
-    }
-    let mut out: Vec<Vec<String>> = vec![Vec::new(); k];
-    let mut seen = std::collections::HashSet::new();
-    for (r, &f) in rows.iter().zip(assignment) {
-        let g = r.group.as_deref().unwrap_or("");
-        if seen.insert(g) {
-            out[f].push(g.to_owned());
-        }
-    }
-    out
-}
+/// Each row's fold, and the groups each fold holds in order of first appearance (none when
+/// folds are stratified).
+type Folds = (Vec<usize>, Vec<Vec<String>>);
 
 /// Each row's fold: grouped when rows carry groups, else stratified by label pattern.
-fn assign_folds(rows: &[CvRow], opts: &CvOptions) -> Result<Vec<usize>> {
+fn assign_folds(rows: &[CvRow], opts: &CvOptions) -> Result<Folds> {
     if rows.is_empty() {
         return Err(Error::InvalidParam {
             name: "rows",
@@ -385,7 +372,14 @@ fn assign_folds(rows: &[CvRow], opts: &CvOptions) -> Result<Vec<usize>> {
             fold_of_group[g] = f;
             fold_rows[f] += sizes[g];
         }
-        return Ok(of_row.iter().map(|&g| fold_of_group[g]).collect());
+        let mut fold_groups = vec![Vec::new(); k];
+        for (g, name) in names.iter().enumerate() {
+            fold_groups[fold_of_group[g]].push((*name).to_owned());
+        }
+        return Ok((
+            of_row.iter().map(|&g| fold_of_group[g]).collect(),
+            fold_groups,
+        ));
     }
     let k = opts.folds.unwrap_or(5) as usize;
     check_folds(k, rows.len(), "rows")?;
@@ -407,7 +401,7 @@ fn assign_folds(rows: &[CvRow], opts: &CvOptions) -> Result<Vec<usize>> {
             next += 1;
         }
     }
-    Ok(folds)
+    Ok((folds, Vec::new()))
 }
 
 fn check_folds(k: usize, available: usize, what: &'static str) -> Result<()> {
@@ -454,7 +448,8 @@ mod tests {
                 seed: 3,
             },
         )
-        .unwrap();
+        .unwrap()
+        .0;
         for f in 0..5 {
             let members: Vec<usize> = (0..50).filter(|&i| folds[i] == f).collect();
             assert_eq!(members.len(), 10);
@@ -467,7 +462,8 @@ mod tests {
                 seed: 3,
             },
         )
-        .unwrap();
+        .unwrap()
+        .0;
         assert_eq!(folds, again, "deterministic for a seed");
     }
 
@@ -529,7 +525,8 @@ mod tests {
                 seed: 0,
             },
         )
-        .unwrap();
+        .unwrap()
+        .0;
         assert_eq!(folds.iter().max(), Some(&2));
         for (i, a) in rows.iter().enumerate() {
             for (j, b) in rows.iter().enumerate() {

@@ -846,42 +846,37 @@ fn for_each_line<R: BufRead>(
 fn read_line_any_end<R: BufRead>(reader: &mut R, buf: &mut Vec<u8>) -> io::Result<usize> {
     let start = buf.len();
     loop {
-        let available = match reader.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if available.is_empty() {
-            return Ok(buf.len() - start);
-        }
-        match memchr::memchr2(b'\n', b'\r', available) {
-            Some(i) => {
-                let end = available[i];
-                buf.extend_from_slice(&available[..=i]);
-                reader.consume(i + 1);
-                if end == b'\r' {
-                    // A `\n` right after, even in the next read, belongs to this line end.
-                    let next = loop {
-                        match reader.fill_buf() {
-                            Ok(b) => break b.first().copied(),
-                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                            Err(e) => return Err(e),
-                        }
-                    };
-                    if next == Some(b'\n') {
-                        buf.push(b'\n');
-                        reader.consume(1);
-                    }
-                }
+        let available = fill(reader)?;
+        let Some(i) = memchr::memchr2(b'\n', b'\r', available) else {
+            if available.is_empty() {
                 return Ok(buf.len() - start);
             }
-            None => {
-                let n = available.len();
-                buf.extend_from_slice(available);
-                reader.consume(n);
-            }
+            let n = available.len();
+            buf.extend_from_slice(available);
+            reader.consume(n);
+            continue;
+        };
+        let end = available[i];
+        buf.extend_from_slice(&available[..=i]);
+        reader.consume(i + 1);
+        // A `\n` right after a `\r`, even in the next read, belongs to this line end.
+        if end == b'\r' && fill(reader)?.first() == Some(&b'\n') {
+            buf.push(b'\n');
+            reader.consume(1);
+        }
+        return Ok(buf.len() - start);
+    }
+}
+
+/// `fill_buf`, tried again when a signal interrupts it (as `read_until` does).
+fn fill<R: BufRead>(reader: &mut R) -> io::Result<&[u8]> {
+    loop {
+        match reader.fill_buf() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            _ => break,
         }
     }
+    reader.fill_buf()
 }
 
 fn trim_newline(line: &[u8]) -> &[u8] {

@@ -132,32 +132,33 @@ def best_f1_threshold(p, y):
 # ---- peers: each is fit(texts_train, y_train) -> model; proba(model, texts) -> P(positive) ----
 
 
-class CountNB:
-    name = "scikit-learn CountVectorizer + MultinomialNB"
+class Pipeline:
+    """A vectorizer and a classifier, each made fresh per fit, as scikit-learn's defaults."""
+
+    def __init__(self, name, vectorizer, classifier):
+        self.name, self.vectorizer, self.classifier = name, vectorizer, classifier
 
     def vectorize(self, train):
-        v = CountVectorizer()
+        v = self.vectorizer()
         return v.fit_transform(train), v.transform
 
     def fit(self, x, y):
-        return MultinomialNB().fit(x, y)
+        return self.classifier().fit(x, y)
 
     def proba(self, m, x):
         return m.predict_proba(x)[:, 1]
 
 
-class TfidfLR:
-    name = "scikit-learn TfidfVectorizer + LogisticRegression"
+def count_nb():
+    return Pipeline("scikit-learn CountVectorizer + MultinomialNB", CountVectorizer, MultinomialNB)
 
-    def vectorize(self, train):
-        v = TfidfVectorizer()
-        return v.fit_transform(train), v.transform
 
-    def fit(self, x, y):
-        return LogisticRegression(max_iter=1000).fit(x, y)
-
-    def proba(self, m, x):
-        return m.predict_proba(x)[:, 1]
+def tfidf_lr():
+    return Pipeline(
+        "scikit-learn TfidfVectorizer + LogisticRegression",
+        TfidfVectorizer,
+        lambda: LogisticRegression(max_iter=1000),
+    )
 
 
 class NbLr:
@@ -329,7 +330,7 @@ def main():
         ("commentguard, `--char-ngrams 2-5`", ["--char-ngrams", "2-5"]),
         ("commentguard, `--head nb` (naive Bayes alone, the old default)", ["--head", "nb"]),
     ]
-    peers = [CountNB(), TfidfLR(), NbLr()] + ([FastText()] if fasttext else [])
+    peers = [count_nb(), tfidf_lr(), NbLr()] + ([FastText()] if fasttext else [])
     version = subprocess.run([cg, "--version"], capture_output=True, text=True).stdout.strip()
     here = Path(__file__).resolve().parent
     commit = subprocess.run(["git", "-C", str(here), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
