@@ -40,14 +40,19 @@ done
 # Scoring with and without feedback, with the same wrk settings, alternately (the machine is
 # shared and noisy). The feedback is a closed loop: each connection sends its next feedback 65 ms
 # after its answer, so the rate offered is connections / (65 ms + answer time). The learner holds
-# feedback while over its share of a core, so answers take up to about a second. 950
-# connections offered 840 to 1,210/s with scoring at full rate beside them; 1,300 keep the rate
-# at 1,000/s or more (the server takes 2,048 requests at once here, as the 1,024 of its default
-# would refuse some).
-fb_conns=1300
+# feedback while over its share of a core's CPU time, so answers take up to about a second;
+# 1,100 connections keep the rate at about 1,000/s or more (the server takes 2,048 requests at
+# once here, as the 1,024 of its default would refuse some).
+# Each round also scores beside a control: the same texts from as many connections, sent to
+# /v1/score at about 1,000 requests/s (each connection waits 1 s after an answer). Scoring
+# beside the control against scoring beside feedback separates what learning costs from what
+# answering as many requests from as many connections costs.
+fb_conns=1100
 learned() { curl -fsS -H "Authorization: Bearer $CG_KEY" "$addr/v1/model" | python3 -c 'import json,sys; print(json.load(sys.stdin)["feedback"]["learned"])'; }
 rate() { sed -n 's/^Requests\/sec: *//p' "$1"; }
+share() { python3 -c "print(f'{$(rate "$1") / $(rate "$2"):.1%}')"; }
 ratios=""
+controls=""
 # Scoring alone, each round against the one before: how far the machine moves by itself.
 alone_ratios=""
 previous=""
@@ -64,9 +69,17 @@ for round in 1 2 3; do
     after="$(learned)"
     grep -E "Requests/sec|Latency |Non-2xx|Socket errors" "$work/feedback.txt" | sed 's/^/feedback: /'
     echo "feedback learned during the run: $((after - before)) ($(( (after - before) / secs ))/s)"
-    ratios="$ratios $(python3 -c "print(f'{$(rate "$work/during.txt") / $(rate "$work/alone.txt"):.1%}')") at $(( (after - before) / secs ))/s;"
+    ratios="$ratios $(share "$work/during.txt" "$work/alone.txt") at $(( (after - before) / secs ))/s;"
+    echo; echo "== control: the same texts to /v1/score from $fb_conns connections, each waiting 1 s (round $round)"
+    CG_SCORE=1 CG_DELAY_MS=1000 wrk -t1 -c"$fb_conns" -d"${secs}s" -s "$load/feedback.lua" "$addr" > "$work/control.txt" &
+    ctl=$!
+    run "single comment POST /v1/score, wrk -t1, beside the control (round $round)" -t1 -c"$conns" -d"${secs}s" -s "$load/score.lua" "$addr/v1/score" | tee "$work/beside.txt"
+    wait "$ctl"
+    grep -E "Requests/sec|Non-2xx" "$work/control.txt" | sed 's/^/control: /'
+    controls="$controls $(share "$work/beside.txt" "$work/alone.txt") at $(rate "$work/control.txt" | cut -d. -f1)/s;"
 done
 echo "scoring during feedback, as a share of the rate without, by round:$ratios"
+echo "scoring beside the control (plain scoring requests), as a share of the rate without, by round:$controls"
 echo "scoring alone, as a share of the round before (the machine's own drift):$alone_ratios"
 
 echo; echo "== hot reload under load (POST /v1/admin/reload every 0.5 s)"

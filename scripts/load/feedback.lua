@@ -2,11 +2,14 @@
 -- is new, made of ordinary words as real comments are (a text of made-up tokens each time
 -- would grow the model's vocabulary by thousands of features a second, as no site's
 -- moderators do): eight words picked by the digits of a counter, so texts repeat only after
--- 60^8 of them, and new word pairs run out after 3,600.
+-- 60^8 of them, and new word pairs run out after 3,600. With CG_SCORE=1 the same texts go to
+-- POST /v1/score instead, at the same pace: the control that says what answering that many
+-- requests costs scoring, learning aside.
 local n = 0
 local thread_id = 0
 local key = os.getenv("CG_KEY")
 local delay_ms = tonumber(os.getenv("CG_DELAY_MS") or "10")
+local control = os.getenv("CG_SCORE") == "1"
 local words = {
   "the", "council", "should", "fix", "roads", "before", "winter", "free", "gift", "cards",
   "click", "link", "earn", "money", "from", "home", "great", "article", "thanks", "for",
@@ -27,8 +30,12 @@ function request()
     text[i] = words[(m % #words) + 1]
     m = math.floor(m / #words)
   end
+  local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. key}
+  if control then
+    return wrk.format("POST", "/v1/score", headers, '{"text": "' .. table.concat(text, " ") .. '"}')
+  end
   local body = '{"text": "' .. table.concat(text, " ") .. '", "labels": {"spam": ' .. tostring(n % 2 == 0) .. '}}'
-  return wrk.format("POST", "/v1/feedback", {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. key}, body)
+  return wrk.format("POST", "/v1/feedback", headers, body)
 end
 function delay()
   return delay_ms

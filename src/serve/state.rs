@@ -7,9 +7,9 @@
 //! applies the batch to a private copy of the model, appends the batch to the journal with one
 //! fsync, publishes the copy, and only then answers each request.
 //!
-//! Deriving the weights again takes about 17 ms whatever the group's size, so while
+//! Deriving the weights again takes about 20 ms whatever the group's size, so while
 //! feedback keeps coming the learner holds it for a while and learns it in larger groups,
-//! keeping to [`LEARN_SHARE`] of one core (after a quiet spell, [`LEARN_BURST`] at once):
+//! keeping to [`LEARN_SHARE`] of one core's CPU time (after a quiet spell, [`LEARN_BURST`] at once):
 //! learning each group as it came took a whole core at 1,000 feedbacks a second, a core
 //! scoring no longer had.
 
@@ -35,12 +35,11 @@ use crate::{Classifier, Direction, Feedback, Scorer, ScorerBuffers, DEFAULT_MODE
 /// The most feedback one group commit takes.
 const MAX_GROUP: usize = 4096;
 
-/// The share of one core the learner's group commits may take while feedback keeps coming.
-/// The allowance counts a commit's wall time, so while scoring keeps both cores busy the learner
-/// takes less than this. At 5% it fell behind a flood of 1,000 feedbacks/s with scoring at full
-/// rate (600 to 860/s learned); at 7% it learns 1,050 to 1,200/s, about as fast as 10% did
-/// before commits cost a third as much (benches/learn.rs).
-pub const LEARN_SHARE: f64 = 0.07;
+/// The share of one core's CPU time the learner's group commits may take while feedback keeps
+/// coming ([`busy_time`]). Beside full-rate scoring a commit on the embedded model costs about
+/// 30 ms of CPU plus 18 µs per feedback, so at 5% the learner keeps up with about 2,700
+/// feedbacks/s, and at 1,000/s it commits about once a second.
+pub const LEARN_SHARE: f64 = 0.05;
 
 /// The time the learner may spend on group commits at once after a quiet spell, so that a
 /// moderator's few decisions are learned without waiting.
@@ -80,6 +79,26 @@ impl Allowance {
     fn spend(&mut self, busy: std::time::Duration) {
         self.refill();
         self.left -= busy.as_secs_f64();
+    }
+}
+
+/// The CPU time this thread has used, where the system tells it; elsewhere the time since the
+/// first call. While scoring keeps both cores busy a commit also waits for a core, and an
+/// allowance counted in wall time gave the learner less CPU the busier the server was: at a
+/// 5% share of wall time it fell behind a flood of 1,000 feedbacks/s (600 to 860/s learned).
+fn busy_time() -> std::time::Duration {
+    #[cfg(unix)]
+    {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+        std::time::Duration::new(
+            t.tv_sec.max(0) as u64,
+            t.tv_nsec.clamp(0, 999_999_999) as u32,
+        )
+    }
+    #[cfg(not(unix))]
+    {
+        static START: OnceLock<std::time::Instant> = OnceLock::new();
+        START.get_or_init(std::time::Instant::now).elapsed()
     }
 }
 
@@ -619,9 +638,9 @@ impl Learner {
                 }
             }
             if !batch.is_empty() {
-                let (started, size) = (std::time::Instant::now(), batch.len());
+                let (started, size) = (busy_time(), batch.len());
                 self.commit(batch);
-                let took = started.elapsed();
+                let took = busy_time().saturating_sub(started);
                 allowance.spend(took);
                 tracing::debug!(
                     feedback = size,
