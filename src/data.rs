@@ -108,19 +108,80 @@ pub fn read_path_with_source(
     Ok((summary, source))
 }
 
-/// Reads `reader` in `format`.
+/// Reads `reader` in `format`. Input in UTF-16 or UTF-32 (told by a byte-order mark, or by
+/// the NUL bytes of plain text in them) is refused with an error that names the encoding:
+/// read as UTF-8 it gave "no column \"text\"" with the header's NUL bytes, or "invalid
+/// UTF-8".
 pub fn read_format<R: Read>(
-    reader: R,
+    mut reader: R,
     file: &str,
     format: InputFormat,
     opts: &InputOptions,
     f: impl FnMut(&Record) -> Result<()>,
 ) -> Result<ReadSummary> {
+    // What one read gives (at least the two bytes of a byte-order mark), never waiting for
+    // more: a stream of comments piped in is scored as its lines come.
+    let mut start = vec![0; SNIFF_BYTES];
+    let mut got = 0;
+    while got < 2 {
+        match reader.read(&mut start[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io(file, e)),
+        }
+    }
+    start.truncate(got);
+    if let Some((encoding, iconv)) = wide_encoding(&start) {
+        return Err(Error::NotUtf8Encoding {
+            file: file.to_owned(),
+            encoding,
+            iconv,
+        });
+    }
+    let reader = std::io::Cursor::new(start).chain(reader);
     match format {
         InputFormat::Csv => read_csv(reader, file, opts, f),
         InputFormat::Tsv => read_delimited(reader, file, opts, opts.delimiter.unwrap_or(b'\t'), f),
         InputFormat::Jsonl => read_jsonl(BufReader::new(reader), file, opts, f),
         InputFormat::Lines => read_lines(BufReader::new(reader), file, opts.skip_invalid, f),
+    }
+}
+
+/// How much of an input's start is looked at to tell its encoding.
+const SNIFF_BYTES: usize = 256;
+
+/// The encoding `start` (an input's first bytes) is in, when it is UTF-16 or UTF-32 rather
+/// than UTF-8: `(name, iconv's name)`. A byte-order mark says so; without one, text of mostly
+/// ASCII characters in UTF-16 has a NUL byte in every other place (the odd places in
+/// little-endian, the even in big-endian). UTF-8 text has no NUL bytes at all, so a start
+/// with few of them, or with them in both places, is left to the parser.
+fn wide_encoding(start: &[u8]) -> Option<(&'static str, &'static str)> {
+    match start {
+        // With a mark, iconv's plain name reads it and leaves it out.
+        [0xFF, 0xFE, 0, 0, ..] => return Some(("UTF-32 (little-endian)", "UTF-32")),
+        [0, 0, 0xFE, 0xFF, ..] => return Some(("UTF-32 (big-endian)", "UTF-32")),
+        [0xFF, 0xFE, ..] => return Some(("UTF-16 (little-endian)", "UTF-16")),
+        [0xFE, 0xFF, ..] => return Some(("UTF-16 (big-endian)", "UTF-16")),
+        _ => {}
+    }
+    let nuls = |parity: usize| {
+        start
+            .iter()
+            .skip(parity)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
+    let (even, odd) = (nuls(0), nuls(1));
+    let pairs = start.len() / 2;
+    // Three in four of the places: a few non-ASCII characters do not hide it.
+    if pairs >= 2 && odd * 4 >= pairs * 3 && even == 0 {
+        Some(("UTF-16 (little-endian)", "UTF-16LE"))
+    } else if pairs >= 2 && even * 4 >= pairs * 3 && odd == 0 {
+        Some(("UTF-16 (big-endian)", "UTF-16BE"))
+    } else {
+        None
     }
 }
 

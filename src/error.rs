@@ -144,6 +144,20 @@ pub enum Error {
         /// The column, for CSV input.
         field: Option<String>,
     },
+    /// The input is text in another encoding than UTF-8 (UTF-16 or UTF-32, as spreadsheet
+    /// programs and PowerShell save it), told by its byte-order mark or its NUL bytes.
+    #[error(
+        "{file}: line 1: this looks like {encoding} text, and commentguard reads UTF-8; \
+         convert it first (for example: iconv -f {iconv} -t UTF-8 FILE > NEW_FILE)"
+    )]
+    NotUtf8Encoding {
+        /// The input file.
+        file: String,
+        /// The encoding it looks like, as a person would name it.
+        encoding: &'static str,
+        /// The encoding's name for iconv.
+        iconv: &'static str,
+    },
     /// A row (a line, or a CSV record) is longer than a comment may be.
     #[error(
         "{file}: line {line}: the row is longer than {} MiB, the most a comment may take",

@@ -76,6 +76,107 @@ fn invalid_utf8_names_file_and_line() {
     );
 }
 
+/// A spreadsheet saved as "Unicode text", or PowerShell's `>`, gives UTF-16: read as UTF-8 its
+/// header was `"t\0e\0x\0t\0"` and the error said no column "text".
+#[test]
+fn text_in_utf16_or_utf32_is_named_as_such() {
+    let dir = tempdir();
+    let utf16 = |big: bool, mark: bool| -> Vec<u8> {
+        let units = (mark.then_some(0xFEFF_u16))
+            .into_iter()
+            .chain(GOOD.encode_utf16());
+        units
+            .flat_map(|u| {
+                if big {
+                    u.to_be_bytes()
+                } else {
+                    u.to_le_bytes()
+                }
+            })
+            .collect()
+    };
+    let utf32: Vec<u8> = std::iter::once('\u{feff}')
+        .chain(GOOD.chars())
+        .flat_map(|c| (c as u32).to_le_bytes())
+        .collect();
+    let cases = [
+        (
+            "le-mark.csv",
+            utf16(false, true),
+            "UTF-16 (little-endian)",
+            "-f UTF-16 ",
+        ),
+        (
+            "le.csv",
+            utf16(false, false),
+            "UTF-16 (little-endian)",
+            "-f UTF-16LE ",
+        ),
+        (
+            "be.csv",
+            utf16(true, false),
+            "UTF-16 (big-endian)",
+            "-f UTF-16BE ",
+        ),
+        (
+            "be-mark.csv",
+            utf16(true, true),
+            "UTF-16 (big-endian)",
+            "-f UTF-16 ",
+        ),
+        ("wide.csv", utf32, "UTF-32 (little-endian)", "-f UTF-32 "),
+    ];
+    for (name, bytes, encoding, iconv) in cases {
+        let data = write(dir.path(), name, &bytes);
+        let expected = [
+            &format!("{name}: line 1: this looks like {encoding} text")[..],
+            "commentguard reads UTF-8",
+            iconv,
+        ];
+        fails_with(
+            cg().args(["train", "--label", "spam", "--out"])
+                .arg(dir.path().join("m.model"))
+                .arg("--data")
+                .arg(&data),
+            &expected,
+        );
+        fails_with(cg().arg("score").arg("--input").arg(&data), &expected);
+    }
+    // JSON Lines and stdin are looked at the same way.
+    let lines: Vec<u8> = "{\"text\": \"hello\"}\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let data = write(dir.path(), "c.jsonl", &lines);
+    fails_with(
+        cg().arg("score").arg("--input").arg(&data),
+        &["c.jsonl: line 1: this looks like UTF-16 (little-endian) text"],
+    );
+    fails_with(
+        cg().arg("score").write_stdin(lines),
+        &["<stdin>: line 1: this looks like UTF-16 (little-endian) text"],
+    );
+    // UTF-8 text that is not ASCII, with or without its byte-order mark, is read as before.
+    for text in [
+        "\u{feff}id,text,spam\n1,café über naïve,0\n",
+        "id,text,spam\n1,日本語のコメント,0\n",
+    ] {
+        let data = write(dir.path(), "u.csv", text);
+        let out = cg()
+            .arg("score")
+            .arg("--input")
+            .arg(&data)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    }
+}
+
 #[test]
 fn empty_file_and_header_only() {
     let dir = tempdir();
