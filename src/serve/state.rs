@@ -37,8 +37,9 @@ const MAX_GROUP: usize = 4096;
 
 /// The share of one core's CPU time the learner's group commits may take while feedback keeps
 /// coming ([`busy_time`]). Beside full-rate scoring a commit on the embedded model costs about
-/// 30 ms of CPU plus 18 µs per feedback, so at 5% the learner keeps up with about 2,700
-/// feedbacks/s, and at 1,000/s it commits about once a second.
+/// 30 ms of CPU plus 18 µs per feedback, so at 5% it commits about once a second at 1,000
+/// feedbacks/s, and keeps up with about 1,900/s at most (a full group of [`MAX_GROUP`] every
+/// 2.1 s; computed from those costs, not measured).
 pub const LEARN_SHARE: f64 = 0.05;
 
 /// The time the learner may spend on group commits at once after a quiet spell, so that a
