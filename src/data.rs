@@ -336,6 +336,13 @@ pub struct ReadSummary {
     pub first_skipped: Vec<u64>,
     /// The error of the first skipped row.
     pub first_error: Option<String>,
+    /// CSV records read with labels whose comment spans lines, one of which reads as a whole
+    /// record of the file (its number of fields, a valid value in each label column): what a
+    /// stray quote leaves when it finds a closing quote some lines on. Valid CSV, so read, but
+    /// reported.
+    pub merged: u64,
+    /// `(line of the record, line in its comment that reads as a record)` of the first few.
+    pub first_merged: Vec<(u64, u64)>,
 }
 
 const SKIPPED_LINES_KEPT: usize = 5;
@@ -372,6 +379,42 @@ impl ReadSummary {
             lines.join(", "),
             self.first_error.as_deref().unwrap_or("")
         ))
+    }
+
+    /// "line 2's comment holds line 3, which reads as a row of its own: ...", or `None`.
+    pub fn merged_note(&self) -> Option<String> {
+        const WHY: &str = "if a quote there is stray, those rows were read as one comment; \
+                           check the quotes";
+        match self.first_merged[..] {
+            [] => None,
+            [(record, inner)] if self.merged == 1 => Some(format!(
+                "line {record}'s comment holds line {inner}, which reads as a row of its own: {WHY}"
+            )),
+            _ => {
+                let places: Vec<String> = self
+                    .first_merged
+                    .iter()
+                    .map(|(record, inner)| format!("line {record}'s holds line {inner}"))
+                    .collect();
+                let more = if self.merged as usize > self.first_merged.len() {
+                    "; ..."
+                } else {
+                    ""
+                };
+                Some(format!(
+                    "{} rows' comments hold lines that read as rows of their own ({}{more}): {WHY}",
+                    self.merged,
+                    places.join("; ")
+                ))
+            }
+        }
+    }
+
+    fn merge_suspect(&mut self, record: u64, inner: u64) {
+        self.merged += 1;
+        if self.first_merged.len() < SKIPPED_LINES_KEPT {
+            self.first_merged.push((record, inner));
+        }
     }
 
     fn finish(self, file: &str) -> Result<ReadSummary> {
@@ -509,6 +552,11 @@ fn read_delimited<R: Read>(
             &label_cols,
         ) {
             Ok(()) => {
+                if let Some(inner) =
+                    row_inside(&row[text_col], delimiter, &names, opts, &label_cols)
+                {
+                    summary.merge_suspect(record.line, record.line + inner);
+                }
                 f(&record)?;
                 summary.rows += 1;
             }
@@ -517,6 +565,52 @@ fn read_delimited<R: Read>(
         }
     }
     summary.finish(file)
+}
+
+/// The first line of a comment, after its first line and before its last, that reads as a
+/// whole record of the file, counted from the comment's first line; only when labels are read,
+/// as a stray quote in a labeled file trains the rows it swallowed into one comment. Such a line
+/// has the header's number of fields (split at the delimiter, quotes aside) and a valid value
+/// in every label column: a line of prose rarely does both.
+fn row_inside(
+    text: &[u8],
+    delimiter: u8,
+    names: &[String],
+    opts: &InputOptions,
+    label_cols: &[Option<usize>],
+) -> Option<u64> {
+    if opts.labels.is_empty() || !text.iter().any(|&b| b == b'\n' || b == b'\r') {
+        return None;
+    }
+    let text = std::str::from_utf8(text).ok()?;
+    // The comment's lines, ending at `\n`, `\r\n` or a lone `\r`, as the reader counts them.
+    // The first is the record's own line; what follows the last line end runs into the closing
+    // quote, so it is no whole record.
+    let mut lines = Vec::new();
+    let mut rest = text;
+    while let Some(end) = rest.find(['\n', '\r']) {
+        lines.push(&rest[..end]);
+        let ending = if rest[end..].starts_with("\r\n") {
+            2
+        } else {
+            1
+        };
+        rest = &rest[end + ending..];
+    }
+    let reads_as_record = |line: &str| {
+        let fields: Vec<&str> = line.split(char::from(delimiter)).collect();
+        fields.len() == names.len()
+            && opts
+                .labels
+                .iter()
+                .zip(label_cols)
+                .all(|(spec, col)| col.is_none_or(|c| spec.parse_value(fields[c]).is_some()))
+    };
+    lines
+        .iter()
+        .skip(1)
+        .position(|line| reads_as_record(line))
+        .map(|i| i as u64 + 1)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -112,6 +112,75 @@ fn text_after_a_closing_quote_is_an_error_not_a_merged_comment() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("a \"quoted\" word"));
 }
 
+/// A stray quote that finds a closing quote some lines on leaves valid CSV: the rows between
+/// are read as one comment. Read with labels, such a row is reported, naming the record and the
+/// line inside it that reads as a row; the multi-line comments of real data are not.
+#[test]
+fn rows_a_stray_quote_merged_into_one_comment_are_reported() {
+    let dir = tempdir();
+    let data = write(
+        dir.path(),
+        "m.csv",
+        "id,text,spam\n1,\"great article,0\n2,free money now,1\n3,ok\",0\n\
+         4,fine thanks,0\n5,win cash now,1\n",
+    );
+    for command in ["evaluate", "cv"] {
+        let out = cg()
+            .args([command, "--label", "spam", "--data"])
+            .arg(&data)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(
+                "m.csv: line 2's comment holds line 3, which reads as a row of its own: \
+                 if a quote there is stray, those rows were read as one comment"
+            ),
+            "{command}: {stderr}"
+        );
+    }
+    let out = cg()
+        .args([
+            "train",
+            "--label",
+            "spam",
+            "--tune",
+            "none",
+            "--calibration",
+            "none",
+        ])
+        .args(["--min-df", "1", "--out"])
+        .arg(dir.path().join("m.model"))
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // Once, though training reads the file more than once.
+    assert_eq!(
+        stderr.matches("reads as a row of its own").count(),
+        1,
+        "{stderr}"
+    );
+
+    // Comments of several lines, commas and all, are read without a word.
+    let data = write(
+        dir.path(),
+        "ok.csv",
+        "id,text,spam\n1,\"First point, briefly.\n\nSecond, longer, point\n1, 2, 3\",0\n\
+         2,\"win, cash\r\nnow\",1\n3,thanks,0\n4,free money,1\n",
+    );
+    let out = cg()
+        .args(["evaluate", "--label", "spam", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("row of its own"), "{stderr}");
+}
+
 /// Defect 1, the sibling: a stray quote that closes thousands of lines later folds those lines
 /// into one field just as silently.
 #[test]

@@ -43,7 +43,12 @@ fuzz_target!(|data: &[u8]| {
     match result {
         Ok(summary) => {
             assert!(summary.rows >= 1, "Ok with no rows");
+            assert!(summary.merged <= summary.rows, "more merged rows than rows");
+            for &(record, inner) in &summary.first_merged {
+                assert!(inner > record && inner <= lines, "line {inner} inside {record}");
+            }
             let _ = summary.skipped_note();
+            let _ = summary.merged_note();
         }
         // The message is what a user sees: building it must not panic either.
         Err(e) => drop(e.to_string()),

@@ -435,14 +435,18 @@ fn thread_pool(threads: Option<usize>) -> anyhow::Result<rayon::ThreadPool> {
         .build()?)
 }
 
-/// Prints a skipped-rows note for `file` on stderr, if any rows were skipped.
+/// Prints the notes of `summary` for `file` on stderr: rows skipped, and rows whose comment
+/// holds lines that read as rows of their own (a stray quote's mark).
 fn report_skipped(file: &Path, summary: &commentguard::ReadSummary) {
-    if let Some(note) = summary.skipped_note() {
-        let name = if file.as_os_str() == "-" {
-            "<stdin>".into()
-        } else {
-            file.display().to_string()
-        };
+    let name = if file.as_os_str() == "-" {
+        "<stdin>".into()
+    } else {
+        file.display().to_string()
+    };
+    for note in [summary.skipped_note(), summary.merged_note()]
+        .into_iter()
+        .flatten()
+    {
         note!("{name}: {note}");
     }
 }
