@@ -401,6 +401,14 @@ fn assign_folds(rows: &[CvRow], opts: &CvOptions) -> Result<Folds> {
             next += 1;
         }
     }
+    // A comment that repeats goes to the fold of its first appearance: one copy trained on and
+    // the other held out, a model is measured on a comment it learned (every row of a YouTube
+    // file written twice gave F1 1.000 in every fold, against 0.986 once).
+    let mut first = std::collections::HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        let at = *first.entry(r.text.as_str()).or_insert(i);
+        folds[i] = folds[at];
+    }
     Ok((folds, Vec::new()))
 }
 

@@ -111,6 +111,18 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+    /// The same file is given twice as input (by another path, a symlink or a hard link
+    /// too): its rows would count twice.
+    #[error(
+        "{first} and {second} are the same file: its rows would count twice (and, in `cv`, \
+         be trained on and measured on); give it once"
+    )]
+    RepeatedInput {
+        /// The first name the file was given by.
+        first: String,
+        /// The second.
+        second: String,
+    },
     /// A column that is read appears more than once in the header.
     #[error("{file}: column {column:?} appears twice in the header; rename one of them")]
     DuplicateColumn {

@@ -57,6 +57,24 @@ pub fn check_output(path: &Path, inputs: &[&Path]) -> Result<PathBuf> {
     Ok(target)
 }
 
+/// Checks that no file is among `inputs` twice, by device and inode (through other spellings
+/// of the path, symlinks and hard links too; `-` is standard input): the same file given twice
+/// would count every row twice, and `cv` would train on each row and measure on its copy.
+pub fn check_distinct_inputs(inputs: &[&Path]) -> Result<()> {
+    let mut seen: Vec<((u64, u64), &Path)> = Vec::new();
+    for &input in inputs {
+        let Some(id) = identity(input) else { continue };
+        if let Some((_, first)) = seen.iter().find(|(other, _)| *other == id) {
+            return Err(Error::RepeatedInput {
+                first: first.display().to_string(),
+                second: input.display().to_string(),
+            });
+        }
+        seen.push((id, input));
+    }
+    Ok(())
+}
+
 /// Writes `bytes` to `path` by the rule of this module, for a command that read `inputs`.
 pub fn write_output(path: &Path, bytes: &[u8], inputs: &[&Path]) -> Result<()> {
     let name = path.display().to_string();

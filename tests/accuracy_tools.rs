@@ -252,6 +252,53 @@ fn beta_below_one_tunes_thresholds_on_the_scores_it_gives() {
     assert_ne!(threshold("1"), threshold("0.25"));
 }
 
+/// A comment that repeats is held out with its first appearance: split across folds, a model
+/// is measured on comments it learned. 800 rows written twice scored F1 0.971 / AUC 0.999
+/// against 0.862 / 0.980 once. The same file given twice is refused outright.
+#[test]
+fn repeated_comments_stay_in_one_fold_and_a_file_is_read_once() {
+    let dir = tempdir();
+    let once = corpus_slice(dir.path(), "once.csv", 0, 800);
+    let text = std::fs::read_to_string(&once).unwrap();
+    let body = text.split_once('\n').unwrap().1;
+    let twice = dir.path().join("twice.csv");
+    std::fs::write(&twice, format!("{text}{body}")).unwrap();
+    let auc = |data: &Path| {
+        let report = json(
+            cg().args(["cv", "--json", "--label", "spam", "--data"])
+                .arg(data),
+        );
+        report["labels"]["spam"]["roc_auc"]["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    let (single, doubled) = (auc(&once), auc(&twice));
+    assert!(
+        doubled < single + 0.01,
+        "AUC {doubled} on every row twice against {single} once"
+    );
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&once, &link).unwrap();
+    let model = dir.path().join("m.model");
+    for command in ["cv", "evaluate", "train"] {
+        let mut cmd = cg();
+        cmd.args([command, "--label", "spam", "--data"])
+            .arg(&once)
+            .arg("--data")
+            .arg(&link);
+        if command == "train" {
+            cmd.arg("--out").arg(&model);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{command}");
+        assert!(
+            stderr.contains("link.csv are the same file"),
+            "{command}: {stderr}"
+        );
+    }
+}
+
 #[test]
 fn cv_is_deterministic_for_a_seed_and_stratifies() {
     let dir = tempdir();

@@ -55,6 +55,8 @@ pub fn run(args: CvArgs) -> anyhow::Result<()> {
         }
         opts.id_column = Some(g.clone());
     }
+    let inputs: Vec<&std::path::Path> = args.data.iter().map(|p| p.as_path()).collect();
+    commentguard::check_distinct_inputs(&inputs)?;
     let mut rows = Vec::new();
     for path in &args.data {
         let file_group = args.group_by_file.then(|| path.display().to_string());

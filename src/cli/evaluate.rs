@@ -46,6 +46,7 @@ pub struct EvaluateArgs {
 
 pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
     let mut inputs: Vec<&Path> = args.data.iter().map(PathBuf::as_path).collect();
+    commentguard::check_distinct_inputs(&inputs)?;
     inputs.extend(args.model.model.as_deref());
     // Refused before the data is read, and checked again as the figure is written.
     let plot = match &args.plot {

@@ -32,6 +32,7 @@ pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
     // Never over an input: the model read, or any data file (by device and inode, so through
     // symlinks, hard links and standard input redirected from the file too).
     let mut inputs: Vec<&std::path::Path> = args.data.iter().map(PathBuf::as_path).collect();
+    commentguard::check_distinct_inputs(&inputs)?;
     if let Some(model) = &args.model.model {
         inputs.push(model);
     }

@@ -43,6 +43,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         .check()?;
     // Refused before hours of training, and checked again as the model is written.
     let inputs: Vec<&std::path::Path> = args.data.iter().map(PathBuf::as_path).collect();
+    commentguard::check_distinct_inputs(&inputs)?;
     commentguard::check_output(&args.out, &inputs)?;
     let mut trainer = params.trainer();
     let mut opts = args.columns.options(args.label.clone());
