@@ -437,12 +437,33 @@ fn shuffle(items: &mut [usize], seed: u64) {
 mod tests {
     use super::*;
 
+    /// A row with a comment of its own: repeated comments share a fold.
     fn row(labels: &[bool], group: Option<&str>) -> CvRow {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         CvRow {
-            text: "x".into(),
+            text: format!("comment {n}"),
             labels: labels.to_vec(),
             known: Vec::new(),
             group: group.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_repeated_comment_is_held_out_with_its_first_appearance() {
+        let mut rows: Vec<CvRow> = (0..40).map(|i| row(&[i % 4 == 0], None)).collect();
+        for i in 0..10 {
+            let mut copy = rows[i * 3].clone();
+            copy.labels[0] = !copy.labels[0];
+            rows.push(copy);
+        }
+        let opts = CvOptions {
+            folds: Some(4),
+            seed: 7,
+        };
+        let folds = assign_folds(&rows, &opts).unwrap().0;
+        for i in 0..10 {
+            assert_eq!(folds[40 + i], folds[i * 3], "copy of row {}", i * 3);
         }
     }
 
