@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::metrics::{binary_metrics, ordered_map, BinaryMetrics};
 use crate::nb::{Counts, Weights};
 use crate::nblr::{BlockRow, LinearFit, BLOCK_ROWS};
-use crate::train::{fold_error, fold_of, splitmix64, Tuned, ValidTrainParams};
+use crate::train::{fold_error, fold_of, splitmix64, tuning_fold_error, Tuned, ValidTrainParams};
 
 /// One labeled comment for cross-validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,7 +176,7 @@ pub fn cross_validate(
                     let held = table(&|i| assignment[i] != f && inner(i) == j);
                     ratios.push(
                         Weights::from_counts(&ratio, &train.minus(&held), params.labels())
-                            .map_err(|e| fold_error(f, k32, e))?,
+                            .map_err(|e| tuning_fold_error(Some((f, k32)), j, inner_k, e))?,
                     );
                 }
             }
@@ -230,7 +230,7 @@ pub fn cross_validate(
                     let held = table(&|i| assignment[i] != f && inner(i) == j);
                     let inner_model =
                         Weights::from_counts(params.nb(), &train.minus(&held), params.labels())
-                            .map_err(|e| fold_error(f, k32, e))?;
+                            .map_err(|e| tuning_fold_error(Some((f, k32)), j, inner_k, e))?;
                     for (i, r) in rows.iter().enumerate() {
                         if assignment[i] != f && inner(i) == j {
                             inner_model.log_odds(&features[i], &mut out);

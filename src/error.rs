@@ -301,6 +301,25 @@ pub enum Error {
         /// "positive" or "negative".
         class: &'static str,
     },
+    /// A tuning fold (the folds whose out-of-fold scores set thresholds and calibration) left
+    /// a label without rows of one class to train on; in `cv`, inside fold `outer`.
+    #[error(
+        "{}tuning fold {fold} of {folds}: label {label:?} has no {class} rows outside this \
+         fold; lower --tune-folds, or use --tune none --calibration none, or give more data",
+        outer.map_or_else(String::new, |(f, k)| format!("fold {f} of {k}, "))
+    )]
+    TuningFoldWithoutExamples {
+        /// In `cv`, the 1-based fold and the number of folds the tuning ran in.
+        outer: Option<(usize, u32)>,
+        /// 1-based tuning fold.
+        fold: usize,
+        /// Number of tuning folds.
+        folds: u32,
+        /// The label.
+        label: String,
+        /// "positive", "negative" or "labeled".
+        class: &'static str,
+    },
     /// An error raised by linfa's dataset types (linfa's `Fit` requires we can carry one).
     #[error(transparent)]
     Linfa(#[from] linfa::Error),

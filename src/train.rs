@@ -784,7 +784,7 @@ impl Trainer {
             let mut ratios = (0..self.counts.folds())
                 .map(|f| {
                     Weights::from_counts(&ratio, &self.counts.without_fold(f), labels)
-                        .map_err(|e| fold_error(f, self.params.folds, e))
+                        .map_err(|e| tuning_fold_error(None, f, self.params.folds, e))
                 })
                 .collect::<Result<Vec<_>>>()?;
             let all = self.counts.total(0..self.index.len() as u32);
@@ -814,7 +814,7 @@ impl Trainer {
                     &self.counts.without_fold(f),
                     &self.params.labels,
                 )
-                .map_err(|e| fold_error(f, self.params.folds, e))
+                .map_err(|e| tuning_fold_error(None, f, self.params.folds, e))
             })
             .collect::<Result<Vec<_>>>()?;
         self.second = Some(SecondPass::new(
@@ -1122,6 +1122,31 @@ pub(crate) fn fold_error(fold: usize, folds: u32, e: Error) -> Error {
             folds,
             label,
             class: "labeled",
+        },
+        other => other,
+    }
+}
+
+/// [`fold_error`] for a tuning fold; in `cv`, inside `outer` (the 0-based fold, the number of
+/// folds).
+pub(crate) fn tuning_fold_error(
+    outer: Option<(usize, u32)>,
+    fold: usize,
+    folds: u32,
+    e: Error,
+) -> Error {
+    match fold_error(fold, folds, e) {
+        Error::FoldWithoutExamples {
+            fold,
+            folds,
+            label,
+            class,
+        } => Error::TuningFoldWithoutExamples {
+            outer: outer.map(|(f, k)| (f + 1, k)),
+            fold,
+            folds,
+            label,
+            class,
         },
         other => other,
     }

@@ -767,6 +767,25 @@ fn score_adapts_the_prior_to_the_comments_it_scores() {
     assert!(few.stdout.is_empty());
     let err = String::from_utf8_lossy(&few.stderr);
     assert!(err.contains("needs at least 100 of them, got 3"), "{err}");
+    // evaluate refuses as score does (it reported accuracy 1.0 on three spam comments).
+    let dir = tempdir();
+    let three = dir.path().join("three.csv");
+    std::fs::write(
+        &three,
+        "text,spam\nbuy followers,1\nfree cash,1\nwin now,1\n",
+    )
+    .unwrap();
+    let out = cg()
+        .args(["evaluate", "--adapt-prior", "--label", "spam", "--data"])
+        .arg(&three)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("needs at least 100 of them, got 3 for \"spam\""),
+        "{err}"
+    );
 }
 
 #[test]

@@ -177,6 +177,44 @@ fn text_in_utf16_or_utf32_is_named_as_such() {
     }
 }
 
+/// Ten rows, two cv folds: the fold that ran short of positives was a tuning fold inside the
+/// cv fold, and the error blamed the cv folds (already at their minimum of 2).
+#[test]
+fn a_tuning_fold_short_of_a_class_is_named_as_such() {
+    let dir = tempdir();
+    let rows: String = (0..10)
+        .map(|i| format!("word{i} common text here,{}\n", i % 2))
+        .collect();
+    let data = write(dir.path(), "ten.csv", format!("text,spam\n{rows}"));
+    let line = fails_with(
+        cg().args([
+            "cv", "--label", "spam", "--min-df", "1", "--folds", "2", "--data",
+        ])
+        .arg(&data),
+        &[
+            "tuning fold",
+            "--tune-folds",
+            "--tune none --calibration none",
+        ],
+    );
+    assert!(
+        line.contains("fold 1 of 2, tuning fold") || line.contains("fold 2 of 2, tuning fold"),
+        "{line}"
+    );
+    // One positive row: the tuning fold that holds it leaves none to train on.
+    let rows: String = (0..10)
+        .map(|i| format!("word{i} common text here,{}\n", u8::from(i == 3)))
+        .collect();
+    let data = write(dir.path(), "one.csv", format!("text,spam\n{rows}"));
+    fails_with(
+        cg().args(["train", "--label", "spam", "--min-df", "1", "--out"])
+            .arg(dir.path().join("m.model"))
+            .arg("--data")
+            .arg(&data),
+        &["tuning fold", "of 5", "no positive rows", "--tune-folds"],
+    );
+}
+
 #[test]
 fn empty_file_and_header_only() {
     let dir = tempdir();

@@ -9,7 +9,7 @@ use commentguard::{
     read_path, Evaluation, InputFormat, LabelReport, LabelSpec, PlotFormat, Report,
 };
 
-use super::{report_skipped, ColumnArgs, ModelArgs};
+use super::{report_skipped, ColumnArgs, ModelArgs, ADAPT_MIN_COMMENTS};
 
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
@@ -114,6 +114,18 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         .into());
     }
     if args.adapt_prior {
+        // As `score` refuses: three comments took the share to 1 and every metric to 1.0.
+        if let Some((spec, &n)) = specs
+            .iter()
+            .zip(&label_rows)
+            .find(|(_, &n)| (n as usize) < ADAPT_MIN_COMMENTS)
+        {
+            anyhow::bail!(
+                "--adapt-prior estimates each label's share from the comments it measures and \
+                 needs at least {ADAPT_MIN_COMMENTS} of them, got {n} for {:?}",
+                spec.name
+            );
+        }
         let shares = model.training_shares();
         let train: Vec<f64> = indices.iter().map(|&i| shares[i]).collect();
         for ((spec, share), t) in specs.iter().zip(eval.adapt_priors(&train)).zip(&train) {

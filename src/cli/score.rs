@@ -7,7 +7,7 @@ use anyhow::bail;
 use clap::{Args, ValueEnum};
 use commentguard::{read_path, Classifier, InputFormat, Record};
 
-use super::{report_skipped, ColumnArgs, ModelArgs};
+use super::{report_skipped, ColumnArgs, ModelArgs, ADAPT_MIN_COMMENTS};
 
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
@@ -117,11 +117,6 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     report_skipped(&path, &summary);
     Ok(())
 }
-
-/// Comments `--adapt-prior` needs to estimate a share from. On random draws of the YouTube
-/// spam set (51% spam), the estimate from 100 comments ranged over 0.45 to 0.68, from 30 over
-/// 0.36 to 0.79, from 10 over 0.16 to 0.89 (docs/accuracy.md).
-const ADAPT_MIN_COMMENTS: usize = 100;
 
 /// With `--adapt-prior`, the scored comments until the input ends: EM needs every comment's
 /// probabilities before the first can be rescaled and written.
