@@ -68,9 +68,16 @@ impl Stat {
         let n = defined.len().max(1) as f64;
         let mean = defined.iter().sum::<f64>() / n;
         let var = defined.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+        // Nothing defined: no mean and no spread (NaN, `null` in JSON), where the spread came
+        // out as -0.
+        let (mean, std) = if defined.is_empty() {
+            (f64::NAN, f64::NAN)
+        } else {
+            (mean, var.sqrt())
+        };
         Stat {
-            mean: if defined.is_empty() { f64::NAN } else { mean },
-            std: var.sqrt(),
+            mean,
+            std,
             folds: values,
         }
     }
@@ -270,9 +277,12 @@ pub fn cross_validate(
             let label = CvLabel {
                 threshold: stat(|m| Some(m.threshold)),
                 accuracy: stat(|m| Some(m.accuracy)),
-                precision: stat(|m| Some(m.precision)),
-                recall: stat(|m| Some(m.recall)),
-                f1: stat(|m| Some(m.f1)),
+                // Undefined, not 0, where the fold flagged nothing (precision) or held no
+                // positive (recall, F1): with one row a fold, leave-one-out averaged those
+                // zeros into F1 0.49 at an accuracy of 0.974.
+                precision: stat(|m| (m.tp + m.fp > 0).then_some(m.precision)),
+                recall: stat(|m| (m.tp + m.fn_ > 0).then_some(m.recall)),
+                f1: stat(|m| (m.tp + m.fn_ > 0).then_some(m.f1)),
                 roc_auc: stat(|m| m.roc_auc),
                 pr_auc: stat(|m| m.pr_auc),
                 log_loss: stat(|m| Some(m.log_loss)),

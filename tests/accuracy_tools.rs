@@ -299,6 +299,38 @@ fn repeated_comments_stay_in_one_fold_and_a_file_is_read_once() {
     }
 }
 
+/// Leave-one-out: a fold of one row has no F1 when its row is negative, and no ROC AUC at all.
+/// Those folds counted as F1 0 (0.49 on a YouTube video at an accuracy of 0.974), and the
+/// AUC that no fold has showed a spread of -0.
+#[test]
+fn leave_one_out_leaves_undefined_metrics_out() {
+    let dir = tempdir();
+    let data = corpus_slice(dir.path(), "d.csv", 0, 60);
+    let positives = std::fs::read_to_string(&data)
+        .unwrap()
+        .lines()
+        .filter(|l| l.ends_with(",1"))
+        .count();
+    let report = json(
+        cg().args([
+            "cv", "--json", "--label", "spam", "--folds", "60", "--min-df", "1",
+        ])
+        .args(["--tune", "none", "--data"])
+        .arg(&data),
+    );
+    let spam = &report["labels"]["spam"];
+    let defined = |metric: &str| {
+        let folds = spam[metric]["folds"].as_array().unwrap();
+        folds.iter().filter(|v| !v.is_null()).count()
+    };
+    assert!(positives > 5);
+    assert_eq!(defined("f1"), positives);
+    assert_eq!(defined("recall"), positives);
+    assert_eq!(defined("accuracy"), 60);
+    assert_eq!(defined("roc_auc"), 0);
+    assert!(spam["roc_auc"]["mean"].is_null() && spam["roc_auc"]["std"].is_null());
+}
+
 #[test]
 fn cv_is_deterministic_for_a_seed_and_stratifies() {
     let dir = tempdir();

@@ -146,7 +146,15 @@ fn print_table(out: &mut impl Write, report: &CvReport) -> io::Result<()> {
             ("ece", &m.ece),
         ];
         for (name, s) in rows {
-            writeln!(out, "  {name:<12} {:>8.4} {:>8.4}", s.mean, s.std)?;
+            // Undefined in every fold (ROC AUC where no fold holds both classes).
+            let shown = |v: f64| {
+                if v.is_nan() {
+                    "n/a".to_owned()
+                } else {
+                    format!("{v:.4}")
+                }
+            };
+            writeln!(out, "  {name:<12} {:>8} {:>8}", shown(s.mean), shown(s.std))?;
         }
     }
     Ok(())
