@@ -168,3 +168,41 @@ fn a_training_row_can_be_forgotten_once() {
     );
     assert!(!twice.exists());
 }
+
+/// `learn --label spam` on the seven-label embedded model fills the other labels with the
+/// model's verdicts, which the learning moves, so the same `forget` may not undo it. The error
+/// said only "never learned"; it now names the labels not given and what to do.
+#[test]
+fn a_forget_without_every_label_says_why_it_cannot_undo_its_learn() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/comments-v1.csv"),
+    )
+    .unwrap();
+    let data = dir.path().join("d.csv");
+    let head: Vec<&str> = fixture.lines().take(301).collect();
+    std::fs::write(&data, head.join("\n") + "\n").unwrap();
+    let learned = dir.path().join("l.model");
+    cg().args(["learn", "--label", "spam", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&learned)
+        .assert()
+        .success();
+    let out = cg()
+        .args(["forget", "--label", "spam", "--model"])
+        .arg(&learned)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(dir.path().join("f.model"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the labels not given (toxicity, severe_toxicity")
+            && stderr.contains("give every label to both"),
+        "{stderr}"
+    );
+}

@@ -67,12 +67,34 @@ pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
         report_skipped(path, &summary);
         match model.apply_feedback(direction, &batch) {
             Ok(()) => {}
-            Err(commentguard::Error::NeverLearned { index }) => bail!(
-                "{}: line {}: this comment was never learned with these labels (or was \
-                 forgotten already), so it cannot be forgotten; nothing was written",
-                path.display(),
-                lines[index]
-            ),
+            Err(commentguard::Error::NeverLearned { index }) => {
+                // Labels not given take the model's own verdicts, which the learning being
+                // undone may have moved: the audit's learn then forget with the same command
+                // met this, and "never learned" alone sent it looking for the wrong fault.
+                let missing: Vec<&str> = model
+                    .labels()
+                    .iter()
+                    .enumerate()
+                    .filter(|(l, _)| !slots.contains(l))
+                    .map(|(_, name)| name.as_str())
+                    .collect();
+                let why = if missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; the labels not given ({}) took the model's own verdicts, which the \
+                         learning may have changed, so a learn without every label cannot \
+                         always be forgotten: give every label to both",
+                        missing.join(", ")
+                    )
+                };
+                bail!(
+                    "{}: line {}: this comment was never learned with these labels (or was \
+                     forgotten already), so it cannot be forgotten{why}; nothing was written",
+                    path.display(),
+                    lines[index]
+                )
+            }
             Err(e) => return Err(e).with_context(|| format!("{}", path.display())),
         }
         rows += batch.len() as u64;
