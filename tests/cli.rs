@@ -275,6 +275,30 @@ fn explain_names_the_tokens_that_pushed_each_label() {
         first > 0.0,
         "the strongest spam feature of a gift-card pitch pushes up"
     );
+    // The features --top leaves out are summed in `rest` (the audit's L2: the prior and the
+    // parts listed came to 0.48 of a score of 0.99999): every label adds up again.
+    for (label, l) in rows[0]["labels"].as_object().unwrap() {
+        let parts = |key: &str| {
+            let listed: f64 = l["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f[key].as_f64().unwrap())
+                .sum();
+            listed + l["rest"][key].as_f64().unwrap()
+        };
+        let score = l["prior_score"].as_f64().unwrap() + parts("score_part");
+        assert!(
+            (score - l["score"].as_f64().unwrap()).abs() < 1e-9,
+            "{label}: {l}"
+        );
+        let log_odds = l["prior_log_odds"].as_f64().unwrap() + parts("log_odds");
+        assert!(
+            (log_odds - l["log_odds"].as_f64().unwrap()).abs() < 1e-9,
+            "{label}: {l}"
+        );
+        assert!(l["rest"]["features"].as_u64().unwrap() > 0, "{label}: {l}");
+    }
 }
 
 /// Regression (issue 15, item 8): every part printed as +0.000 in log-odds; the table now

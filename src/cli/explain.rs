@@ -38,10 +38,19 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<()> {
                         .take(args.top)
                         .map(|c| json!({"feature": c.feature, "score_part": c.score_part, "value": c.value, "weight": c.weight, "log_odds": c.log_odds()}))
                         .collect();
+                    // The features --top leaves out, as the text's "(N more features)" line,
+                    // so that the prior and the parts still add up to the score.
+                    let left_out = &l.contributions[features.len()..];
+                    let rest = json!({
+                        "features": left_out.len(),
+                        "score_part": left_out.iter().map(|c| c.score_part).sum::<f64>(),
+                        "log_odds": left_out.iter().map(|c| c.log_odds()).sum::<f64>(),
+                    });
                     (
                         l.label.clone(),
                         json!({"score": l.score, "threshold": l.threshold, "prior_score": l.prior_score,
-                               "log_odds": l.log_odds, "prior_log_odds": l.prior_log_odds, "features": features}),
+                               "log_odds": l.log_odds, "prior_log_odds": l.prior_log_odds, "features": features,
+                               "rest": rest}),
                     )
                 })
                 .collect();
