@@ -504,6 +504,15 @@ fn quoted_list(items: &[String]) -> String {
 /// A hint when a header read as one column holds another likely delimiter: the file is
 /// probably tab- or semicolon-separated.
 fn delimiter_hint(columns: &[String]) -> String {
+    // A JSON Lines file named otherwise was read as CSV: its "header" is the first object.
+    if columns
+        .first()
+        .is_some_and(|c| c.trim_start().starts_with('{'))
+    {
+        return " (the first line is a JSON object: for JSON Lines, name the file .jsonl, or \
+                 give score --input-format jsonl)"
+            .to_owned();
+    }
     match columns {
         [only] => match ['\t', ';', '|'].into_iter().find(|&d| only.contains(d)) {
             Some('\t') => " (the header is one column holding tabs: for a tab-separated file, \

@@ -19,6 +19,29 @@ fn missing_column_lists_the_columns_that_exist() {
     );
 }
 
+/// The CLI audit's L4: JSON Lines in a file named `.csv` said only that there was no column
+/// "text", listing the first object's pieces as columns.
+#[test]
+fn json_lines_in_a_csv_name_get_a_hint() {
+    let dir = tempdir();
+    let data = write(
+        dir.path(),
+        "d.csv",
+        "{\"text\": \"hello\", \"spam\": 0}\n{\"text\": \"win cash\", \"spam\": 1}\n",
+    );
+    fails_with(
+        cg().args(["train", "--label", "spam", "--out"])
+            .arg(dir.path().join("m.model"))
+            .arg("--data")
+            .arg(&data),
+        &[
+            "d.csv: no column \"text\"",
+            "the first line is a JSON object",
+            ".jsonl",
+        ],
+    );
+}
+
 #[test]
 fn wrong_number_of_fields_names_file_and_line() {
     let dir = tempdir();
