@@ -161,6 +161,9 @@ impl TrainParams {
     }
 }
 
+/// Names a label may not take: they name the other parts of `score`'s output.
+const RESERVED_LABELS: [&str; 5] = ["id", "flagged", "scores", "action", "text"];
+
 fn check_rule(rule: &ThresholdRule) -> Result<()> {
     match *rule {
         ThresholdRule::Fixed(t) | ThresholdRule::Precision(t) if !(0.0..=1.0).contains(&t) => {
@@ -191,6 +194,26 @@ impl TrainParams {
                     name: "label",
                     value: format!("{l:?}"),
                     reason: "labels must be non-empty and distinct",
+                });
+            }
+            // A label names a column of `score`'s CSV and table output and an entry of their
+            // `flagged` lists (joined with ';' and ','): the audit's labels `id`, `flagged`
+            // and `a;b` made headers with a column twice and lists no one could split.
+            if RESERVED_LABELS.contains(&l.as_str()) {
+                return Err(Error::InvalidParam {
+                    name: "label",
+                    value: format!("{l:?}"),
+                    reason: "id, flagged, scores, action and text name parts of score's output",
+                });
+            }
+            if l.chars()
+                .any(|c| c.is_control() || [',', ';', '"'].contains(&c))
+            {
+                return Err(Error::InvalidParam {
+                    name: "label",
+                    value: format!("{l:?}"),
+                    reason: "a label may not hold a comma, a semicolon, a quote or a control \
+                             character: score's output lists labels with them",
                 });
             }
         }

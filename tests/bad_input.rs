@@ -42,6 +42,33 @@ fn json_lines_in_a_csv_name_get_a_hint() {
     );
 }
 
+/// The CLI audit's L1: labels named like the other columns of score's output, or holding the
+/// separators its `flagged` lists use, made CSV headers with a column twice and lists no one
+/// could split.
+#[test]
+fn labels_that_would_garble_score_output_are_refused() {
+    let dir = tempdir();
+    for (label, expected) in [
+        ("flagged", "name parts of score's output"),
+        ("id", "name parts of score's output"),
+        ("a;b", "may not hold a comma, a semicolon"),
+        ("a,b", "may not hold a comma, a semicolon"),
+    ] {
+        let data = write(
+            dir.path(),
+            "d.csv",
+            "text,x\nwin free cash now,1\nnice game last night,0\n",
+        );
+        fails_with(
+            cg().args(["train", "--label", &format!("{label}=x"), "--out"])
+                .arg(dir.path().join("m.model"))
+                .arg("--data")
+                .arg(&data),
+            &[&format!("invalid label {label:?}"), expected],
+        );
+    }
+}
+
 #[test]
 fn wrong_number_of_fields_names_file_and_line() {
     let dir = tempdir();
