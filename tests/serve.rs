@@ -1102,3 +1102,118 @@ fn a_shutdown_delay_serves_on_with_readyz_at_503_then_stops() {
         asked.elapsed()
     );
 }
+
+/// `serve` started on the journal directory `journal`, expected to fail: its stderr.
+fn refused_start(dir: &std::path::Path, journal: &std::path::Path) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_commentguard"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--keys"])
+        .arg(keys_file(dir))
+        .arg("--journal")
+        .arg(journal)
+        .output()
+        .expect("the binary runs");
+    assert!(!out.status.success(), "the server started");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The second service audit's journal findings: a second server on the same directory kept
+/// appending to a journal the first had compacted away (acknowledged feedback lost); a restart
+/// after a snapshot served the snapshot's base model under --model's name; a damaged totals
+/// file reset the counters, and a missing CURRENT left a snapshot behind, both silently.
+#[test]
+fn the_journal_directory_is_one_server_s_and_its_damage_is_refused() {
+    let dir = tempdir();
+    let journal = dir.path().join("journal");
+    let args = ["--journal", journal.to_str().unwrap()];
+    let novel = "zorblax vouchers at zorblax dot example";
+    let fb = json!({"text": novel, "labels": {"spam": true}}).to_string();
+    {
+        let server = Server::start(dir.path(), &args);
+        assert!(refused_start(dir.path(), &journal).contains("another server is using"));
+        assert_eq!(server.post_json("/v1/feedback", Some(LEARNER), &fb).0, 200);
+        assert_eq!(
+            server.post_json("/v1/admin/snapshot", Some(ADMIN), "").0,
+            200
+        );
+    }
+
+    // Restarted on another model: that model, with the snapshot's feedback learned on it.
+    let model = dir.path().join("small.model");
+    let data = dir.path().join("d.csv");
+    // The embedded model's labels, so that the feedback's verdicts for each have a place.
+    let labels = [
+        "spam",
+        "toxicity",
+        "severe_toxicity",
+        "identity_attack",
+        "insult",
+        "profanity",
+        "threat",
+    ];
+    let rows = [
+        "win free cash now",
+        "nice game last night",
+        "claim your prize today",
+        "see you at the meeting",
+    ];
+    let mut csv = format!("text,{}\n", labels.join(","));
+    for (i, text) in rows.iter().enumerate() {
+        csv.push_str(&format!(
+            "{text}{}\n",
+            [",1", ",0"][i % 2].repeat(labels.len())
+        ));
+    }
+    std::fs::write(&data, csv).unwrap();
+    let mut train = std::process::Command::new(env!("CARGO_BIN_EXE_commentguard"));
+    train.arg("train");
+    for label in labels {
+        train.args(["--label", label]);
+    }
+    let trained = train
+        .args([
+            "--min-df",
+            "1",
+            "--tune",
+            "none",
+            "--calibration",
+            "none",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(trained.status.success());
+    let on_small = [args[0], args[1], "--model", model.to_str().unwrap()];
+    let restarted = Server::start(dir.path(), &on_small);
+    let (_, m) = restarted.get("/v1/model", Some(SCORER));
+    let m = json(&m);
+    assert_eq!(m["training"]["rows"], 5, "4 rows and the feedback: {m}");
+    assert_eq!(m["feedback"]["learned"], 1);
+    let restarted_score = restarted.score(novel, "spam");
+    drop(restarted);
+    let fresh_dir = tempdir();
+    let fresh_journal = fresh_dir.path().join("journal");
+    let fresh = Server::start(
+        fresh_dir.path(),
+        &[
+            "--journal",
+            fresh_journal.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(fresh.post_json("/v1/feedback", Some(LEARNER), &fb).0, 200);
+    assert!((fresh.score(novel, "spam") - restarted_score).abs() < 1e-12);
+    drop(fresh);
+
+    // Damage that was passed over.
+    std::fs::write(journal.join("totals-1.txt"), "garbage\n").unwrap();
+    assert!(refused_start(dir.path(), &journal).contains("totals-1.txt: line 1"));
+    std::fs::write(journal.join("totals-1.txt"), "1 0\n").unwrap();
+    std::fs::remove_file(journal.join("CURRENT")).unwrap();
+    assert!(
+        refused_start(dir.path(), &journal).contains("CURRENT is missing, but snapshot-1.model")
+    );
+}

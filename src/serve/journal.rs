@@ -66,7 +66,7 @@ pub(crate) fn snapshot_file(dir: &Path, g: u64) -> PathBuf {
     dir.join(format!("snapshot-{g}.model"))
 }
 
-fn ledger_file(dir: &Path, g: u64) -> PathBuf {
+pub(crate) fn ledger_file(dir: &Path, g: u64) -> PathBuf {
     dir.join(format!("ledger-{g}.log"))
 }
 
@@ -77,17 +77,47 @@ fn totals_file(dir: &Path, g: u64) -> PathBuf {
 /// The learned and forgotten totals generation `g` was written with (`/v1/model`'s
 /// `learned_total` and `forgotten_total`, which a ledger alone cannot give back: it holds what
 /// is learned now, not what was learned and forgotten). `None` for a generation written before
-/// the file existed, or when it is unreadable: the counters then restart from the ledger.
-pub(crate) fn read_totals(dir: &Path, g: u64) -> Option<(u64, u64)> {
-    let text = std::fs::read_to_string(totals_file(dir, g)).ok()?;
+/// the file existed: the counters then restart from the ledger. A file that is there but not
+/// two numbers is damage, refused as the other files' is: it reset the counters silently.
+pub(crate) fn read_totals(dir: &Path, g: u64) -> Result<Option<(u64, u64)>, ServeError> {
+    let path = totals_file(dir, g);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(ServeError::Io(format!("reading {}", path.display()), e)),
+    };
     let mut numbers = text.split_whitespace().map(str::parse::<u64>);
     match (numbers.next(), numbers.next(), numbers.next()) {
-        (Some(Ok(learned)), Some(Ok(forgotten)), None) => Some((learned, forgotten)),
-        _ => None,
+        (Some(Ok(learned)), Some(Ok(forgotten)), None) => Ok(Some((learned, forgotten))),
+        _ => Err(ServeError::Journal {
+            file: path.display().to_string(),
+            line: 1,
+            message: format!(
+                "expected the learned and forgotten totals, two numbers, found {:?}",
+                text.trim()
+            ),
+        }),
     }
 }
 
-/// The generation `CURRENT` names, 0 when there is none.
+/// The SHA-256 of the base model generation `g`'s snapshot was built on; `None` for a
+/// generation written before the file existed.
+pub(crate) fn read_base(dir: &Path, g: u64) -> Result<Option<String>, ServeError> {
+    let path = base_file(dir, g);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text.trim().to_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ServeError::Io(format!("reading {}", path.display()), e)),
+    }
+}
+
+fn base_file(dir: &Path, g: u64) -> PathBuf {
+    dir.join(format!("base-{g}.txt"))
+}
+
+/// The generation `CURRENT` names, 0 when there is none. Without `CURRENT`, a snapshot in the
+/// directory is refused rather than passed over: the server started empty and left the
+/// snapshot's feedback behind, without a word.
 pub(crate) fn current_generation(dir: &Path) -> Result<u64, ServeError> {
     let path = dir.join("CURRENT");
     match std::fs::read_to_string(&path) {
@@ -96,8 +126,49 @@ pub(crate) fn current_generation(dir: &Path) -> Result<u64, ServeError> {
             line: 1,
             message: format!("expected a generation number, found {:?}", text.trim()),
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let entries = std::fs::read_dir(dir)
+                .map_err(|e| ServeError::Io(format!("reading {}", dir.display()), e))?;
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with("snapshot-") && name.ends_with(".model") {
+                    return Err(ServeError::Config(format!(
+                        "{}: CURRENT is missing, but {name} is there: write the generation \
+                         to use into CURRENT (the number in the snapshot's name), or start \
+                         on an empty directory",
+                        dir.display()
+                    )));
+                }
+            }
+            Ok(0)
+        }
         Err(e) => Err(ServeError::Io(format!("reading {}", path.display()), e)),
+    }
+}
+
+/// Takes the journal directory for this process: a second server on the same directory kept
+/// appending to a journal the first had compacted away, and feedback both acknowledged was
+/// lost. The lock is the open file's, released when the server (or the process) ends.
+pub(crate) fn lock(dir: &Path) -> Result<File, ServeError> {
+    let path = dir.join("lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| ServeError::Io(format!("opening {}", path.display()), e))?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(file),
+        Err(e) if e == rustix::io::Errno::WOULDBLOCK => Err(ServeError::Config(format!(
+            "{}: another server is using this journal directory (it holds {}); give each \
+             server a directory of its own",
+            dir.display(),
+            path.display()
+        ))),
+        Err(e) => Err(ServeError::Io(
+            format!("locking {}", path.display()),
+            e.into(),
+        )),
     }
 }
 
@@ -139,8 +210,10 @@ pub(crate) fn write_generation(
     model: &[u8],
     ledger: &[Record],
     (learned, forgotten): (u64, u64),
+    base: &str,
 ) -> std::io::Result<Journal> {
     write_durable(&snapshot_file(dir, g), model)?;
+    write_durable(&base_file(dir, g), format!("{base}\n").as_bytes())?;
     let mut lines = Vec::new();
     for r in ledger {
         line(r, &mut lines);
@@ -159,6 +232,7 @@ pub(crate) fn write_generation(
         let _ = std::fs::remove_file(snapshot_file(dir, old));
         let _ = std::fs::remove_file(ledger_file(dir, old));
         let _ = std::fs::remove_file(totals_file(dir, old));
+        let _ = std::fs::remove_file(base_file(dir, old));
     }
     let path = journal_file(dir, g);
     let file = OpenOptions::new().append(true).open(&path)?;

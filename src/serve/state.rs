@@ -215,6 +215,8 @@ pub(crate) struct Shared {
     address: OnceLock<SocketAddr>,
     draining: AtomicBool,
     base: BaseModel,
+    /// The journal directory's lock, held while the server runs.
+    _lock: Option<std::fs::File>,
 }
 
 /// Where the base model comes from and the thresholds set by flags, for loading and reloading.
@@ -385,6 +387,7 @@ impl Shared {
         }
         let mut ledger = Ledger::default();
         let mut generation = 0;
+        let mut lock = None;
         let (journal, model) = match &config.journal {
             None => (None, model),
             Some(dir) => {
@@ -394,16 +397,33 @@ impl Shared {
                         e,
                     )
                 })?;
+                lock = Some(journal::lock(dir)?);
                 generation = journal::current_generation(dir)?;
                 // A snapshot holds the base model and the feedback of its ledger.
                 let model = if generation > 0 {
                     let snapshot = journal::snapshot_file(dir, generation);
-                    for (_, record) in journal::read_ledger(dir, generation)? {
-                        ledger.apply(Ledger::key(&record), &record);
+                    let records = journal::read_ledger(dir, generation)?;
+                    for (_, record) in &records {
+                        ledger.apply(Ledger::key(record), record);
                     }
                     (ledger.learned_total, ledger.forgotten_total) =
-                        journal::read_totals(dir, generation).unwrap_or((ledger.learned(), 0));
-                    Classifier::load(&snapshot)?
+                        journal::read_totals(dir, generation)?.unwrap_or((ledger.learned(), 0));
+                    match journal::read_base(dir, generation)? {
+                        // Built on another model than --model (changed since, or replaced
+                        // and reloaded): the snapshot served its old base under the new
+                        // model's name. Learn the ledger on --model, as a reload does.
+                        Some(base) if base != sha256 => {
+                            tracing::warn!(
+                                snapshot_base = %base,
+                                model = %sha256,
+                                "the snapshot was built on another model: learning its \
+                                 feedback on --model instead"
+                            );
+                            let file = journal::ledger_file(dir, generation);
+                            replay(model, &records, &mut Ledger::default(), &file)?
+                        }
+                        _ => Classifier::load(&snapshot)?,
+                    }
                 } else {
                     model
                 };
@@ -444,6 +464,7 @@ impl Shared {
             address: OnceLock::new(),
             draining: AtomicBool::new(false),
             base,
+            _lock: lock,
         });
         let mut learner = Learner {
             shared: Arc::clone(&shared),
@@ -689,6 +710,7 @@ impl Learner {
             &current.model.to_bytes(),
             &ledger,
             (self.ledger.learned_total, self.ledger.forgotten_total),
+            &current.sha256,
         ) {
             Ok(j) => {
                 self.journal = Some(j);
