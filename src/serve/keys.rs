@@ -80,11 +80,42 @@ pub(crate) enum Access {
     Granted,
 }
 
+/// A keys file that does not parse, by line and column. The TOML error's own text quotes the
+/// line it stopped on, which held the secret key itself in the second service audit's files;
+/// quoted strings in its message are left out for the same reason.
+fn syntax_error(text: &str, file: &str, e: &toml::de::Error) -> ServeError {
+    let mut message = String::new();
+    // Inside a string the message quotes, or inside `backticks` (TOML's own tokens).
+    let (mut quoted, mut ticked) = (false, false);
+    for c in e.message().chars() {
+        match c {
+            '`' if !quoted => {
+                ticked = !ticked;
+                message.push(c);
+            }
+            '"' if !ticked => {
+                if !quoted {
+                    message.push_str("\"...\"");
+                }
+                quoted = !quoted;
+            }
+            c if !quoted => message.push(c),
+            _ => {}
+        }
+    }
+    let place = e.span().map_or_else(String::new, |span| {
+        let before = &text[..span.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        format!("line {line}, column {column}: ")
+    });
+    ServeError::Config(format!("{file}: {place}{}", message.trim()))
+}
+
 impl Keys {
     /// Parses a keys file's text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Keys, ServeError> {
-        let parsed: KeyFile =
-            toml::from_str(text).map_err(|e| ServeError::Config(format!("{file}: {e}")))?;
+        let parsed: KeyFile = toml::from_str(text).map_err(|e| syntax_error(text, file, &e))?;
         if parsed.key.is_empty() {
             return Err(ServeError::Config(format!(
                 "{file}: no [[key]] tables; `commentguard serve --generate-key` prints one"
@@ -203,6 +234,40 @@ mod tests {
         assert!(msg.contains("k.toml") && msg.contains("line 3"), "{msg}");
         let err = Keys::parse("", "k.toml").unwrap_err().to_string();
         assert!(err.contains("no [[key]]"), "{err}");
+    }
+
+    /// The second service audit: a syntax error's text quoted the line, secret key and all.
+    #[test]
+    fn a_file_that_does_not_parse_is_named_by_line_never_by_its_key() {
+        let secret = "abcdefghijklmnopqrstuvwxyz0123456789SECRET";
+        for (text, place) in [
+            (
+                format!("[[key]]\nkey = \"{secret}\" roles = [\"score\"]\n"),
+                "line 2, column",
+            ),
+            (
+                format!("[[key]]\nkey = \"{secret}\"\nroles = \"{secret}\"\n"),
+                "line 3, column 9",
+            ),
+            (
+                format!("[[key]]\nkey = \"{secret}\nroles = [\"score\"]\n"),
+                "line 2, column",
+            ),
+            (
+                format!("[[key]]\nkey = \"{secret}\"\nkey = \"{secret}\"\n"),
+                "line 3, column 1",
+            ),
+        ] {
+            let Err(e) = Keys::parse(&text, "k.toml") else {
+                panic!("parsed: {text}");
+            };
+            let message = e.to_string();
+            assert!(!message.contains("SECRET"), "{message}");
+            assert!(
+                message.starts_with(&format!("k.toml: {place}")),
+                "{message}"
+            );
+        }
     }
 
     #[test]
