@@ -595,6 +595,47 @@ fn akismet_checks_and_learns_in_plain_text() {
     assert_eq!(json(&m)["feedback"]["learned"], 4);
     let (s, _, _) = server.post_form("/1.1/submit-ham", &[("api_key", LEARNER)]);
     assert_eq!(s, 400);
+    // The second service audit: a test submission (is_test) was learned, as Akismet does not.
+    let (s, b, _) = server.post_form(
+        "/1.1/submit-spam",
+        &[
+            ("api_key", LEARNER),
+            ("blog", "b"),
+            ("user_ip", "1.2.3.4"),
+            ("comment_content", "a test submission, not a verdict"),
+            ("is_test", "1"),
+        ],
+    );
+    assert_eq!(
+        (s, b.as_str()),
+        (200, "Thanks for making the web a better place.")
+    );
+    let (_, m) = server.get("/v1/model", Some(SCORER));
+    assert_eq!(json(&m)["feedback"]["learned"], 4);
+    // And its refusals carried no X-akismet-debug-help: a missing comment_content, a key
+    // without the role.
+    for (key, fields, status) in [
+        (LEARNER, vec![("blog", "b"), ("user_ip", "1.2.3.4")], 400),
+        (
+            SCORER,
+            vec![
+                ("blog", "b"),
+                ("user_ip", "1.2.3.4"),
+                ("comment_content", "x"),
+            ],
+            403,
+        ),
+    ] {
+        let mut form = vec![("api_key", key)];
+        form.extend(fields);
+        match ureq::post(&server.url("/1.1/submit-spam")).send_form(&form) {
+            Err(ureq::Error::Status(code, r)) => {
+                assert_eq!(code, status);
+                assert!(r.header("x-akismet-debug-help").is_some(), "{status}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
 
 #[test]
@@ -1216,4 +1257,56 @@ fn the_journal_directory_is_one_server_s_and_its_damage_is_refused() {
     assert!(
         refused_start(dir.path(), &journal).contains("CURRENT is missing, but snapshot-1.model")
     );
+}
+
+/// The second service audit: a gzip body was read as it came ("invalid JSON body"; on the
+/// Akismet routes "a field name is not UTF-8"), an unknown coding was passed as plain, and the
+/// body limit's refusal on an Akismet route carried no X-akismet-debug-help.
+#[test]
+fn compressed_bodies_are_refused_by_name_and_akismet_refusals_explain_themselves() {
+    let dir = tempdir();
+    let server = Server::start(dir.path(), &["--max-body", "2000"]);
+    for (path, content_type, body) in [
+        (
+            "/v1/score",
+            "application/json",
+            r#"{"text": "hi"}"#.to_owned(),
+        ),
+        (
+            "/1.1/comment-check",
+            "application/x-www-form-urlencoded",
+            format!("api_key={SCORER}&blog=b&user_ip=1.2.3.4&comment_content=hi"),
+        ),
+    ] {
+        for coding in ["gzip", "br"] {
+            let r = ureq::post(&server.url(path))
+                .set("Authorization", &format!("Bearer {SCORER}"))
+                .set("Content-Type", content_type)
+                .set("Content-Encoding", coding)
+                .send_string(&body);
+            match r {
+                Err(ureq::Error::Status(415, r)) => {
+                    let debug = r.header("x-akismet-debug-help").map(str::to_owned);
+                    let text = r.into_string().unwrap();
+                    assert!(
+                        text.contains("Content-Encoding") && text.contains(coding),
+                        "{text}"
+                    );
+                    assert_eq!(debug.is_some(), path.starts_with("/1.1/"), "{path}");
+                }
+                other => panic!("{path} {coding}: {other:?}"),
+            }
+        }
+    }
+    let long = "word ".repeat(1000);
+    let form = format!("api_key={SCORER}&blog=b&user_ip=1.2.3.4&comment_content={long}");
+    match ureq::post(&server.url("/1.1/comment-check"))
+        .set("Content-Type", "application/x-www-form-urlencoded")
+        .send_string(&form)
+    {
+        Err(ureq::Error::Status(413, r)) => {
+            assert!(r.header("x-akismet-debug-help").is_some());
+        }
+        other => panic!("{other:?}"),
+    }
 }

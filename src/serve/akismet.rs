@@ -158,9 +158,9 @@ fn invalid() -> Response {
 /// The model's `spam` label, or the error to answer.
 fn spam_label(served: &state::Served) -> Result<usize, Response> {
     served.model.label_index("spam").map_err(|_| {
-        text(
+        refused(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "The served model has no spam label.",
+            "The served model has no spam label.".into(),
         )
     })
 }
@@ -193,7 +193,10 @@ async fn comment_check(
     match shared.keys.check(key(&fields, &headers), Role::Score) {
         Access::Granted => {}
         Access::Forbidden => {
-            return text(StatusCode::FORBIDDEN, "This key may not check comments.")
+            return refused(
+                StatusCode::FORBIDDEN,
+                "This key may not check comments.".into(),
+            )
         }
         Access::Missing | Access::Invalid => return invalid(),
     }
@@ -257,9 +260,9 @@ async fn submit(shared: &Shared, headers: &HeaderMap, body: &[u8], spam: bool) -
     match shared.keys.check(key(fields, headers), Role::Learn) {
         Access::Granted => {}
         Access::Forbidden => {
-            return text(
+            return refused(
                 StatusCode::FORBIDDEN,
-                "This key may not teach the filter (it needs the learn role).",
+                "This key may not teach the filter (it needs the learn role).".into(),
             )
         }
         Access::Missing | Access::Invalid => return invalid(),
@@ -269,9 +272,9 @@ async fn submit(shared: &Shared, headers: &HeaderMap, body: &[u8], spam: bool) -
     }
     let content = field(fields, "comment_content").unwrap_or("").to_owned();
     if content.trim().is_empty() {
-        return text(
+        return refused(
             StatusCode::BAD_REQUEST,
-            "Missing required field: comment_content.",
+            "Missing required field: comment_content.".into(),
         );
     }
     // Checked here to name the form's field; feedback_record's check would say "text".
@@ -281,6 +284,11 @@ async fn submit(shared: &Shared, headers: &HeaderMap, body: &[u8], spam: bool) -
     if let Err(response) = spam_label(&shared.current.load()) {
         return response;
     }
+    // A test submission is answered as any other but not learned, as Akismet learns nothing
+    // from one (the second service audit: is_test=1 trained the model).
+    if field(fields, "is_test").is_some_and(|v| !matches!(v.trim(), "" | "0" | "false")) {
+        return text(StatusCode::OK, THANKS);
+    }
     let labels = [("spam".to_owned(), spam)].into();
     let result = match feedback_record(shared, Op::Learn, content, labels) {
         Ok(record) => shared.submit(record).await,
@@ -288,6 +296,6 @@ async fn submit(shared: &Shared, headers: &HeaderMap, body: &[u8], spam: bool) -
     };
     match result {
         Ok(_) => text(StatusCode::OK, THANKS),
-        Err(e) => (e.status, e.message).into_response(),
+        Err(e) => refused(e.status, e.message),
     }
 }

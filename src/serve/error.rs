@@ -127,6 +127,23 @@ pub(crate) async fn overloaded(err: tower::BoxError) -> ApiError {
 /// except on the Akismet routes, whose clients read plain text.
 pub(crate) async fn json_errors(req: Request<Body>, next: Next) -> Response {
     let akismet = req.uri().path().starts_with("/1.1/");
+    // A compressed body was read as it came: "invalid JSON body" for gzip, and an unknown
+    // coding passed as plain (the second service audit). None is decoded here, so any but
+    // identity is refused, named.
+    if let Some(coding) = req
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
+        .filter(|c| !c.eq_ignore_ascii_case("identity"))
+    {
+        let message =
+            format!("Content-Encoding {coding:?} is not supported: send the body uncompressed");
+        return if akismet {
+            super::akismet::refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, message)
+        } else {
+            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, message).into_response()
+        };
+    }
     let response = next.run(req).await;
     let status = response.status();
     let is_json = response
@@ -149,11 +166,9 @@ pub(crate) async fn json_errors(req: Request<Body>, next: Next) -> Response {
         // Akismet's clients read plain text: the limit layers' refusals (a JSON 429, a bodiless
         // 408) become text, with the header Akismet explains its refusals in. The Akismet
         // handlers' own answers are text already.
-        let text = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"text/"));
-        if text {
+        // Those that already explain themselves stay; the body limit's own text
+        // ("Failed to buffer the request body") had no such header.
+        if response.headers().contains_key("x-akismet-debug-help") {
             return response;
         }
         return super::akismet::refused(status, message);
