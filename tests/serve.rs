@@ -1310,3 +1310,36 @@ fn compressed_bodies_are_refused_by_name_and_akismet_refusals_explain_themselves
         other => panic!("{other:?}"),
     }
 }
+
+/// The second service audit: with the disk full every feedback was refused (503, until a
+/// restart), but `/readyz` still said ready, so a load balancer kept sending them. The journal
+/// here may grow to 1 KiB (`ulimit -f 1`, with SIGXFSZ ignored so that a write past it fails
+/// rather than kills the server).
+#[test]
+fn readyz_fails_once_the_journal_cannot_be_written() {
+    let dir = tempdir();
+    let journal = dir.path().join("journal");
+    let server = Server::start_through(
+        dir.path(),
+        &["--journal", journal.to_str().unwrap()],
+        Some(r#"trap "" XFSZ; ulimit -f 1; exec "$@""#),
+    );
+    assert_eq!(server.get("/readyz", None).0, 200);
+    let mut refused = None;
+    for i in 0..40 {
+        let fb = json!({"text": format!("feedback number {i} to fill the journal"),
+                        "labels": {"spam": true}})
+        .to_string();
+        let (s, b) = server.post_json("/v1/feedback", Some(LEARNER), &fb);
+        if s != 200 {
+            refused = Some((s, b));
+            break;
+        }
+    }
+    let (s, b) = refused.expect("a write past 1 KiB fails");
+    assert_error(s, &b, 503, "the journal could not be written");
+    let (s, b) = server.get("/readyz", None);
+    assert_error(s, &b, 503, "the journal could not be written");
+    // Scoring goes on.
+    assert!(server.score(CIVIL, "spam") < 0.5);
+}

@@ -475,6 +475,10 @@ async fn healthz() -> Json<Value> {
 async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
     if shared.is_draining() {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "draining").into_response()
+    } else if let Some(why) = shared.journal_failure() {
+        // Every feedback is refused until a restart: a load balancer should send it elsewhere
+        // (the second service audit found /readyz at 200 with the disk full).
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why).into_response()
     } else {
         Json(json!({"status": "ready"})).into_response()
     }

@@ -217,6 +217,8 @@ pub(crate) struct Shared {
     base: BaseModel,
     /// The journal directory's lock, held while the server runs.
     _lock: Option<std::fs::File>,
+    /// Set by the learner when a journal write fails, for `/readyz`.
+    journal_failed: Mutex<Option<String>>,
 }
 
 /// Where the base model comes from and the thresholds set by flags, for loading and reloading.
@@ -465,6 +467,7 @@ impl Shared {
             draining: AtomicBool::new(false),
             base,
             _lock: lock,
+            journal_failed: Mutex::new(None),
         });
         let mut learner = Learner {
             shared: Arc::clone(&shared),
@@ -499,6 +502,15 @@ impl Shared {
 
     pub fn is_draining(&self) -> bool {
         self.draining.load(Ordering::SeqCst)
+    }
+
+    /// Why the journal stopped taking feedback (a failed write: the server answers 503 to
+    /// feedback until a restart), if it did.
+    pub fn journal_failure(&self) -> Option<String> {
+        self.journal_failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     fn send(&self, job: Job) -> Result<(), ApiError> {
@@ -815,6 +827,11 @@ impl Learner {
                 let why = format!("the journal could not be written ({e}); restart the server");
                 tracing::error!("{why}");
                 self.failed = Some(why.clone());
+                *self
+                    .shared
+                    .journal_failed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(why.clone());
                 let err = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why);
                 for (_, _, _, reply) in accepted {
                     let _ = reply.send(Err(err.clone()));

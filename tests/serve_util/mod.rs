@@ -39,8 +39,22 @@ pub struct Server {
 impl Server {
     /// Starts `commentguard serve --listen 127.0.0.1:0 --keys DIR/keys.toml ARGS...`.
     pub fn start(dir: &Path, args: &[&str]) -> Server {
+        Server::start_through(dir, args, None)
+    }
+
+    /// As [`start`](Self::start), through `sh -c SCRIPT` when given: the script ends with
+    /// `exec "$@"`, which runs the server (limits set by the script apply to it).
+    pub fn start_through(dir: &Path, args: &[&str], script: Option<&str>) -> Server {
         let keys = keys_file(dir);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_commentguard"))
+        let mut command = match script {
+            Some(script) => {
+                let mut c = Command::new("sh");
+                c.args(["-c", script, "sh", env!("CARGO_BIN_EXE_commentguard")]);
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_commentguard")),
+        };
+        let mut child = command
             .arg("serve")
             .args(["--listen", "127.0.0.1:0", "--keys"])
             .arg(&keys)
