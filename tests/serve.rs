@@ -1314,15 +1314,23 @@ fn compressed_bodies_are_refused_by_name_and_akismet_refusals_explain_themselves
 /// The second service audit: with the disk full every feedback was refused (503, until a
 /// restart), but `/readyz` still said ready, so a load balancer kept sending them. The journal
 /// here may grow to 1 KiB (`ulimit -f 1`, with SIGXFSZ ignored so that a write past it fails
-/// rather than kills the server).
+/// rather than kills the server). The server's log goes to a file already past that size, as
+/// a log on the same full disk would: tracing-subscriber reported the failed log write with
+/// eprintln!, which panicked, and the learner thread died logging the journal's failure.
 #[test]
 fn readyz_fails_once_the_journal_cannot_be_written() {
     let dir = tempdir();
     let journal = dir.path().join("journal");
+    let log = dir.path().join("server.log");
+    std::fs::write(&log, "x".repeat(4096)).unwrap();
+    let script = format!(
+        r#"trap "" XFSZ; ulimit -f 1; exec "$@" 2>>'{}'"#,
+        log.display()
+    );
     let server = Server::start_through(
         dir.path(),
         &["--journal", journal.to_str().unwrap()],
-        Some(r#"trap "" XFSZ; ulimit -f 1; exec "$@""#),
+        Some(&script),
     );
     assert_eq!(server.get("/readyz", None).0, 200);
     let mut refused = None;

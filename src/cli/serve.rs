@@ -99,10 +99,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Colour codes only for a terminal: a log file or a journal gets plain lines.
+    // Colour codes only for a terminal: a log file or a journal gets plain lines. A log line
+    // that cannot be written is dropped: by default tracing-subscriber reports the failure with
+    // eprintln!, which panics when stderr fails too, so a full disk under the log file killed
+    // the learner thread as it logged the journal's failure ("the learner stopped" for every
+    // feedback after).
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .log_internal_errors(false)
         .try_init();
 }
