@@ -123,8 +123,13 @@ async fn serve(config: Config) -> Result<(), ServeError> {
         .local_addr()
         .map_err(|e| ServeError::Io("reading the bound address".into(), e))?;
     shared.set_address(addr);
-    // Tests and scripts read this line to find the port.
-    println!("listening on {addr}");
+    // Tests and scripts read this line to find the port. Written without println!, which
+    // panics when stdout is closed: a server started with stdout closed serves all the same.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on {addr}").and_then(|()| out.flush());
+    }
     tracing::info!(%addr, "serving");
     let app = router(Arc::clone(&shared), &config);
     accept(listener, app, &config, Arc::clone(&shared)).await;
