@@ -1351,3 +1351,32 @@ fn readyz_fails_once_the_journal_cannot_be_written() {
     // Scoring goes on.
     assert!(server.score(CIVIL, "spam") < 0.5);
 }
+
+/// The second service audit: the keys file was read at start only, so a key removed from it
+/// (a leaked one, say) went on working until a restart. A reload reads it again; a keys file
+/// that does not parse refuses the reload and keeps the keys in use.
+#[test]
+fn a_reload_reads_the_keys_file_again() {
+    let dir = tempdir();
+    let server = Server::start(dir.path(), &[]);
+    let body = json!({"text": CIVIL}).to_string();
+    assert_eq!(server.post_json("/v1/score", Some(SCORER), &body).0, 200);
+    let keys = dir.path().join("keys.toml");
+    let all = std::fs::read_to_string(&keys).unwrap();
+    // The scoring key's table taken out.
+    let without: String = all
+        .split("[[key]]")
+        .filter(|t| !t.trim().is_empty() && !t.contains(SCORER))
+        .map(|t| format!("[[key]]{t}"))
+        .collect();
+    std::fs::write(&keys, &without).unwrap();
+    let (s, b) = server.post_json("/v1/admin/reload", Some(ADMIN), "");
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = server.post_json("/v1/score", Some(SCORER), &body);
+    assert_error(s, &b, 401, "");
+    assert_eq!(server.post_json("/v1/score", Some(ADMIN), &body).0, 200);
+    std::fs::write(&keys, format!("{without}\n[[key]\n")).unwrap();
+    let (s, b) = server.post_json("/v1/admin/reload", Some(ADMIN), "");
+    assert_error(s, &b, 422, "reload refused");
+    assert_eq!(server.post_json("/v1/score", Some(ADMIN), &body).0, 200);
+}

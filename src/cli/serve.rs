@@ -79,6 +79,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging();
     let mut config = Config::new(args.listen, keys);
     config.model = args.model;
+    config.keys_file = Some(keys_path);
     config.journal = args.journal;
     super::once_per_label(&[("--threshold", &args.threshold)])?;
     super::once_per_label(&[("--block-threshold", &args.block_threshold)])?;

@@ -174,7 +174,11 @@ async fn verify_key(
         Ok(f) => f,
         Err(response) => return response,
     };
-    match shared.keys.check(key(&fields, &headers), Role::Score) {
+    match shared
+        .keys
+        .load()
+        .check(key(&fields, &headers), Role::Score)
+    {
         // A key valid for any role is a valid key.
         Access::Granted | Access::Forbidden => text(StatusCode::OK, "valid"),
         Access::Missing | Access::Invalid => invalid(),
@@ -190,7 +194,11 @@ async fn comment_check(
         Ok(f) => f,
         Err(response) => return response,
     };
-    match shared.keys.check(key(&fields, &headers), Role::Score) {
+    match shared
+        .keys
+        .load()
+        .check(key(&fields, &headers), Role::Score)
+    {
         Access::Granted => {}
         Access::Forbidden => {
             return refused(
@@ -257,7 +265,7 @@ async fn submit(shared: &Shared, headers: &HeaderMap, body: &[u8], spam: bool) -
         Err(response) => return response,
     };
     let fields = &fields;
-    match shared.keys.check(key(fields, headers), Role::Learn) {
+    match shared.keys.load().check(key(fields, headers), Role::Learn) {
         Access::Granted => {}
         Access::Forbidden => {
             return refused(

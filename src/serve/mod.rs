@@ -36,6 +36,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The keys and their roles.
     pub keys: Keys,
+    /// The file the keys came from, read again at each reload (`POST /v1/admin/reload`,
+    /// SIGHUP) so that a key can be revoked without a restart; `None` keeps `keys`.
+    pub keys_file: Option<PathBuf>,
     /// Directory of the feedback journal; `None` keeps feedback in memory only.
     pub journal: Option<PathBuf>,
     /// Review thresholds overriding the model's, by label.
@@ -64,6 +67,7 @@ impl Config {
             model: None,
             listen,
             keys,
+            keys_file: None,
             journal: None,
             review_thresholds: Vec::new(),
             block_thresholds: Vec::new(),

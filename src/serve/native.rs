@@ -48,7 +48,7 @@ fn authorize(shared: &Shared, headers: &HeaderMap, role: Role) -> Result<(), Api
         .and_then(|v| v.trim_start().split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, key)| key.trim());
-    match shared.keys.check(key, role) {
+    match shared.keys.load().check(key, role) {
         Access::Granted => Ok(()),
         Access::Missing => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,

@@ -100,7 +100,7 @@ async fn analyze(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     });
-    match shared.keys.check(key.as_deref(), Role::Score) {
+    match shared.keys.load().check(key.as_deref(), Role::Score) {
         Access::Granted => {}
         Access::Missing => {
             return Err(ApiError::new(

@@ -206,7 +206,9 @@ enum Job {
 /// Everything the handlers share.
 pub(crate) struct Shared {
     pub current: ArcSwap<Served>,
-    pub keys: Keys,
+    /// Swapped whole at a reload, as the model is.
+    pub keys: ArcSwap<Keys>,
+    keys_file: Option<PathBuf>,
     pub metrics: Metrics,
     /// `--attribute NAME=label`, Perspective attribute names in upper case.
     pub attributes: Vec<(String, String)>,
@@ -454,7 +456,8 @@ impl Shared {
         let (tx, rx) = mpsc::channel();
         let shared = Arc::new(Shared {
             current: ArcSwap::from_pointee(served),
-            keys: config.keys.clone(),
+            keys: ArcSwap::from_pointee(config.keys.clone()),
+            keys_file: config.keys_file.clone(),
             metrics,
             attributes: config
                 .attributes
@@ -876,6 +879,15 @@ impl Learner {
 
     /// Loads the base model file again, learns the ledger on it and publishes it.
     fn reload(&mut self) -> Result<(), ApiError> {
+        // The keys file first: a reload that fails changes nothing, keys included. (Read at
+        // start only, a key removed from the file went on working until a restart.)
+        let keys = match &self.shared.keys_file {
+            Some(path) => Some(
+                Keys::load(path)
+                    .map_err(|e| ApiError::unprocessable(format!("reload refused: {e}")))?,
+            ),
+            None => None,
+        };
         let (model, review, block, sha256) = self
             .shared
             .base
@@ -912,6 +924,9 @@ impl Learner {
             .metrics
             .model(&served.version, &served.sha256, served.learned);
         self.shared.current.store(Arc::new(served));
+        if let Some(keys) = keys {
+            self.shared.keys.store(Arc::new(keys));
+        }
         Ok(())
     }
 }
