@@ -174,12 +174,21 @@ impl Linear {
         let beta = self.params.beta;
         let mut mean = vec![0.0; n_labels];
         if beta < 1.0 {
-            let n_features = (self.w.len() / n_labels.max(1)).max(1) as f64;
-            for row in self.w.chunks_exact(n_labels) {
+            // Over the features the ratios use, as the fold models' out-of-fold scores take
+            // it (`Ftrl::mean_abs_weights`): over every column, `cv`'s models (whose columns
+            // are every fold's features) divided by features they never saw, and scored
+            // lower than the scores their thresholds were tuned on.
+            let mut features = 0_usize;
+            for (f, row) in self.w.chunks_exact(n_labels.max(1)).enumerate() {
+                if ratios.feature(f as u32).iter().all(|&r| r == 0.0) {
+                    continue;
+                }
+                features += 1;
                 for (m, &w) in mean.iter_mut().zip(row) {
-                    *m += f64::from(w).abs() / n_features;
+                    *m += f64::from(w).abs();
                 }
             }
+            mean.iter_mut().for_each(|m| *m /= features.max(1) as f64);
         }
         let learned = |i: usize| self.learned.get(i).copied().unwrap_or(0.0);
         let w = self

@@ -220,9 +220,9 @@ fn grouped_cv_equals_training_on_one_group_and_evaluating_the_other() {
 }
 
 /// Wang & Manning's interpolation (`--beta` below 1) changes the head's scores, so the
-/// out-of-fold scores that set thresholds and calibration must interpolate too. They did not:
-/// every beta got beta 1's threshold, and `cv --beta 0.25` fell from F1 0.954 to 0.705 on this
-/// fixture at an unchanged ROC AUC.
+/// out-of-fold scores that set thresholds and calibration must interpolate too, and over the
+/// same features. They did not: every beta got beta 1's threshold, and `cv --beta 0.25` fell
+/// from F1 0.954 to 0.705 on this fixture at an unchanged ROC AUC.
 #[test]
 fn beta_below_one_tunes_thresholds_on_the_scores_it_gives() {
     let dir = tempdir();
@@ -234,10 +234,16 @@ fn beta_below_one_tunes_thresholds_on_the_scores_it_gives() {
         );
         report["labels"]["spam"]["f1"]["mean"].as_f64().unwrap()
     };
-    let (one, quarter) = (f1("1"), f1("0.25"));
+    let (one, quarter, zero) = (f1("1"), f1("0.25"), f1("0"));
     assert!(
         quarter > one - 0.03,
         "F1 {quarter} with beta 0.25 against {one} with beta 1"
+    );
+    // Beta 0 (every weight the mean): 0.281 while cv's models took the mean over every fold's
+    // features, the ones they never saw included.
+    assert!(
+        zero > one - 0.06,
+        "F1 {zero} with beta 0 against {one} with beta 1"
     );
     let threshold = |beta: &str| {
         let model = dir.path().join(format!("b{beta}.model"));
