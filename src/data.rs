@@ -579,7 +579,7 @@ fn row_inside(
     opts: &InputOptions,
     label_cols: &[Option<usize>],
 ) -> Option<u64> {
-    if opts.labels.is_empty() || !text.iter().any(|&b| b == b'\n' || b == b'\r') {
+    if opts.labels.is_empty() || memchr::memchr2(b'\n', b'\r', text).is_none() {
         return None;
     }
     let text = std::str::from_utf8(text).ok()?;

@@ -1131,22 +1131,17 @@ impl Trainer {
     }
 }
 
+/// An error of fold `fold` (0-based) of `folds`: a label left without a class there is named
+/// by its fold.
 pub(crate) fn fold_error(fold: usize, folds: u32, e: Error) -> Error {
-    match e {
-        Error::NoExamples { label, class } => Error::FoldWithoutExamples {
+    match short_class(e) {
+        Ok((label, class)) => Error::FoldWithoutExamples {
             fold: fold + 1,
             folds,
             label,
             class,
         },
-        // With partial labels, the rows outside a fold may carry none of a label.
-        Error::NoLabelRows { label } => Error::FoldWithoutExamples {
-            fold: fold + 1,
-            folds,
-            label,
-            class: "labeled",
-        },
-        other => other,
+        Err(other) => other,
     }
 }
 
@@ -1158,20 +1153,25 @@ pub(crate) fn tuning_fold_error(
     folds: u32,
     e: Error,
 ) -> Error {
-    match fold_error(fold, folds, e) {
-        Error::FoldWithoutExamples {
-            fold,
-            folds,
-            label,
-            class,
-        } => Error::TuningFoldWithoutExamples {
+    match short_class(e) {
+        Ok((label, class)) => Error::TuningFoldWithoutExamples {
             outer: outer.map(|(f, k)| (f + 1, k)),
-            fold,
+            fold: fold + 1,
             folds,
             label,
             class,
         },
-        other => other,
+        Err(other) => other,
+    }
+}
+
+/// The label and the class a fold's rows lacked, or the error when it is another.
+fn short_class(e: Error) -> std::result::Result<(String, &'static str), Error> {
+    match e {
+        Error::NoExamples { label, class } => Ok((label, class)),
+        // With partial labels, the rows outside a fold may carry none of a label.
+        Error::NoLabelRows { label } => Ok((label, "labeled")),
+        other => Err(other),
     }
 }
 

@@ -1182,15 +1182,8 @@ fn the_journal_directory_is_one_server_s_and_its_damage_is_refused() {
     let model = dir.path().join("small.model");
     let data = dir.path().join("d.csv");
     // The embedded model's labels, so that the feedback's verdicts for each have a place.
-    let labels = [
-        "spam",
-        "toxicity",
-        "severe_toxicity",
-        "identity_attack",
-        "insult",
-        "profanity",
-        "threat",
-    ];
+    let embedded = commentguard::Classifier::embedded().unwrap();
+    let labels = embedded.labels();
     let rows = [
         "win free cash now",
         "nice game last night",

@@ -81,10 +81,8 @@ fn totals_file(dir: &Path, g: u64) -> PathBuf {
 /// two numbers is damage, refused as the other files' is: it reset the counters silently.
 pub(crate) fn read_totals(dir: &Path, g: u64) -> Result<Option<(u64, u64)>, ServeError> {
     let path = totals_file(dir, g);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(ServeError::Io(format!("reading {}", path.display()), e)),
+    let Some(text) = read_if_there(&path)? else {
+        return Ok(None);
     };
     let mut numbers = text.split_whitespace().map(str::parse::<u64>);
     match (numbers.next(), numbers.next(), numbers.next()) {
@@ -103,9 +101,13 @@ pub(crate) fn read_totals(dir: &Path, g: u64) -> Result<Option<(u64, u64)>, Serv
 /// The SHA-256 of the base model generation `g`'s snapshot was built on; `None` for a
 /// generation written before the file existed.
 pub(crate) fn read_base(dir: &Path, g: u64) -> Result<Option<String>, ServeError> {
-    let path = base_file(dir, g);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Some(text.trim().to_owned())),
+    Ok(read_if_there(&base_file(dir, g))?.map(|text| text.trim().to_owned()))
+}
+
+/// A generation file's text, `None` when the generation was written before such files were.
+fn read_if_there(path: &Path) -> Result<Option<String>, ServeError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(ServeError::Io(format!("reading {}", path.display()), e)),
     }

@@ -219,8 +219,9 @@ pub(crate) struct Shared {
     base: BaseModel,
     /// The journal directory's lock, held while the server runs.
     _lock: Option<std::fs::File>,
-    /// Set by the learner when a journal write fails, for `/readyz`.
-    journal_failed: Mutex<Option<String>>,
+    /// Set by the learner when a journal write fails: what is on disk is then unknown, so no
+    /// more feedback is taken until a restart replays the journal (and `/readyz` says why).
+    journal_failed: OnceLock<String>,
 }
 
 /// Where the base model comes from and the thresholds set by flags, for loading and reloading.
@@ -470,7 +471,7 @@ impl Shared {
             draining: AtomicBool::new(false),
             base,
             _lock: lock,
-            journal_failed: Mutex::new(None),
+            journal_failed: OnceLock::new(),
         });
         let mut learner = Learner {
             shared: Arc::clone(&shared),
@@ -480,7 +481,6 @@ impl Shared {
             since_snapshot: 0,
             every: config.snapshot_every,
             ledger,
-            failed: None,
         };
         let handle = std::thread::Builder::new()
             .name("learner".into())
@@ -509,11 +509,8 @@ impl Shared {
 
     /// Why the journal stopped taking feedback (a failed write: the server answers 503 to
     /// feedback until a restart), if it did.
-    pub fn journal_failure(&self) -> Option<String> {
-        self.journal_failed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+    pub fn journal_failure(&self) -> Option<&str> {
+        self.journal_failed.get().map(String::as_str)
     }
 
     fn send(&self, job: Job) -> Result<(), ApiError> {
@@ -616,9 +613,6 @@ struct Learner {
     /// Compact on this interval when there was feedback.
     every: Option<std::time::Duration>,
     ledger: Ledger,
-    /// Set when a journal write failed: what is on disk is then unknown, so no more feedback
-    /// is taken until a restart replays the journal.
-    failed: Option<String>,
 }
 
 impl Learner {
@@ -708,8 +702,8 @@ impl Learner {
                 "no --journal directory: there is nothing to compact",
             ));
         };
-        if let Some(why) = &self.failed {
-            return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why.clone()));
+        if let Some(why) = self.shared.journal_failure() {
+            return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why));
         }
         let current = self.shared.current.load_full();
         let mut ledger = Vec::new();
@@ -741,8 +735,8 @@ impl Learner {
     }
 
     fn commit(&mut self, batch: Vec<(Record, Reply<Outcome>)>) {
-        if let Some(why) = &self.failed {
-            let err = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why.clone());
+        if let Some(why) = self.shared.journal_failure() {
+            let err = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why);
             for (_, reply) in batch {
                 let _ = reply.send(Err(err.clone()));
             }
@@ -829,12 +823,7 @@ impl Learner {
             if let Err(e) = journal.append(&records) {
                 let why = format!("the journal could not be written ({e}); restart the server");
                 tracing::error!("{why}");
-                self.failed = Some(why.clone());
-                *self
-                    .shared
-                    .journal_failed
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(why.clone());
+                let _ = self.shared.journal_failed.set(why.clone());
                 let err = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why);
                 for (_, _, _, reply) in accepted {
                     let _ = reply.send(Err(err.clone()));
