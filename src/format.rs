@@ -36,12 +36,16 @@ const MAGIC: &[u8; 8] = b"CMTGUARD";
 /// model of version 1 with a vocabulary still loads, since its keys are computed from its
 /// texts; one with hash buckets cannot, since its buckets are xxh3's. Version 3 added the
 /// NB-LR head and the block thresholds at the end of the payload; older files load without
-/// them. Version 4 put the scoring section before the payload.
-pub const FORMAT_VERSION: u32 = 4;
+/// them. Version 4 put the scoring section before the payload. Version 5 added, at the end of
+/// the payload, the verdicts `learn` filled in for labels its file did not give (older files
+/// load with none recorded).
+pub const FORMAT_VERSION: u32 = 5;
 /// The first version with a scoring section.
 const SCORING_SINCE: u32 = 4;
 /// The first version with the NB-LR head and block thresholds.
 const HEADS_SINCE: u32 = 3;
+/// The first version with the record of filled verdicts.
+const FILLED_SINCE: u32 = 5;
 /// The first version whose hash buckets this build computes.
 const BUCKETS_SINCE: u32 = 2;
 const HEADER_LEN: usize = 20;
@@ -143,6 +147,21 @@ pub(crate) struct ModelData {
     /// Per label, the probability at which a comment is blocked rather than held for review
     /// (the threshold at 99% out-of-fold precision when tuned).
     pub block_thresholds: Vec<f64>,
+    /// The comments learned with verdicts the model filled in, sorted.
+    pub filled: Vec<FilledRecord>,
+}
+
+/// A comment learned with some labels' verdicts filled in by the model's own (a `learn` file
+/// without a column for every label): the verdicts it was learned with, so that forgetting it
+/// takes out exactly what learning put in, however the model's own verdicts moved since.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct FilledRecord {
+    /// SHA-256 of the comment's text.
+    pub text: [u8; 32],
+    /// Its verdict per label, in label order, as learned.
+    pub verdicts: Vec<bool>,
+    /// How many times it was learned with these verdicts, less the times forgotten.
+    pub count: u64,
 }
 
 /// What scoring needs, stored ahead of [`ModelData`] so that it loads without the rest.
@@ -202,6 +221,7 @@ impl From<ModelDataV2> for ModelData {
             summary: d.summary,
             linear: None,
             block_thresholds,
+            filled: Vec::new(),
         }
     }
 }
@@ -262,6 +282,13 @@ pub(crate) fn decode_rest(rest: &[u8], version: u32, file: &str) -> Result<Model
         postcard::from_bytes::<ModelDataV2>(rest)
             .map_err(|e| corrupt(file, e))?
             .into()
+    } else if version < FILLED_SINCE {
+        // Version 5 appended one field, a list: read an older payload as one with an empty
+        // list (postcard writes an empty list's length as a single zero byte).
+        let mut bytes = Vec::with_capacity(rest.len() + 1);
+        bytes.extend_from_slice(rest);
+        bytes.push(0);
+        postcard::from_bytes(&bytes).map_err(|e| corrupt(file, e))?
     } else {
         postcard::from_bytes(rest).map_err(|e| corrupt(file, e))?
     };
@@ -439,6 +466,11 @@ mod tests {
                 learned: vec![0.0, 0.125],
             }),
             block_thresholds: vec![0.9],
+            filled: vec![FilledRecord {
+                text: [7; 32],
+                verdicts: vec![true],
+                count: 2,
+            }],
         }
     }
 
@@ -494,6 +526,7 @@ mod tests {
         ModelData {
             linear: None,
             block_thresholds: vec![1.0; d.labels.len()],
+            filled: Vec::new(),
             ..d
         }
     }
@@ -517,6 +550,32 @@ mod tests {
 
     /// A model read from an older file says so (`inspect` prints it), and is written in this
     /// build's format when saved.
+    #[test]
+    fn version_4_files_load_with_no_filled_verdicts() {
+        let d = ModelData {
+            filled: Vec::new(),
+            ..sample()
+        };
+        // A version 4 payload is version 5's without the last field, which is the empty
+        // list's zero byte here.
+        let mut bytes = encode(&scoring(), &d);
+        let body_end = bytes.len() - CHECKSUM_LEN;
+        assert_eq!(bytes[body_end - 1], 0);
+        bytes.truncate(body_end - 1);
+        bytes[8..12].copy_from_slice(&4u32.to_le_bytes());
+        let payload_len = (body_end - 1 - HEADER_LEN) as u64;
+        bytes[12..20].copy_from_slice(&payload_len.to_le_bytes());
+        let digest = Sha256::digest(&bytes);
+        bytes.extend_from_slice(&digest);
+        assert_eq!(decode(&bytes, "m").unwrap(), (Some(scoring()), d));
+        // A version 5 file whose list is cut off is an error, not an empty list.
+        bytes[8..12].copy_from_slice(&5u32.to_le_bytes());
+        let body_end = bytes.len() - CHECKSUM_LEN;
+        let digest = Sha256::digest(&bytes[..body_end]);
+        bytes[body_end..].copy_from_slice(&digest);
+        assert!(decode(&bytes, "m").is_err());
+    }
+
     #[test]
     fn a_model_keeps_the_version_of_its_file() {
         let model = crate::Classifier::embedded().unwrap();

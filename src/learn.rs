@@ -30,7 +30,11 @@
 //! forgets with the same filled verdicts.
 
 use crate::error::{Error, Result};
-use crate::format::{ModelData, Source};
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::format::{FilledRecord, ModelData, Source};
 use crate::model::{grow_vocabulary, Classifier};
 use crate::nblr::{Linear, LEARN_STEP};
 use crate::text::Scratch;
@@ -95,9 +99,113 @@ impl Classifier {
         Ok(())
     }
 
+    /// Learns or forgets a batch in which some comments lack a verdict for some labels, as
+    /// `commentguard learn` and `forget` do with a file that lacks a label's column.
+    ///
+    /// Learning fills each missing verdict with the model's own (before the batch) and
+    /// records the comment's verdicts in the model. Forgetting takes the verdicts recorded for
+    /// the same text that agree with the ones given; a comment with no such record (learned
+    /// with every label given, trained on, or learned by a build before format version 5)
+    /// takes the model's own. Forgetting a comment with every verdict given also removes a
+    /// record of exactly those verdicts. All or nothing, as
+    /// [`apply_feedback`](Self::apply_feedback).
+    pub fn apply_partial_feedback(
+        &mut self,
+        direction: Direction,
+        batch: &[Feedback],
+    ) -> Result<FilledVerdicts> {
+        // Keyed by text, then verdicts, as the model's sorted record is.
+        let mut record: BTreeMap<([u8; 32], Vec<bool>), u64> = self
+            .parts_filled()
+            .iter()
+            .map(|r| ((r.text, r.verdicts.clone()), r.count))
+            .collect();
+        let mut outcome = FilledVerdicts::default();
+        let mut resolved = Vec::with_capacity(batch.len());
+        for (index, fb) in batch.iter().enumerate() {
+            let text: [u8; 32] = Sha256::digest(fb.text.as_bytes()).into();
+            let partial = fb.labels.iter().any(Option::is_none);
+            let mut labels = fb.labels.clone();
+            match direction {
+                Direction::Learn => {
+                    if partial {
+                        self.fill_verdicts(&fb.text, &mut labels);
+                        let verdicts = labels.iter().map(|v| v.unwrap_or(false)).collect();
+                        *record.entry((text, verdicts)).or_default() += 1;
+                        outcome.recorded += 1;
+                    }
+                }
+                Direction::Forget => {
+                    let agrees = |verdicts: &[bool]| {
+                        verdicts.len() == labels.len()
+                            && verdicts
+                                .iter()
+                                .zip(&labels)
+                                .all(|(&r, v)| v.is_none_or(|v| v == r))
+                    };
+                    // An empty verdict list sorts first: from there on, this text's records.
+                    let mut matching = record
+                        .range((text, Vec::new())..)
+                        .take_while(|((t, _), _)| *t == text)
+                        .filter(|((_, verdicts), _)| agrees(verdicts))
+                        .map(|(key, _)| key.clone());
+                    match (matching.next(), matching.next()) {
+                        (Some(_), Some(_)) => return Err(Error::AmbiguousForget { index }),
+                        (Some(key), None) => {
+                            labels = key.1.iter().map(|&v| Some(v)).collect();
+                            let count = record.get_mut(&key).expect("found just now");
+                            *count -= 1;
+                            if *count == 0 {
+                                record.remove(&key);
+                            }
+                            if partial {
+                                outcome.recalled += 1;
+                            }
+                        }
+                        (None, None) => {
+                            if partial {
+                                self.fill_verdicts(&fb.text, &mut labels);
+                                outcome.unrecorded += 1;
+                            }
+                        }
+                        (None, Some(_)) => unreachable!("an iterator ended, then went on"),
+                    }
+                }
+            }
+            resolved.push(Feedback {
+                text: fb.text.clone(),
+                labels,
+            });
+        }
+        let changes: Vec<(Direction, &Feedback)> =
+            resolved.iter().map(|f| (direction, f)).collect();
+        if !changes.is_empty() {
+            let record = record
+                .into_iter()
+                .map(|((text, verdicts), count)| FilledRecord {
+                    text,
+                    verdicts,
+                    count,
+                })
+                .collect();
+            *self = self.with_changes_and(&changes, |data| data.filled = record)?;
+        }
+        Ok(outcome)
+    }
+
     /// A copy of this model with `changes` applied in order (this one stays as it is): what a
     /// server publishes while requests in flight finish on the old model.
     pub fn with_changes(&self, changes: &[(Direction, &Feedback)]) -> Result<Classifier> {
+        self.with_changes_and(changes, |_| {})
+    }
+
+    /// [`with_changes`](Self::with_changes), with `edit` applied to the new model's data
+    /// before it is built.
+    fn with_changes_and(
+        &self,
+        changes: &[(Direction, &Feedback)],
+        edit: impl FnOnce(&mut ModelData),
+    ) -> Result<Classifier> {
         let n_labels = self.labels().len();
         if let Some((_, f)) = changes.iter().find(|(_, f)| f.labels.len() != n_labels) {
             return Err(Error::InvalidParam {
@@ -206,6 +314,7 @@ impl Classifier {
                 }
             }
         }
+        edit(&mut data);
         self.extended(data, index)
     }
 
@@ -232,6 +341,18 @@ impl Classifier {
         *self = rebuild(data)?;
         Ok(())
     }
+}
+
+/// What [`Classifier::apply_partial_feedback`] did with the verdicts a batch did not give.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FilledVerdicts {
+    /// Comments learned with verdicts filled in by the model's own, and recorded.
+    pub recorded: u64,
+    /// Comments forgotten with the verdicts recorded when they were learned.
+    pub recalled: u64,
+    /// Comments forgotten with labels missing and no record: the missing labels took the
+    /// model's own verdicts, which learning since may have moved.
+    pub unrecorded: u64,
 }
 
 /// Moves an NB-LR head's learned weights one fixed step per feature towards each verdict
@@ -441,6 +562,63 @@ mod tests {
         model.fill_verdicts(text, &mut labels);
         assert_eq!(labels[spam], Some(false), "a given verdict stays");
         assert_eq!(labels[toxic], Some(model.score(text).is_flagged("toxic")));
+    }
+
+    /// A comment learned twice, once flagged for toxicity by the model and once not, with
+    /// only spam given: forgetting it with only spam cannot know which to take out, and says
+    /// so; with every label given it takes out that one, and then the other is found alone.
+    #[test]
+    fn filled_verdicts_are_recalled_and_an_ambiguous_forget_is_refused() {
+        let mut model = Classifier::embedded().unwrap();
+        let toxicity = model.label_index("toxicity").unwrap();
+        let text = "Thanks for the recap of the council meeting";
+        let partial = spam_only(&model, false);
+        let learned = model
+            .apply_partial_feedback(Direction::Learn, &[feedback(text, &partial)])
+            .unwrap();
+        assert_eq!(learned.recorded, 1);
+        assert!(!model.score(text).is_flagged("toxicity"));
+        // Moderators mark it toxic (every label given, so nothing is recorded) until the
+        // model's own verdict turns.
+        let mut toxic = vec![Some(false); model.labels().len()];
+        toxic[toxicity] = Some(true);
+        let mut times = 0;
+        while !model.score(text).is_flagged("toxicity") {
+            model.learn(text, &toxic).unwrap();
+            times += 1;
+            assert!(times < 50, "the verdict never turned");
+        }
+        model
+            .apply_partial_feedback(Direction::Learn, &[feedback(text, &partial)])
+            .unwrap();
+        assert_eq!(model.parts_filled().len(), 2);
+        let before = model.to_bytes();
+        let e = model
+            .apply_partial_feedback(Direction::Forget, &[feedback(text, &partial)])
+            .unwrap_err();
+        assert!(matches!(e, Error::AmbiguousForget { index: 0 }), "{e}");
+        assert!(
+            model.to_bytes() == before,
+            "a refused forget changed the model"
+        );
+        // Given in full, the toxic one comes out; the civil one is then the only match.
+        model
+            .apply_partial_feedback(Direction::Forget, &[feedback(text, &toxic)])
+            .unwrap();
+        assert_eq!(model.parts_filled().len(), 1);
+        let forgot = model
+            .apply_partial_feedback(Direction::Forget, &[feedback(text, &partial)])
+            .unwrap();
+        assert_eq!((forgot.recalled, forgot.unrecorded), (1, 0));
+        assert!(model.parts_filled().is_empty());
+        // The record is saved with the model and read back.
+        let mut again = Classifier::embedded().unwrap();
+        again
+            .apply_partial_feedback(Direction::Learn, &[feedback(text, &partial)])
+            .unwrap();
+        let loaded = Classifier::from_bytes(&again.to_bytes()).unwrap();
+        assert_eq!(loaded.parts_filled(), again.parts_filled());
+        assert_eq!(loaded.parts_filled().len(), 1);
     }
 
     #[test]

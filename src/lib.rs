@@ -53,7 +53,7 @@ pub use data::{
 pub use error::{Error, ModelError, OutputProblem, Result};
 pub use format::{HashingReader, LabelTuning, Source, TrainingSummary, Vocabulary, FORMAT_VERSION};
 pub use fsafe::{check_distinct_inputs, check_output, write_output};
-pub use learn::{Direction, Feedback};
+pub use learn::{Direction, Feedback, FilledVerdicts};
 pub use metrics::{
     best_f1_threshold, binary_metrics, reliability, threshold_for_precision, threshold_point,
     AtPrecision, BinaryMetrics, Evaluation, LabelReport, ReliabilityBin, Report, ThresholdPoint,

@@ -8,7 +8,7 @@ use nohash_hasher::BuildNoHashHasher;
 
 use crate::calibrate::Calibration;
 use crate::error::{Error, ModelError, Result};
-use crate::format::{self, ModelData, ScoringData, TrainingSummary, Vocabulary};
+use crate::format::{self, FilledRecord, ModelData, ScoringData, TrainingSummary, Vocabulary};
 use crate::lookup::{KeyCounts, View, WeightTable};
 use crate::nb::{Counts, NaiveBayes, NbValidParams};
 use crate::text::{Analyzer, Scratch};
@@ -76,6 +76,8 @@ struct Parts {
     vocabulary: Vocabulary,
     index: FeatureIndex,
     nb: NaiveBayes,
+    /// The verdicts `learn` filled in, by comment (see `FilledRecord`).
+    filled: Vec<FilledRecord>,
 }
 
 /// [`Parts`], built now or from the rest of the embedded model's payload when first needed.
@@ -239,11 +241,25 @@ impl Classifier {
                 ));
             }
         }
+        let filled_valid = data
+            .filled
+            .iter()
+            .all(|r| r.count > 0 && r.verdicts.len() == labels.len())
+            && data
+                .filled
+                .windows(2)
+                .all(|w| (&w[0].text, &w[0].verdicts) < (&w[1].text, &w[1].verdicts));
+        if !filled_valid {
+            return Err(corrupt(
+                "its record of filled verdicts is out of order or does not match the labels".into(),
+            ));
+        }
         let nb = NaiveBayes::with_head(data.nb, counts, data.linear, labels)?;
         Ok(Parts {
             vocabulary: data.vocabulary,
             index,
             nb,
+            filled: data.filled,
         })
     }
 
@@ -327,6 +343,11 @@ impl Classifier {
 
     pub(crate) fn from_data(data: ModelData) -> Result<Classifier> {
         Self::from_data_with(data, None)
+    }
+
+    /// The verdicts `learn` filled in, by comment.
+    pub(crate) fn parts_filled(&self) -> &[FilledRecord] {
+        &self.parts().filled
     }
 
     /// This model's feature index (decoded now if the model was loaded without it).
@@ -414,6 +435,7 @@ impl Classifier {
             summary: self.summary.clone(),
             linear: parts.nb.linear().cloned(),
             block_thresholds: self.block_thresholds.to_vec(),
+            filled: parts.filled.clone(),
         }
     }
 

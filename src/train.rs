@@ -1115,6 +1115,7 @@ impl Trainer {
             docs: docs.to_vec(),
             df: df.to_vec(),
             summary: self.summary,
+            filled: Vec::new(),
         })
     }
 

@@ -10,6 +10,7 @@ local thread_id = 0
 local key = os.getenv("CG_KEY")
 local delay_ms = tonumber(os.getenv("CG_DELAY_MS") or "10")
 local control = os.getenv("CG_SCORE") == "1"
+local jitter = os.getenv("CG_JITTER") == "1"
 local words = {
   "the", "council", "should", "fix", "roads", "before", "winter", "free", "gift", "cards",
   "click", "link", "earn", "money", "from", "home", "great", "article", "thanks", "for",
@@ -38,5 +39,8 @@ function request()
   return wrk.format("POST", "/v1/feedback", headers, body)
 end
 function delay()
+  if jitter then
+    return math.random(0, 2 * delay_ms)
+  end
   return delay_ms
 end

@@ -15,8 +15,8 @@ pub struct LearnArgs {
     #[arg(long, required = true, value_name = "PATH")]
     data: Vec<PathBuf>,
     /// Label to read: NAME, NAME=COLUMN or NAME=COLUMN:V1,V2 (as `train`). Labels of the model
-    /// not given take the model's own verdict for each comment (so `forget` is exact only when
-    /// every label is given). Repeat for several labels.
+    /// not given take the model's own verdict for each comment, which `learn` records in the
+    /// model so that `forget` takes out the same. Repeat for several labels.
     #[arg(long, required = true, value_name = "SPEC")]
     label: Vec<LabelSpec>,
     /// Where to write the new model (never over --model or a --data file).
@@ -55,8 +55,6 @@ pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
                 for (&slot, &v) in slots.iter().zip(&record.labels) {
                     labels[slot] = Some(v);
                 }
-                // Labels the file does not give keep the model's own verdicts.
-                model.fill_verdicts(&record.text, &mut labels);
                 batch.push(Feedback {
                     text: record.text.clone(),
                     labels,
@@ -65,8 +63,9 @@ pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
                 Ok(())
             })?;
         report_skipped(path, &summary);
-        match model.apply_feedback(direction, &batch) {
-            Ok(()) => {}
+        // Labels the file does not give keep the model's own verdicts, recorded when learned.
+        match model.apply_partial_feedback(direction, &batch) {
+            Ok(filled) => report_filled(path, &filled),
             Err(commentguard::Error::NeverLearned { index }) => {
                 // Labels not given take the model's own verdicts, which the learning being
                 // undone may have moved: the audit's learn then forget with the same command
@@ -82,9 +81,8 @@ pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
                     String::new()
                 } else {
                     format!(
-                        "; the labels not given ({}) took the model's own verdicts, which the \
-                         learning may have changed, so a learn without every label cannot \
-                         always be forgotten: give every label to both",
+                        "; no record of its learning was found for the labels not given ({}), \
+                         so they took the model's own verdicts",
                         missing.join(", ")
                     )
                 };
@@ -95,6 +93,13 @@ pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
                     lines[index]
                 )
             }
+            Err(commentguard::Error::AmbiguousForget { index }) => bail!(
+                "{}: line {}: this comment was learned more than once with different verdicts \
+                 for the labels not given, so which to forget is not known: give every label; \
+                 nothing was written",
+                path.display(),
+                lines[index]
+            ),
             Err(e) => return Err(e).with_context(|| format!("{}", path.display())),
         }
         rows += batch.len() as u64;
@@ -115,4 +120,31 @@ pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// Says how the labels a file did not give were settled.
+fn report_filled(path: &std::path::Path, filled: &commentguard::FilledVerdicts) {
+    let path = path.display();
+    if filled.recorded > 0 {
+        eprintln!(
+            "commentguard: {path}: {} comments lacked some labels: learned with the model's own \
+             verdicts for those, recorded in the model for `forget`",
+            filled.recorded
+        );
+    }
+    if filled.recalled > 0 {
+        eprintln!(
+            "commentguard: {path}: {} comments lacked some labels: forgotten with the verdicts \
+             they were learned with",
+            filled.recalled
+        );
+    }
+    if filled.unrecorded > 0 {
+        eprintln!(
+            "commentguard: {path}: {} comments lacked some labels and have no record of being \
+             learned so (learned with every label, trained on, or learned before format \
+             version 5): forgotten with the model's own verdicts for those",
+            filled.unrecorded
+        );
+    }
 }
