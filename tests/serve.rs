@@ -656,7 +656,8 @@ fn reload_keeps_feedback_and_sigterm_drains_and_exits_zero() {
     // A broken model file is refused and the old model stays.
     std::fs::write(&model, b"not a model").unwrap();
     let (s, b) = server.post_json("/v1/admin/reload", Some(ADMIN), "");
-    assert_error(s, &b, 422, "reload refused");
+    assert_error(s, &b, 409, "reload refused");
+    assert_eq!(json(&b)["error"]["status"], "FAILED_PRECONDITION");
     assert_eq!(server.score("zorblax vouchers zorblax", "spam"), learned);
     server.signal("TERM");
     let status = server.child.wait().unwrap();
@@ -1370,6 +1371,6 @@ fn a_reload_reads_the_keys_file_again() {
     assert_eq!(server.post_json("/v1/score", Some(ADMIN), &body).0, 200);
     std::fs::write(&keys, format!("{without}\n[[key]\n")).unwrap();
     let (s, b) = server.post_json("/v1/admin/reload", Some(ADMIN), "");
-    assert_error(s, &b, 422, "reload refused");
+    assert_error(s, &b, 409, "reload refused");
     assert_eq!(server.post_json("/v1/score", Some(ADMIN), &body).0, 200);
 }

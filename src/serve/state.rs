@@ -886,26 +886,26 @@ impl Learner {
         }
     }
 
-    /// Loads the base model file again, learns the ledger on it and publishes it.
+    /// Loads the base model file again, learns the ledger on it and publishes it. A refusal is
+    /// 409 FAILED_PRECONDITION: the request was fine, the server's files are not (422
+    /// INVALID_ARGUMENT told the caller its request was at fault).
     fn reload(&mut self) -> Result<(), ApiError> {
+        let refused =
+            |why: String| ApiError::new(StatusCode::CONFLICT, format!("reload refused: {why}"));
         // The keys file first: a reload that fails changes nothing, keys included. (Read at
         // start only, a key removed from the file went on working until a restart.)
         let keys = match &self.shared.keys_file {
-            Some(path) => Some(
-                Keys::load(path)
-                    .map_err(|e| ApiError::unprocessable(format!("reload refused: {e}")))?,
-            ),
+            Some(path) => Some(Keys::load(path).map_err(|e| refused(e.to_string()))?),
             None => None,
         };
         let (model, review, block, sha256) = self
             .shared
             .base
             .load()
-            .map_err(|e| ApiError::unprocessable(format!("reload refused: {e}")))?;
+            .map_err(|e| refused(e.to_string()))?;
         let mut feedback = Vec::new();
         for (record, n) in self.ledger.entries.values() {
-            let labels = verdicts(&model, record)
-                .map_err(|m| ApiError::unprocessable(format!("reload refused: feedback: {m}")))?;
+            let labels = verdicts(&model, record).map_err(|m| refused(format!("feedback: {m}")))?;
             for _ in 0..*n {
                 feedback.push(Feedback {
                     text: record.text.clone(),
@@ -917,7 +917,7 @@ impl Learner {
             feedback.iter().map(|f| (Direction::Learn, f)).collect();
         let model = model
             .with_changes(&changes)
-            .map_err(|e| ApiError::unprocessable(format!("reload refused: {e}")))?;
+            .map_err(|e| refused(e.to_string()))?;
         let served = Served {
             sorted_labels: sorted_labels(&model),
             model,
