@@ -112,6 +112,13 @@ fn syntax_error(text: &str, file: &str, e: &toml::de::Error) -> ServeError {
     ServeError::Config(format!("{file}: {place}{}", message.trim()))
 }
 
+/// The characters of a bearer token (RFC 6750's `b64token`, without its trailing `=`
+/// padding): a key of these goes unchanged in `Authorization: Bearer`, and in a URL's query or
+/// a form with at most `+` and `/` percent-encoded, which clients do.
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '+' | '/')
+}
+
 impl Keys {
     /// Parses a keys file's text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Keys, ServeError> {
@@ -127,6 +134,24 @@ impl Keys {
             if entry.key.len() < MIN_KEY_LEN {
                 return Err(ServeError::Config(format!(
                     "{file}: key {n}: shorter than {MIN_KEY_LEN} characters"
+                )));
+            }
+            if let Some(c) = entry.key.chars().find(|&c| !is_token_char(c)) {
+                // Never the key itself: only which character, by its code.
+                return Err(ServeError::Config(format!(
+                    "{file}: key {n}: holds {} ({}), which clients cannot send in every place \
+                     a key goes (an Authorization header, a URL, a form); use letters, digits \
+                     and - . _ ~ + / (as `--generate-key` does)",
+                    if c == ' ' {
+                        "a space".to_string()
+                    } else {
+                        format!("U+{:04X}", c as u32)
+                    },
+                    if c.is_ascii() {
+                        "not a token character"
+                    } else {
+                        "not ASCII"
+                    },
                 )));
             }
             if entry.roles.is_empty() {
@@ -237,6 +262,27 @@ mod tests {
     }
 
     /// The second service audit: a syntax error's text quoted the line, secret key and all.
+    /// A key with a space or a character outside ASCII loaded, and no client could send it in
+    /// a header; the error names the character, never the key.
+    #[test]
+    fn keys_clients_cannot_send_are_refused_without_showing_them() {
+        for (key, what) in [
+            ("0123456789abcdef ghij", "a space"),
+            ("0123456789abcdefé-ghij", "U+00E9"),
+            ("0123456789abcdef\\\"ghij", "U+0022"),
+        ] {
+            let text = format!("[[key]]\nkey = \"{key}\"\nroles = [\"score\"]\n");
+            let e = Keys::parse(&text, "k.toml").unwrap_err().to_string();
+            assert!(
+                e.starts_with("k.toml: key 1: holds ") && e.contains(what),
+                "{e}"
+            );
+            assert!(!e.contains("0123456789abcdef"), "{e}");
+        }
+        let ok = "[[key]]\nkey = \"0123456789abcdef-._~+/\"\nroles = [\"score\"]\n";
+        assert!(Keys::parse(ok, "k.toml").is_ok());
+    }
+
     #[test]
     fn a_file_that_does_not_parse_is_named_by_line_never_by_its_key() {
         let secret = "abcdefghijklmnopqrstuvwxyz0123456789SECRET";
