@@ -196,12 +196,28 @@ pub(crate) fn read_ledger(dir: &Path, g: u64) -> Result<Vec<(usize, Record)>, Se
 
 /// Writes `bytes` to `path` so that it is whole and on disk, or absent.
 fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    // Errors name the file being written: tempfile's named a temporary file, which meant
+    // nothing to an operator reading "compaction failed" on a full disk. The journal
+    // directory's lock makes the learner its only writer, so a fixed name beside the target
+    // is safe, and a leftover (from a crash) is overwritten by the next try.
+    let named = |e: std::io::Error| {
+        std::io::Error::new(e.kind(), format!("writing {}: {e}", path.display()))
+    };
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    File::open(dir)?.sync_all()
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    let written = File::create(&partial)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&partial, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(named(e));
+    }
+    File::open(dir).and_then(|d| d.sync_all()).map_err(named)
 }
 
 /// Compacts: writes generation `g`'s snapshot, ledger and empty journal, switches `CURRENT`
@@ -379,6 +395,20 @@ mod tests {
         j.append(&[record("d")]).unwrap();
         let (_, got) = Journal::open(dir.path(), 0).unwrap();
         assert_eq!(got.len(), 3, "the torn bytes were cut before appending");
+    }
+
+    /// A snapshot that cannot be written (a full disk in the service audit; here a directory
+    /// that is gone) names the file it was writing, never only a temporary file's name.
+    #[test]
+    fn a_failed_durable_write_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("gone").join("snapshot-2.model");
+        let e = write_durable(&target, b"bytes").unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("writing {}: ", target.display())),
+            "{e}"
+        );
+        assert!(!e.contains(".partial"), "{e}");
     }
 
     #[test]
