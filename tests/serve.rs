@@ -921,6 +921,49 @@ fn a_stalled_request_times_out_with_408() {
     assert!(metrics.contains(line), "{line} not in:\n{metrics}");
 }
 
+/// The second service audit: a request declaring a body over `--max-body` with `Expect:
+/// 100-continue` was told `100 Continue`, then refused once it had sent the body. It is
+/// refused at once, before any body, in the JSON shape (plain text for Akismet's routes).
+#[test]
+fn a_body_declared_over_the_limit_is_refused_before_it_is_sent() {
+    use std::io::{Read, Write};
+    let dir = tempdir();
+    let server = Server::start(dir.path(), &["--max-body", "2000"]);
+    let addr = server.url("").trim_start_matches("http://").to_owned();
+    for (path, kind) in [
+        ("/v1/score", "application/json"),
+        ("/1.1/comment-check", "application/x-www-form-urlencoded"),
+    ] {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {SCORER}\r\n\
+             Content-Type: {kind}\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\
+             Connection: close\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {answer}");
+        assert!(
+            answer.contains("5000000 bytes declared"),
+            "{path}: {answer}"
+        );
+        if path == "/v1/score" {
+            let body = &answer[answer.find('{').expect("a JSON body")..];
+            assert_error(413, body, 413, "over the limit of 2000");
+        } else {
+            assert!(
+                answer.to_ascii_lowercase().contains("x-akismet-debug-help"),
+                "{answer}"
+            );
+        }
+    }
+}
+
 /// Audit, service 1 and 2: a client that sent half a request head kept SIGTERM from ever
 /// ending the server, and connections that sent nothing stayed open for good (enough of them
 /// used up the file descriptors). With `--timeout 2`, both kinds are closed after 2 s, and a

@@ -124,9 +124,34 @@ pub(crate) async fn overloaded(err: tower::BoxError) -> ApiError {
 }
 
 /// Gives the plain-text refusals of the limit layers (413, 408, ...) the JSON error shape,
-/// except on the Akismet routes, whose clients read plain text.
-pub(crate) async fn json_errors(req: Request<Body>, next: Next) -> Response {
+/// except on the Akismet routes, whose clients read plain text; and refuses a body declared
+/// longer than `max_body` before it is read.
+pub(crate) async fn json_errors(
+    axum::extract::State(max_body): axum::extract::State<usize>,
+    req: Request<Body>,
+    next: Next,
+) -> Response {
     let akismet = req.uri().path().starts_with("/1.1/");
+    // The body limit applies as the body is read, and hyper answers `Expect: 100-continue`
+    // when it is first read: a client was told to go on and send megabytes only to have them
+    // refused (the second service audit). A declared length over the limit is refused now.
+    if let Some(declared) = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|&n| n > max_body as u64)
+    {
+        let message = format!(
+            "request body too large: {declared} bytes declared, over the limit of {max_body} \
+             (--max-body)"
+        );
+        return if akismet {
+            super::akismet::refused(StatusCode::PAYLOAD_TOO_LARGE, message)
+        } else {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, message).into_response()
+        };
+    }
     // A compressed body was read as it came: "invalid JSON body" for gzip, and an unknown
     // coding passed as plain (the second service audit). None is decoded here, so any but
     // identity is refused, named.

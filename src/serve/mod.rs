@@ -276,7 +276,10 @@ fn router(shared: Arc<state::Shared>, config: &Config) -> Router {
                 )),
         )
         .merge(native::probes())
-        .layer(axum::middleware::from_fn(error::json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            config.max_body,
+            error::json_errors,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&shared),
             metrics::track,
