@@ -112,9 +112,9 @@ fn syntax_error(text: &str, file: &str, e: &toml::de::Error) -> ServeError {
     ServeError::Config(format!("{file}: {place}{}", message.trim()))
 }
 
-/// The characters of a bearer token (RFC 6750's `b64token`, without its trailing `=`
+/// The characters of a bearer token (RFC 6750's `b64token`, before its trailing `=`
 /// padding): a key of these goes unchanged in `Authorization: Bearer`, and in a URL's query or
-/// a form with at most `+` and `/` percent-encoded, which clients do.
+/// a form with at most `+`, `/` and `=` percent-encoded, which clients do.
 fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '+' | '/')
 }
@@ -136,12 +136,16 @@ impl Keys {
                     "{file}: key {n}: shorter than {MIN_KEY_LEN} characters"
                 )));
             }
-            if let Some(c) = entry.key.chars().find(|&c| !is_token_char(c)) {
+            // Base64 keys (`openssl rand -base64 32`) end in `=` padding, which RFC 6750
+            // allows at the end of a token.
+            let body = entry.key.trim_end_matches('=');
+            if let Some(c) = body.chars().find(|&c| !is_token_char(c)) {
                 // Never the key itself: only which character, by its code.
                 return Err(ServeError::Config(format!(
                     "{file}: key {n}: holds {} ({}), which clients cannot send in every place \
                      a key goes (an Authorization header, a URL, a form); use letters, digits \
-                     and - . _ ~ + / (as `--generate-key` does)",
+                     and - . _ ~ + /, with = only at the end (base64 and `--generate-key` keys \
+                     do)",
                     if c == ' ' {
                         "a space".to_string()
                     } else {
@@ -270,6 +274,7 @@ mod tests {
             ("0123456789abcdef ghij", "a space"),
             ("0123456789abcdefé-ghij", "U+00E9"),
             ("0123456789abcdef\\\"ghij", "U+0022"),
+            ("0123456789abcdef=ghij", "U+003D"),
         ] {
             let text = format!("[[key]]\nkey = \"{key}\"\nroles = [\"score\"]\n");
             let e = Keys::parse(&text, "k.toml").unwrap_err().to_string();
@@ -279,8 +284,13 @@ mod tests {
             );
             assert!(!e.contains("0123456789abcdef"), "{e}");
         }
-        let ok = "[[key]]\nkey = \"0123456789abcdef-._~+/\"\nroles = [\"score\"]\n";
-        assert!(Keys::parse(ok, "k.toml").is_ok());
+        for ok in [
+            "0123456789abcdef-._~+/",
+            "q83vEjRWeJq83vEjRWeJq83vEjRWeJq8/+A==",
+        ] {
+            let text = format!("[[key]]\nkey = \"{ok}\"\nroles = [\"score\"]\n");
+            assert!(Keys::parse(&text, "k.toml").is_ok(), "{ok}");
+        }
     }
 
     #[test]
