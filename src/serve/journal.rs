@@ -220,6 +220,31 @@ fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(named)
 }
 
+/// Removes the files of every generation before `g`, which `CURRENT` no longer names. Not
+/// only `g - 1`'s: a crash between switching `CURRENT` and removing them left a generation's
+/// files behind for good (the crash test's directory kept generation 2's beside 7's). A file
+/// that cannot be removed is harmless, and left.
+fn remove_generations_before(dir: &Path, g: u64) {
+    let _ = std::fs::remove_file(journal_file(dir, 0));
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let stem = name.strip_suffix(".partial").unwrap_or(name);
+        let generation = ["journal-", "snapshot-", "ledger-", "totals-", "base-"]
+            .iter()
+            .find_map(|prefix| stem.strip_prefix(prefix))
+            .and_then(|rest| rest.split_once('.'))
+            .filter(|(_, ext)| matches!(*ext, "log" | "model" | "txt"))
+            .and_then(|(n, _)| n.parse::<u64>().ok());
+        if generation.is_some_and(|n| n < g) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Compacts: writes generation `g`'s snapshot, ledger and empty journal, switches `CURRENT`
 /// to it, removes generation `g - 1`'s files, and returns the new journal.
 pub(crate) fn write_generation(
@@ -243,15 +268,7 @@ pub(crate) fn write_generation(
     )?;
     write_durable(&journal_file(dir, g), b"")?;
     write_durable(&dir.join("CURRENT"), format!("{g}\n").as_bytes())?;
-    // The previous generation is no longer needed; a leftover is harmless.
-    let old = g - 1;
-    let _ = std::fs::remove_file(journal_file(dir, old));
-    if old > 0 {
-        let _ = std::fs::remove_file(snapshot_file(dir, old));
-        let _ = std::fs::remove_file(ledger_file(dir, old));
-        let _ = std::fs::remove_file(totals_file(dir, old));
-        let _ = std::fs::remove_file(base_file(dir, old));
-    }
+    remove_generations_before(dir, g);
     let path = journal_file(dir, g);
     let file = OpenOptions::new().append(true).open(&path)?;
     Ok(Journal { file, path })
@@ -395,6 +412,46 @@ mod tests {
         j.append(&[record("d")]).unwrap();
         let (_, got) = Journal::open(dir.path(), 0).unwrap();
         assert_eq!(got.len(), 3, "the torn bytes were cut before appending");
+    }
+
+    /// Compaction removes every older generation's files, also those a crash left behind
+    /// after `CURRENT` had switched, and nothing else.
+    #[test]
+    fn compaction_removes_every_older_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for name in [
+            "journal.log",
+            "snapshot-2.model",
+            "ledger-2.log",
+            "totals-2.txt",
+            "base-2.txt",
+            "journal-2.log",
+            "snapshot-3.model.partial",
+            "notes.txt",
+            "snapshot-x.model",
+        ] {
+            std::fs::write(d.join(name), b"old").unwrap();
+        }
+        write_generation(d, 4, b"model", &[record("a")], (1, 0), "sha").unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "CURRENT",
+                "base-4.txt",
+                "journal-4.log",
+                "ledger-4.log",
+                "notes.txt",
+                "snapshot-4.model",
+                "snapshot-x.model",
+                "totals-4.txt"
+            ]
+        );
     }
 
     /// A snapshot that cannot be written (a full disk in the service audit; here a directory
