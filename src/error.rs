@@ -286,6 +286,17 @@ pub enum Error {
         /// 0-based place of the comment among the changes applied.
         index: usize,
     },
+    /// A comment to forget was learned (with verdicts the model filled in), but never with the
+    /// verdicts given now.
+    #[error(
+        "comment {} of the changes was learned with other verdicts than the ones given now; \
+         nothing to forget with these",
+        index + 1
+    )]
+    ForgetDisagrees {
+        /// 0-based place of the comment among the changes applied.
+        index: usize,
+    },
     /// Forgetting would leave a label without rows of one class.
     #[error(
         "forgetting these comments would leave label {label:?} with no {class} rows; a model \

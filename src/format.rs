@@ -160,6 +160,9 @@ pub(crate) struct FilledRecord {
     pub text: [u8; 32],
     /// Its verdict per label, in label order, as learned.
     pub verdicts: Vec<bool>,
+    /// Per label, whether its verdict was given (the others were the model's own, which count
+    /// but do not step the NB-LR head's learned weights).
+    pub given: Vec<bool>,
     /// How many times it was learned with these verdicts, less the times forgotten.
     pub count: u64,
 }
@@ -469,6 +472,7 @@ mod tests {
             filled: vec![FilledRecord {
                 text: [7; 32],
                 verdicts: vec![true],
+                given: vec![false],
                 count: 2,
             }],
         }

@@ -23,11 +23,14 @@
 //! (`learning_then_forgetting_in_another_order_restores_the_scores_to_rounding`). `commentguard train` on the data plus
 //! the feedback refits `w` in full.
 //!
-//! A label a comment carries no verdict for (`None`) gets no counts from it, while the
-//! document frequencies every label shares still count it: that shifts the label's weights for
-//! the comment's new features away from zero, so a caller that wants such a label to stay as it
-//! is fills the gaps with [`Classifier::fill_verdicts`] (the model's own verdicts) first, and
-//! forgets with the same filled verdicts.
+//! A label a comment carries no verdict for (`None`) gets no counts and no step from it, while
+//! the document frequencies every label shares still count it: that shifts the label's weights
+//! for the comment's new features away from zero. [`Classifier::apply_partial_feedback`] fills
+//! such gaps with the model's own verdicts for the counts only, records them for an exact
+//! forget, and steps only the given labels. (Filling first and passing the filled verdicts to
+//! [`Classifier::apply_feedback`] steps them all: every comment then moves towards the model's
+//! own verdict on every label it was not given, and a few hundred spam decisions unlearned
+//! toxicity.) The service passes which labels were given the same way.
 
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
@@ -102,36 +105,41 @@ impl Classifier {
     /// Learns or forgets a batch in which some comments lack a verdict for some labels, as
     /// `commentguard learn` and `forget` do with a file that lacks a label's column.
     ///
-    /// Learning fills each missing verdict with the model's own (before the batch) and
-    /// records the comment's verdicts in the model. Forgetting takes the verdicts recorded for
-    /// the same text that agree with the ones given; a comment with no such record (learned
-    /// with every label given, trained on, or learned by a build before format version 5)
-    /// takes the model's own. Forgetting a comment with every verdict given also removes a
-    /// record of exactly those verdicts. All or nothing, as
-    /// [`apply_feedback`](Self::apply_feedback).
+    /// Learning fills each missing verdict with the model's own (before the batch) for the
+    /// counts, and records the comment's verdicts, and which were given, in the model. Only
+    /// the given verdicts move the NB-LR head's learned weights: a filled verdict stepping
+    /// them too moved every feature of every comment towards "not toxic" when only spam was
+    /// given, and a few hundred spam decisions unlearned toxicity. Forgetting takes the record
+    /// for the same text whose verdicts agree with the ones given, and refuses when the text
+    /// has records and none agrees; a comment with no record (learned with every label given,
+    /// trained on, or learned by a build before format version 5) takes the model's own
+    /// verdicts. All or nothing, as [`apply_feedback`](Self::apply_feedback).
     pub fn apply_partial_feedback(
         &mut self,
         direction: Direction,
         batch: &[Feedback],
     ) -> Result<FilledVerdicts> {
-        // Keyed by text, then verdicts, as the model's sorted record is.
-        let mut record: BTreeMap<([u8; 32], Vec<bool>), u64> = self
+        // Keyed by text, then verdicts, then which were given, as the model's sorted record.
+        type Key = ([u8; 32], Vec<bool>, Vec<bool>);
+        let mut record: BTreeMap<Key, u64> = self
             .parts_filled()
             .iter()
-            .map(|r| ((r.text, r.verdicts.clone()), r.count))
+            .map(|r| ((r.text, r.verdicts.clone(), r.given.clone()), r.count))
             .collect();
         let mut outcome = FilledVerdicts::default();
         let mut resolved = Vec::with_capacity(batch.len());
+        let mut stepped = Vec::with_capacity(batch.len());
         for (index, fb) in batch.iter().enumerate() {
             let text: [u8; 32] = Sha256::digest(fb.text.as_bytes()).into();
             let partial = fb.labels.iter().any(Option::is_none);
             let mut labels = fb.labels.clone();
+            let mut given: Vec<bool> = fb.labels.iter().map(Option::is_some).collect();
             match direction {
                 Direction::Learn => {
                     if partial {
                         self.fill_verdicts(&fb.text, &mut labels);
                         let verdicts = labels.iter().map(|v| v.unwrap_or(false)).collect();
-                        *record.entry((text, verdicts)).or_default() += 1;
+                        *record.entry((text, verdicts, given.clone())).or_default() += 1;
                         outcome.recorded += 1;
                     }
                 }
@@ -143,24 +151,31 @@ impl Classifier {
                                 .zip(&labels)
                                 .all(|(&r, v)| v.is_none_or(|v| v == r))
                     };
-                    // An empty verdict list sorts first: from there on, this text's records.
-                    let mut matching = record
-                        .range((text, Vec::new())..)
-                        .take_while(|((t, _), _)| *t == text)
-                        .filter(|((_, verdicts), _)| agrees(verdicts))
-                        .map(|(key, _)| key.clone());
+                    // Empty lists sort first: from there on, this text's records.
+                    let this_text: Vec<Key> = record
+                        .range((text, Vec::new(), Vec::new())..)
+                        .take_while(|((t, _, _), _)| *t == text)
+                        .map(|(key, _)| key.clone())
+                        .collect();
+                    let mut matching = this_text.iter().filter(|(_, verdicts, _)| agrees(verdicts));
                     match (matching.next(), matching.next()) {
                         (Some(_), Some(_)) => return Err(Error::AmbiguousForget { index }),
                         (Some(key), None) => {
                             labels = key.1.iter().map(|&v| Some(v)).collect();
-                            let count = record.get_mut(&key).expect("found just now");
+                            given.clone_from(&key.2);
+                            let count = record.get_mut(key).expect("found just now");
                             *count -= 1;
                             if *count == 0 {
-                                record.remove(&key);
+                                record.remove(key);
                             }
                             if partial {
                                 outcome.recalled += 1;
                             }
+                        }
+                        (None, None) if !this_text.is_empty() => {
+                            // Learned, but not with these verdicts: filling the rest from the
+                            // model would take the comment out of the wrong classes.
+                            return Err(Error::ForgetDisagrees { index });
                         }
                         (None, None) => {
                             if partial {
@@ -176,19 +191,24 @@ impl Classifier {
                 text: fb.text.clone(),
                 labels,
             });
+            stepped.push(given);
         }
-        let changes: Vec<(Direction, &Feedback)> =
-            resolved.iter().map(|f| (direction, f)).collect();
+        let changes: Vec<Change<'_>> = resolved
+            .iter()
+            .zip(&stepped)
+            .map(|(f, given)| (direction, f, Some(given.as_slice())))
+            .collect();
         if !changes.is_empty() {
             let record = record
                 .into_iter()
-                .map(|((text, verdicts), count)| FilledRecord {
+                .map(|((text, verdicts, given), count)| FilledRecord {
                     text,
                     verdicts,
+                    given,
                     count,
                 })
                 .collect();
-            *self = self.with_changes_and(&changes, |data| data.filled = record)?;
+            *self = self.with_given_changes(&changes, |data| data.filled = record)?;
         }
         Ok(outcome)
     }
@@ -196,18 +216,22 @@ impl Classifier {
     /// A copy of this model with `changes` applied in order (this one stays as it is): what a
     /// server publishes while requests in flight finish on the old model.
     pub fn with_changes(&self, changes: &[(Direction, &Feedback)]) -> Result<Classifier> {
-        self.with_changes_and(changes, |_| {})
+        let changes: Vec<Change<'_>> = changes.iter().map(|&(d, f)| (d, f, None)).collect();
+        self.with_given_changes(&changes, |_| {})
     }
 
-    /// [`with_changes`](Self::with_changes), with `edit` applied to the new model's data
-    /// before it is built.
-    fn with_changes_and(
+    /// [`with_changes`](Self::with_changes) where each change may say which labels' verdicts
+    /// were given (the others were filled in: they count, but do not step the learned
+    /// weights), with `edit` applied to the new model's data before it is built.
+    pub(crate) fn with_given_changes(
         &self,
-        changes: &[(Direction, &Feedback)],
+        changes: &[Change<'_>],
         edit: impl FnOnce(&mut ModelData),
     ) -> Result<Classifier> {
         let n_labels = self.labels().len();
-        if let Some((_, f)) = changes.iter().find(|(_, f)| f.labels.len() != n_labels) {
+        if let Some((_, f, _)) = changes.iter().find(|(_, f, given)| {
+            f.labels.len() != n_labels || given.is_some_and(|g| g.len() != n_labels)
+        }) {
             return Err(Error::InvalidParam {
                 name: "feedback verdicts",
                 value: f.labels.len().to_string(),
@@ -233,7 +257,7 @@ impl Classifier {
         let (mut scratch, mut keys, mut row) = (Scratch::default(), Vec::new(), Vec::new());
         // The features these changes touch: only their counts can need rounding after.
         let mut touched: Vec<u32> = Vec::new();
-        for (at, &(direction, fb)) in changes.iter().enumerate() {
+        for (at, &(direction, fb, given)) in changes.iter().enumerate() {
             if direction == Direction::Learn {
                 grow_vocabulary(
                     self.analyzer(),
@@ -272,7 +296,16 @@ impl Classifier {
                 return Err(Error::NeverLearned { index: at });
             }
             if let Some(head) = data.linear.as_mut() {
-                learn_step(head, &row, &fb.labels, direction.sign());
+                let stepped: Vec<Option<bool>> = match given {
+                    Some(given) => fb
+                        .labels
+                        .iter()
+                        .zip(given)
+                        .map(|(v, &g)| v.filter(|_| g))
+                        .collect(),
+                    None => fb.labels.clone(),
+                };
+                learn_step(head, &row, &stepped, direction.sign());
             }
             data.summary.rows = add_signed(data.summary.rows, direction);
             for (p, v) in data.summary.positives.iter_mut().zip(&fb.labels) {
@@ -342,6 +375,10 @@ impl Classifier {
         Ok(())
     }
 }
+
+/// One change to a model: learn or forget, the comment with a verdict per label, and which of
+/// those verdicts were given (`None`: all of them).
+pub(crate) type Change<'a> = (Direction, &'a Feedback, Option<&'a [bool]>);
 
 /// What [`Classifier::apply_partial_feedback`] did with the verdicts a batch did not give.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

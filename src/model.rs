@@ -241,14 +241,11 @@ impl Classifier {
                 ));
             }
         }
-        let filled_valid = data
-            .filled
-            .iter()
-            .all(|r| r.count > 0 && r.verdicts.len() == labels.len())
-            && data
-                .filled
-                .windows(2)
-                .all(|w| (&w[0].text, &w[0].verdicts) < (&w[1].text, &w[1].verdicts));
+        let filled_valid = data.filled.iter().all(|r| {
+            r.count > 0 && r.verdicts.len() == labels.len() && r.given.len() == labels.len()
+        }) && data.filled.windows(2).all(|w| {
+            (&w[0].text, &w[0].verdicts, &w[0].given) < (&w[1].text, &w[1].verdicts, &w[1].given)
+        });
         if !filled_valid {
             return Err(corrupt(
                 "its record of filled verdicts is out of order or does not match the labels".into(),

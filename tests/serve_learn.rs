@@ -267,3 +267,126 @@ fn a_forget_without_every_label_takes_out_what_its_learn_put_in() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// Toxic comments of the corpus's holdout files the model at `model` (the embedded one when
+/// `None`) flags for toxicity.
+fn toxic_flagged(model: Option<&std::path::Path>) -> (usize, usize) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (mut toxic, mut flagged) = (0, 0);
+    for name in ["threats.csv", "rants.csv", "identity.csv", "comebacks.csv"] {
+        let file = root.join("training-data/holdout").join(name);
+        let mut cmd = cg();
+        cmd.args(["score", "--format", "jsonl", "--input"])
+            .arg(&file);
+        if let Some(m) = model {
+            cmd.arg("--model").arg(m);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut rows = csv::Reader::from_path(&file).unwrap();
+        let is_toxic: Vec<bool> = rows.records().map(|r| &r.unwrap()[3] == "1").collect();
+        for (line, toxic_row) in String::from_utf8(out.stdout).unwrap().lines().zip(is_toxic) {
+            if toxic_row {
+                toxic += 1;
+                let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                flagged += usize::from(
+                    v["flagged"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|l| l == "toxicity"),
+                );
+            }
+        }
+    }
+    (flagged, toxic)
+}
+
+/// The third audit: learning comments with only spam given stepped every other label's
+/// learned weights towards the verdicts the model filled in ("not toxic", mostly), and 100
+/// YouTube comments learned that way took the Jigsaw comments flagged for toxicity from 150
+/// to 46. Filled verdicts now count but do not step: the toxic comments of the corpus's
+/// holdout are flagged as before, within a few.
+#[test]
+fn learning_one_label_leaves_the_others_where_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/comments-v1.csv");
+    let learned = dir.path().join("spam.model");
+    let out = cg()
+        .args(["learn", "--label", "spam", "--data"])
+        .arg(&fixture)
+        .arg("--out")
+        .arg(&learned)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (before, toxic) = toxic_flagged(None);
+    let (after, _) = toxic_flagged(Some(&learned));
+    assert!(toxic > 300 && before > toxic / 2, "{before} of {toxic}");
+    assert!(
+        after * 100 >= before * 97,
+        "toxic flagged: {before} before, {after} after learning spam"
+    );
+}
+
+/// The third audit: a forget whose extra label disagreed with the verdict `learn` recorded
+/// fell back to the model's own verdicts and took the comment out of the wrong class, with
+/// exit 0, and a second forget then took it out again. It is refused, naming the line.
+#[test]
+fn a_forget_that_disagrees_with_the_recorded_verdicts_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.csv");
+    let b = dir.path().join("b.csv");
+    std::fs::write(&a, "text,spam\n\"this is\",0\n").unwrap();
+    std::fs::write(&b, "text,spam,tox\n\"this is\",0,1\n").unwrap();
+    let learned = dir.path().join("l.model");
+    cg().args(["learn", "--label", "spam", "--data"])
+        .arg(&a)
+        .arg("--out")
+        .arg(&learned)
+        .assert()
+        .success();
+    let wrong = dir.path().join("f.model");
+    let out = cg()
+        .args([
+            "forget",
+            "--label",
+            "spam",
+            "--label",
+            "toxicity=tox",
+            "--model",
+        ])
+        .arg(&learned)
+        .arg("--data")
+        .arg(&b)
+        .arg("--out")
+        .arg(&wrong)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("b.csv: line 2: this comment was learned, but with other verdicts"),
+        "{stderr}"
+    );
+    assert!(!wrong.exists());
+    // The learn's own file forgets it, once.
+    let right = dir.path().join("r.model");
+    cg().args(["forget", "--label", "spam", "--model"])
+        .arg(&learned)
+        .arg("--data")
+        .arg(&a)
+        .arg("--out")
+        .arg(&right)
+        .assert()
+        .success();
+}

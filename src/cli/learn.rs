@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Args;
 use commentguard::{read_path_with_source, Direction, Feedback, InputFormat, LabelSpec};
 
@@ -46,9 +46,11 @@ pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
         .collect::<Result<Vec<_>, _>>()?;
     let opts = args.columns.options(args.label.clone());
     let n_labels = model.labels().len();
-    let mut rows = 0u64;
-    for path in &args.data {
-        let (mut batch, mut lines) = (Vec::new(), Vec::new());
+    // Every file's comments in one batch: each missing verdict is then filled from the model
+    // as it was before the command, so a comment in two files (or learned by one command over
+    // several) gets the same verdicts each time, and the same command forgets them.
+    let (mut batch, mut places, mut sources) = (Vec::new(), Vec::new(), Vec::new());
+    for (file, path) in args.data.iter().enumerate() {
         let (summary, mut source) =
             read_path_with_source(path, InputFormat::from_path(path), &opts, |record| {
                 let mut labels = vec![None; n_labels];
@@ -59,53 +61,60 @@ pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
                     text: record.text.clone(),
                     labels,
                 });
-                lines.push(record.line);
+                places.push((file, record.line));
                 Ok(())
             })?;
         report_skipped(path, &summary);
-        // Labels the file does not give keep the model's own verdicts, recorded when learned.
-        match model.apply_partial_feedback(direction, &batch) {
-            Ok(filled) => report_filled(path, &filled),
-            Err(commentguard::Error::NeverLearned { index }) => {
-                // Labels not given take the model's own verdicts, which the learning being
-                // undone may have moved: the audit's learn then forget with the same command
-                // met this, and "never learned" alone sent it looking for the wrong fault.
-                let missing: Vec<&str> = model
-                    .labels()
-                    .iter()
-                    .enumerate()
-                    .filter(|(l, _)| !slots.contains(l))
-                    .map(|(_, name)| name.as_str())
-                    .collect();
-                let why = if missing.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "; no record of its learning was found for the labels not given ({}), \
-                         so they took the model's own verdicts",
-                        missing.join(", ")
-                    )
-                };
-                bail!(
-                    "{}: line {}: this comment was never learned with these labels (or was \
-                     forgotten already), so it cannot be forgotten{why}; nothing was written",
-                    path.display(),
-                    lines[index]
-                )
-            }
-            Err(commentguard::Error::AmbiguousForget { index }) => bail!(
-                "{}: line {}: this comment was learned more than once with different verdicts \
-                 for the labels not given, so which to forget is not known: give every label; \
-                 nothing was written",
-                path.display(),
-                lines[index]
-            ),
-            Err(e) => return Err(e).with_context(|| format!("{}", path.display())),
-        }
-        rows += batch.len() as u64;
         if direction == Direction::Forget {
             source.name = format!("forgotten: {}", source.name);
         }
+        sources.push(source);
+    }
+    let at = |index: usize| {
+        let (file, line) = places[index];
+        format!("{}: line {line}", args.data[file].display())
+    };
+    // Labels the files do not give keep the model's own verdicts, recorded when learned.
+    match model.apply_partial_feedback(direction, &batch) {
+        Ok(filled) => report_filled(&filled),
+        Err(commentguard::Error::NeverLearned { index }) => {
+            let missing: Vec<&str> = model
+                .labels()
+                .iter()
+                .enumerate()
+                .filter(|(l, _)| !slots.contains(l))
+                .map(|(_, name)| name.as_str())
+                .collect();
+            let why = if missing.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; no record of its learning was found, so the labels not given ({}) took \
+                     the model's own verdicts",
+                    missing.join(", ")
+                )
+            };
+            bail!(
+                "{}: this comment was never learned with these labels (or was forgotten \
+                 already), so it cannot be forgotten{why}; nothing was written",
+                at(index)
+            )
+        }
+        Err(commentguard::Error::ForgetDisagrees { index }) => bail!(
+            "{}: this comment was learned, but with other verdicts than this row gives, so it \
+             cannot be forgotten with these; nothing was written",
+            at(index)
+        ),
+        Err(commentguard::Error::AmbiguousForget { index }) => bail!(
+            "{}: this comment was learned more than once with different verdicts for the \
+             labels not given, so which to forget is not known: give the labels that tell \
+             them apart; nothing was written",
+            at(index)
+        ),
+        Err(e) => return Err(e.into()),
+    }
+    let rows = batch.len() as u64;
+    for source in sources {
         model.add_source(source)?;
     }
     commentguard::write_output(&args.out, &model.to_bytes(), &inputs)?;
@@ -122,26 +131,25 @@ pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Says how the labels a file did not give were settled.
-fn report_filled(path: &std::path::Path, filled: &commentguard::FilledVerdicts) {
-    let path = path.display();
+/// Says how the labels the files did not give were settled.
+fn report_filled(filled: &commentguard::FilledVerdicts) {
     if filled.recorded > 0 {
         eprintln!(
-            "commentguard: {path}: {} comments lacked some labels: learned with the model's own \
+            "commentguard: {} comments lacked some labels: learned with the model's own \
              verdicts for those, recorded in the model for `forget`",
             filled.recorded
         );
     }
     if filled.recalled > 0 {
         eprintln!(
-            "commentguard: {path}: {} comments lacked some labels: forgotten with the verdicts \
+            "commentguard: {} comments lacked some labels: forgotten with the verdicts \
              they were learned with",
             filled.recalled
         );
     }
     if filled.unrecorded > 0 {
         eprintln!(
-            "commentguard: {path}: {} comments lacked some labels and have no record of being \
+            "commentguard: {} comments lacked some labels and have no record of being \
              learned so (learned with every label, trained on, or learned before format \
              version 5): forgotten with the model's own verdicts for those",
             filled.unrecorded

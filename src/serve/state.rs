@@ -30,6 +30,7 @@ use super::journal::{self, Journal, Op, Record};
 use super::keys::Keys;
 use super::metrics::Metrics;
 use super::{Config, ServeError};
+use crate::learn::Change;
 use crate::{Classifier, Direction, Feedback, Scorer, ScorerBuffers, DEFAULT_MODEL};
 
 /// The most feedback one group commit takes.
@@ -365,6 +366,16 @@ fn verdicts(model: &Classifier, record: &Record) -> Result<Vec<Option<bool>>, St
     Ok(labels.iter().map(|l| given.get(l).copied()).collect())
 }
 
+/// Per label of `model`, whether `record`'s client gave its verdict: only those step the NB-LR
+/// head's learned weights (the filled ones count, see `Classifier::apply_partial_feedback`).
+fn given(model: &Classifier, record: &Record) -> Vec<bool> {
+    model
+        .labels()
+        .iter()
+        .map(|l| record.labels.contains_key(l))
+        .collect()
+}
+
 fn direction(op: Op) -> Direction {
     match op {
         Op::Learn => Direction::Learn,
@@ -596,10 +607,14 @@ fn replay(
                 text: record.text.clone(),
                 labels,
             },
+            given(&model, record),
         ));
     }
-    let changes: Vec<(Direction, &Feedback)> = feedback.iter().map(|(d, f)| (*d, f)).collect();
-    Ok(model.with_changes(&changes)?)
+    let changes: Vec<Change<'_>> = feedback
+        .iter()
+        .map(|(d, f, g)| (*d, f, Some(g.as_slice())))
+        .collect();
+    Ok(model.with_given_changes(&changes, |_| {})?)
 }
 
 /// The learner thread's state.
@@ -819,16 +834,17 @@ impl Learner {
                 text: record.text.clone(),
                 labels,
             };
-            accepted.push((key, record, fb, reply));
+            let given = given(&current.model, &record);
+            accepted.push((key, record, (fb, given), reply));
         }
         if accepted.is_empty() {
             return;
         }
-        let changes: Vec<(Direction, &Feedback)> = accepted
+        let changes: Vec<Change<'_>> = accepted
             .iter()
-            .map(|(_, r, f, _)| (direction(r.op), f))
+            .map(|(_, r, (f, g), _)| (direction(r.op), f, Some(g.as_slice())))
             .collect();
-        let model = match current.model.with_changes(&changes) {
+        let model = match current.model.with_given_changes(&changes, |_| {}) {
             Ok(m) => m,
             Err(e) => {
                 let err = ApiError::internal(format!("learning failed: {e}"));
@@ -906,17 +922,21 @@ impl Learner {
         let mut feedback = Vec::new();
         for (record, n) in self.ledger.entries.values() {
             let labels = verdicts(&model, record).map_err(|m| refused(format!("feedback: {m}")))?;
+            let given = given(&model, record);
             for _ in 0..*n {
-                feedback.push(Feedback {
+                let fb = Feedback {
                     text: record.text.clone(),
                     labels: labels.clone(),
-                });
+                };
+                feedback.push((fb, given.clone()));
             }
         }
-        let changes: Vec<(Direction, &Feedback)> =
-            feedback.iter().map(|f| (Direction::Learn, f)).collect();
+        let changes: Vec<Change<'_>> = feedback
+            .iter()
+            .map(|(f, g)| (Direction::Learn, f, Some(g.as_slice())))
+            .collect();
         let model = model
-            .with_changes(&changes)
+            .with_given_changes(&changes, |_| {})
             .map_err(|e| refused(e.to_string()))?;
         let served = Served {
             sorted_labels: sorted_labels(&model),
