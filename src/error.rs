@@ -275,17 +275,6 @@ pub enum Error {
         /// 0-based place of the comment among the changes applied.
         index: usize,
     },
-    /// A comment to forget, with some labels not given, was learned more than once with
-    /// different filled-in verdicts that agree with the labels given: which to take out is
-    /// not known.
-    #[error(
-        "comment {} of the changes was learned with different verdicts for the labels not          given; give every label to say which to forget",
-        index + 1
-    )]
-    AmbiguousForget {
-        /// 0-based place of the comment among the changes applied.
-        index: usize,
-    },
     /// A comment to forget was learned (with verdicts the model filled in), but never with the
     /// verdicts given now.
     #[error(

@@ -111,7 +111,8 @@ impl Classifier {
     /// them too moved every feature of every comment towards "not toxic" when only spam was
     /// given, and a few hundred spam decisions unlearned toxicity. Forgetting takes the record
     /// for the same text whose verdicts agree with the ones given, and refuses when the text
-    /// has records and none agrees; a comment with no record (learned with every label given,
+    /// has records and none agrees (when several agree, the first in the record's order); a
+    /// comment with no record (learned with every label given,
     /// trained on, or learned by a build before format version 5) takes the model's own
     /// verdicts. All or nothing, as [`apply_feedback`](Self::apply_feedback).
     pub fn apply_partial_feedback(
@@ -157,10 +158,12 @@ impl Classifier {
                         .take_while(|((t, _, _), _)| *t == text)
                         .map(|(key, _)| key.clone())
                         .collect();
-                    let mut matching = this_text.iter().filter(|(_, verdicts, _)| agrees(verdicts));
-                    match (matching.next(), matching.next()) {
-                        (Some(_), Some(_)) => return Err(Error::AmbiguousForget { index }),
-                        (Some(key), None) => {
+                    // Learned more than once with different filled verdicts that the given ones
+                    // do not tell apart: the first in the record's order is taken out, so as
+                    // many forgets as learns take out all of them, in any order (refusing left
+                    // a file learned twice impossible to forget).
+                    match this_text.iter().find(|(_, verdicts, _)| agrees(verdicts)) {
+                        Some(key) => {
                             labels = key.1.iter().map(|&v| Some(v)).collect();
                             given.clone_from(&key.2);
                             let count = record.get_mut(key).expect("found just now");
@@ -172,18 +175,17 @@ impl Classifier {
                                 outcome.recalled += 1;
                             }
                         }
-                        (None, None) if !this_text.is_empty() => {
+                        None if !this_text.is_empty() => {
                             // Learned, but not with these verdicts: filling the rest from the
                             // model would take the comment out of the wrong classes.
                             return Err(Error::ForgetDisagrees { index });
                         }
-                        (None, None) => {
+                        None => {
                             if partial {
                                 self.fill_verdicts(&fb.text, &mut labels);
                                 outcome.unrecorded += 1;
                             }
                         }
-                        (None, Some(_)) => unreachable!("an iterator ended, then went on"),
                     }
                 }
             }
@@ -601,12 +603,14 @@ mod tests {
         assert_eq!(labels[toxic], Some(model.score(text).is_flagged("toxic")));
     }
 
-    /// A comment learned twice, once flagged for toxicity by the model and once not, with
-    /// only spam given: forgetting it with only spam cannot know which to take out, and says
-    /// so; with every label given it takes out that one, and then the other is found alone.
+    /// A comment learned twice with only spam given, once while the model did not flag it
+    /// for toxicity and once (after moderators marked it toxic) while it did: two records. Two
+    /// forgets with only spam take out one each, and with the toxic learnings forgotten too
+    /// the model scores as it did.
     #[test]
-    fn filled_verdicts_are_recalled_and_an_ambiguous_forget_is_refused() {
-        let mut model = Classifier::embedded().unwrap();
+    fn filled_verdicts_are_recalled_one_record_per_forget() {
+        let base = Classifier::embedded().unwrap();
+        let mut model = base.clone();
         let toxicity = model.label_index("toxicity").unwrap();
         let text = "Thanks for the recap of the council meeting";
         let partial = spam_only(&model, false);
@@ -629,30 +633,40 @@ mod tests {
             .apply_partial_feedback(Direction::Learn, &[feedback(text, &partial)])
             .unwrap();
         assert_eq!(model.parts_filled().len(), 2);
-        let before = model.to_bytes();
-        let e = model
-            .apply_partial_feedback(Direction::Forget, &[feedback(text, &partial)])
-            .unwrap_err();
-        assert!(matches!(e, Error::AmbiguousForget { index: 0 }), "{e}");
-        assert!(
-            model.to_bytes() == before,
-            "a refused forget changed the model"
-        );
-        // Given in full, the toxic one comes out; the civil one is then the only match.
-        model
-            .apply_partial_feedback(Direction::Forget, &[feedback(text, &toxic)])
-            .unwrap();
-        assert_eq!(model.parts_filled().len(), 1);
-        let forgot = model
-            .apply_partial_feedback(Direction::Forget, &[feedback(text, &partial)])
-            .unwrap();
-        assert_eq!((forgot.recalled, forgot.unrecorded), (1, 0));
-        assert!(model.parts_filled().is_empty());
-        // The record is saved with the model and read back.
-        let mut again = Classifier::embedded().unwrap();
+        for left in [1, 0] {
+            let forgot = model
+                .apply_partial_feedback(Direction::Forget, &[feedback(text, &partial)])
+                .unwrap();
+            assert_eq!((forgot.recalled, forgot.unrecorded), (1, 0));
+            assert_eq!(model.parts_filled().len(), left);
+        }
+        for _ in 0..times {
+            model.forget(text, &toxic).unwrap();
+        }
+        for probe in [text, "Free gift cards, click here", "you are an idiot"] {
+            let (p, q) = (base.score(probe), model.score(probe));
+            for (a, b) in p.probabilities().iter().zip(q.probabilities()) {
+                assert!((a - b).abs() < 1e-9, "{probe}: {a} vs {b}");
+            }
+        }
+        // A forget whose given verdicts agree with no record of the text is refused, and
+        // changes nothing.
+        let mut again = base.clone();
         again
             .apply_partial_feedback(Direction::Learn, &[feedback(text, &partial)])
             .unwrap();
+        let before = again.to_bytes();
+        let mut spam_and_toxic = partial.clone();
+        spam_and_toxic[toxicity] = Some(true);
+        let e = again
+            .apply_partial_feedback(Direction::Forget, &[feedback(text, &spam_and_toxic)])
+            .unwrap_err();
+        assert!(matches!(e, Error::ForgetDisagrees { index: 0 }), "{e}");
+        assert!(
+            again.to_bytes() == before,
+            "a refused forget changed the model"
+        );
+        // The record is saved with the model and read back.
         let loaded = Classifier::from_bytes(&again.to_bytes()).unwrap();
         assert_eq!(loaded.parts_filled(), again.parts_filled());
         assert_eq!(loaded.parts_filled().len(), 1);

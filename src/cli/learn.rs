@@ -105,12 +105,6 @@ pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
              cannot be forgotten with these; nothing was written",
             at(index)
         ),
-        Err(commentguard::Error::AmbiguousForget { index }) => bail!(
-            "{}: this comment was learned more than once with different verdicts for the \
-             labels not given, so which to forget is not known: give the labels that tell \
-             them apart; nothing was written",
-            at(index)
-        ),
         Err(e) => return Err(e.into()),
     }
     let rows = batch.len() as u64;
