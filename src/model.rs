@@ -342,6 +342,16 @@ impl Classifier {
         Self::from_data_with(data, None)
     }
 
+    /// How many comments learned with verdicts the model filled in are recorded for an exact
+    /// forget (see [`apply_partial_feedback`](Self::apply_partial_feedback)), and how many
+    /// learnings of them: `(comments, learnings)`.
+    pub fn filled_verdicts_recorded(&self) -> (usize, u64) {
+        let filled = self.parts_filled();
+        let mut texts: Vec<&[u8; 32]> = filled.iter().map(|r| &r.text).collect();
+        texts.dedup();
+        (texts.len(), filled.iter().map(|r| r.count).sum())
+    }
+
     /// The verdicts `learn` filled in, by comment.
     pub(crate) fn parts_filled(&self) -> &[FilledRecord] {
         &self.parts().filled

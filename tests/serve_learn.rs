@@ -155,7 +155,7 @@ fn a_training_row_can_be_forgotten_once() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(
-        err.contains("forgot 1 comments; the model now counts 299 rows"),
+        err.contains("forgot 1 comment; the model now counts 299 rows"),
         "{err}"
     );
     let twice = dir.path().join("twice.model");
@@ -197,6 +197,16 @@ fn a_forget_without_every_label_takes_out_what_its_learn_put_in() {
     assert!(
         stderr.contains("300 comments lacked some labels: learned with the model's own"),
         "{stderr}"
+    );
+    let out = cg()
+        .args(["inspect", "--model"])
+        .arg(&learned)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("filled verdicts recorded (for forget): 300 learnings of "),
+        "{shown}"
     );
     let forgotten = dir.path().join("f.model");
     let out = cg()
@@ -389,4 +399,43 @@ fn a_forget_that_disagrees_with_the_recorded_verdicts_is_refused() {
         .arg(&right)
         .assert()
         .success();
+}
+
+/// The third audit: `learn --label spam --label spam=tox` learned spam from `tox` (the last
+/// won), as `evaluate` did; `train` refused it. Both refuse it now, aliases included.
+#[test]
+fn a_label_given_twice_is_refused_by_learn_and_evaluate() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.csv");
+    std::fs::write(
+        &data,
+        "text,spam,tox\n\"hello there\",0,1\n\"buy now\",1,0\n",
+    )
+    .unwrap();
+    for (command, labels, expected) in [
+        (
+            "learn",
+            ["spam", "spam=tox"],
+            "label \"spam\" is given twice by --label",
+        ),
+        (
+            "evaluate",
+            ["toxicity=tox", "toxic=tox"],
+            "--label toxicity and --label toxic both give the model's label \"toxicity\"",
+        ),
+    ] {
+        let mut cmd = cg();
+        cmd.args([command, "--data"]).arg(&data);
+        for l in labels {
+            cmd.args(["--label", l]);
+        }
+        if command == "learn" {
+            cmd.arg("--out").arg(dir.path().join("l.model"));
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{command}: {stderr}");
+        assert!(stderr.contains(expected), "{command}: {stderr}");
+    }
+    assert!(!dir.path().join("l.model").exists());
 }

@@ -72,10 +72,7 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
     } else {
         args.label.clone()
     };
-    let indices = specs
-        .iter()
-        .map(|s| model.label_index(&s.name))
-        .collect::<commentguard::Result<Vec<usize>>>()?;
+    let indices = super::label_slots(&model, &specs)?;
     let mut eval = Evaluation::new(
         specs
             .iter()

@@ -112,6 +112,13 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
             rows.saturating_sub(*p)
         )?;
     }
+    let (texts, learnings) = model.filled_verdicts_recorded();
+    if learnings > 0 {
+        writeln!(
+            out,
+            "filled verdicts recorded (for forget): {learnings} learnings of {texts} comments"
+        )?;
+    }
     writeln!(out, "sources:")?;
     for src in &s.sources {
         writeln!(

@@ -39,11 +39,7 @@ pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
     commentguard::check_output(&args.out, &inputs)?;
     let mut model = args.model.load()?;
     // Where each --label goes among the model's labels.
-    let slots = args
-        .label
-        .iter()
-        .map(|l| model.label_index(&l.name))
-        .collect::<Result<Vec<_>, _>>()?;
+    let slots = super::label_slots(&model, &args.label)?;
     let opts = args.columns.options(args.label.clone());
     let n_labels = model.labels().len();
     // Every file's comments in one batch: each missing verdict is then filled from the model
@@ -117,7 +113,8 @@ pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
         Direction::Forget => "forgot",
     };
     eprintln!(
-        "commentguard: {verb} {rows} comments; the model now counts {} rows and {} features; wrote {}",
+        "commentguard: {verb} {}; the model now counts {} rows and {} features; wrote {}",
+        comments(rows),
         model.summary().rows,
         model.vocabulary().len(),
         args.out.display()
@@ -129,24 +126,32 @@ pub fn run(args: LearnArgs, direction: Direction) -> anyhow::Result<()> {
 fn report_filled(filled: &commentguard::FilledVerdicts) {
     if filled.recorded > 0 {
         eprintln!(
-            "commentguard: {} comments lacked some labels: learned with the model's own \
+            "commentguard: {} lacked some labels: learned with the model's own \
              verdicts for those, recorded in the model for `forget`",
-            filled.recorded
+            comments(filled.recorded)
         );
     }
     if filled.recalled > 0 {
         eprintln!(
-            "commentguard: {} comments lacked some labels: forgotten with the verdicts \
+            "commentguard: {} lacked some labels: forgotten with the verdicts \
              they were learned with",
-            filled.recalled
+            comments(filled.recalled)
         );
     }
     if filled.unrecorded > 0 {
         eprintln!(
-            "commentguard: {} comments lacked some labels and have no record of being \
-             learned so (learned with every label, trained on, or learned before format \
+            "commentguard: {} lacked some labels, with no record of a learning with \
+             labels missing (learned with every label, trained on, or learned before format \
              version 5): forgotten with the model's own verdicts for those",
-            filled.unrecorded
+            comments(filled.unrecorded)
         );
+    }
+}
+
+/// "1 comment", "2 comments".
+fn comments(n: u64) -> String {
+    match n {
+        1 => "1 comment".to_owned(),
+        n => format!("{n} comments"),
     }
 }

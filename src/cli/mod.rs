@@ -41,7 +41,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Show a model's labels, options, vocabulary, training data and top features.
     Inspect(inspect::InspectArgs),
-    /// Learn labeled comments into a model's counts (thresholds and calibration stay).
+    /// Learn labeled comments into a model's counts (thresholds and calibration stay as the
+    /// model has them, or as --threshold sets them: they are saved, and fill missing labels).
     Learn(learn::LearnArgs),
     /// Take comments learned before out of a model's counts again.
     Forget(learn::LearnArgs),
@@ -381,6 +382,32 @@ impl TrainOptionArgs {
         });
         Ok(params.linear(linear))
     }
+}
+
+/// The model label each `--label` sets, refusing two that set the same one (`spam` and
+/// `spam=other`, or an alias and its label): `learn` and `evaluate` let the last win.
+pub(crate) fn label_slots(
+    model: &commentguard::Classifier,
+    specs: &[commentguard::LabelSpec],
+) -> anyhow::Result<Vec<usize>> {
+    let mut slots: Vec<usize> = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let slot = model.label_index(&spec.name)?;
+        if let Some(first) = slots.iter().position(|&s| s == slot) {
+            let first = &specs[first].name;
+            if *first == spec.name {
+                anyhow::bail!("label {first:?} is given twice by --label; give each label once");
+            }
+            anyhow::bail!(
+                "--label {first} and --label {} both give the model's label {:?}; give each \
+                 label once",
+                spec.name,
+                model.labels()[slot]
+            );
+        }
+        slots.push(slot);
+    }
+    Ok(slots)
 }
 
 /// Refuses a label given twice among `flags`, which each set one value per label: the last
