@@ -38,7 +38,8 @@ const MAGIC: &[u8; 8] = b"CMTGUARD";
 /// NB-LR head and the block thresholds at the end of the payload; older files load without
 /// them. Version 4 put the scoring section before the payload. Version 5 added, at the end of
 /// the payload, the verdicts `learn` filled in for labels its file did not give (older files
-/// load with none recorded).
+/// load with none recorded) and the NB-LR head's counts of learned comments per feature (older
+/// files load without, their learned weights read as sums).
 pub const FORMAT_VERSION: u32 = 5;
 /// The first version with a scoring section.
 const SCORING_SINCE: u32 = 4;
@@ -149,6 +150,9 @@ pub(crate) struct ModelData {
     pub block_thresholds: Vec<f64>,
     /// The comments learned with verdicts the model filled in, sorted.
     pub filled: Vec<FilledRecord>,
+    /// The NB-LR head's `learned_count` (see `Linear`), kept here at the end of the payload so
+    /// that files before version 5 decode; empty without a head or learning.
+    pub learned_count: Vec<f64>,
 }
 
 /// A comment learned with some labels' verdicts filled in by the model's own (a `learn` file
@@ -165,6 +169,26 @@ pub(crate) struct FilledRecord {
     pub given: Vec<bool>,
     /// How many times it was learned with these verdicts, less the times forgotten.
     pub count: u64,
+}
+
+impl ModelData {
+    /// Moves `learned_count` into the NB-LR head, where learning and scoring use it.
+    pub(crate) fn join_counts(&mut self) {
+        if let Some(head) = self.linear.as_mut() {
+            if !self.learned_count.is_empty() {
+                head.learned_count = std::mem::take(&mut self.learned_count);
+            }
+        }
+    }
+
+    /// Moves the NB-LR head's `learned_count` out to where the file keeps it.
+    pub(crate) fn split_counts(&mut self) {
+        if let Some(head) = self.linear.as_mut() {
+            if !head.learned_count.is_empty() {
+                self.learned_count = std::mem::take(&mut head.learned_count);
+            }
+        }
+    }
 }
 
 /// What scoring needs, stored ahead of [`ModelData`] so that it loads without the rest.
@@ -225,6 +249,7 @@ impl From<ModelDataV2> for ModelData {
             linear: None,
             block_thresholds,
             filled: Vec::new(),
+            learned_count: Vec::new(),
         }
     }
 }
@@ -286,11 +311,11 @@ pub(crate) fn decode_rest(rest: &[u8], version: u32, file: &str) -> Result<Model
             .map_err(|e| corrupt(file, e))?
             .into()
     } else if version < FILLED_SINCE {
-        // Version 5 appended one field, a list: read an older payload as one with an empty
-        // list (postcard writes an empty list's length as a single zero byte).
-        let mut bytes = Vec::with_capacity(rest.len() + 1);
+        // Version 5 appended two fields, lists: read an older payload as one with empty lists
+        // (postcard writes an empty list's length as a single zero byte).
+        let mut bytes = Vec::with_capacity(rest.len() + 2);
         bytes.extend_from_slice(rest);
-        bytes.push(0);
+        bytes.extend_from_slice(&[0, 0]);
         postcard::from_bytes(&bytes).map_err(|e| corrupt(file, e))?
     } else {
         postcard::from_bytes(rest).map_err(|e| corrupt(file, e))?
@@ -467,6 +492,7 @@ mod tests {
                 w: vec![0.5, -0.25],
                 bias: vec![-1.0],
                 learned: vec![0.0, 0.125],
+                learned_count: Vec::new(),
             }),
             block_thresholds: vec![0.9],
             filled: vec![FilledRecord {
@@ -475,6 +501,7 @@ mod tests {
                 given: vec![false],
                 count: 2,
             }],
+            learned_count: vec![0.0, 1.0],
         }
     }
 
@@ -531,6 +558,7 @@ mod tests {
             linear: None,
             block_thresholds: vec![1.0; d.labels.len()],
             filled: Vec::new(),
+            learned_count: Vec::new(),
             ..d
         }
     }
@@ -558,16 +586,17 @@ mod tests {
     fn version_4_files_load_with_no_filled_verdicts() {
         let d = ModelData {
             filled: Vec::new(),
+            learned_count: Vec::new(),
             ..sample()
         };
-        // A version 4 payload is version 5's without the last field, which is the empty
-        // list's zero byte here.
+        // A version 4 payload is version 5's without the last two fields, which are the empty
+        // lists' zero bytes here.
         let mut bytes = encode(&scoring(), &d);
         let body_end = bytes.len() - CHECKSUM_LEN;
-        assert_eq!(bytes[body_end - 1], 0);
-        bytes.truncate(body_end - 1);
+        assert_eq!(&bytes[body_end - 2..body_end], &[0, 0]);
+        bytes.truncate(body_end - 2);
         bytes[8..12].copy_from_slice(&4u32.to_le_bytes());
-        let payload_len = (body_end - 1 - HEADER_LEN) as u64;
+        let payload_len = (body_end - 2 - HEADER_LEN) as u64;
         bytes[12..20].copy_from_slice(&payload_len.to_le_bytes());
         let digest = Sha256::digest(&bytes);
         bytes.extend_from_slice(&digest);

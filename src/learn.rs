@@ -12,11 +12,15 @@
 //! With an NB-LR head (the default), learning adds to the counts exactly what training would
 //! have, and so moves the naive Bayes log-count ratios `r` that scale each feature. The
 //! trained linear weights `w` stay; each learned comment adds a fixed step `±x_j` (towards its
-//! verdict, per label) to a separate `learned` log-odds weight of each of its features, so a
-//! feature scores `r·w + learned`. The step alone moves the comment's own log-odds by 1 per
-//! label with a verdict; the counts' new ratios move them a little more (by 0.002 to 0.03 on
-//! the embedded model). The step depends only on the comment and its verdicts, never on the
-//! model, so forgetting subtracts what learning added, in any order. The counts and steps are
+//! verdict, per label) to a separate `learned` sum of each of its features, and one to the
+//! feature's count of learned comments, and a feature scores `r·w + learned / count`: the mean
+//! of its steps. A comment whose features no other learned comment holds moves its own
+//! log-odds by 1 per label with a verdict; the counts' new ratios move them a little more (by
+//! 0.002 to 0.03 on the embedded model). A feature many learned comments share takes their
+//! average vote, never more than its value in one comment (summed, the steps of a few hundred
+//! spam decisions flagged every comment holding their common words). Steps and counts depend
+//! only on the comments and their verdicts, never on the model, so forgetting subtracts what
+//! learning added, in any order. The counts and steps are
 //! sums of floating-point values, so a forget after other changes restores them to within
 //! rounding, not bit for bit: 150 comments learned and forgotten in another order left
 //! probabilities within 4e-15 to 9e-15 of the model's before
@@ -241,6 +245,18 @@ impl Classifier {
             });
         }
         let mut data = self.to_data();
+        data.join_counts();
+        if let Some(head) = data.linear.as_mut() {
+            if head.learned_count.is_empty() && !head.learned.is_empty() {
+                // Learned on by a build before the counts were kept: its weights are sums,
+                // each read as one comment's, so they score as they did.
+                head.learned_count = head
+                    .learned
+                    .iter()
+                    .map(|&v| if v == 0.0 { 0.0 } else { 1.0 })
+                    .collect();
+            }
+        }
         let mut index = self.feature_index().clone();
         let params = data.nb.clone();
         let mut tables = Tables {
@@ -341,11 +357,21 @@ impl Classifier {
             head.w.resize(data.df.len() * n_labels, 0.0);
             if !head.learned.is_empty() {
                 head.learned.resize(head.w.len(), 0.0);
+                head.learned_count.resize(head.w.len(), 0.0);
                 for &f in &touched {
-                    head.learned[f as usize * n_labels..][..n_labels]
+                    let at = f as usize * n_labels;
+                    for (v, n) in head.learned[at..][..n_labels]
                         .iter_mut()
-                        .filter(|v| v.abs() < ROUNDING)
-                        .for_each(|v| *v = 0.0);
+                        .zip(&mut head.learned_count[at..][..n_labels])
+                    {
+                        // Counts are whole numbers: below one half is none.
+                        if *n < 0.5 {
+                            *n = 0.0;
+                        }
+                        if v.abs() < ROUNDING || *n == 0.0 {
+                            *v = 0.0;
+                        }
+                    }
                 }
             }
         }
@@ -394,8 +420,8 @@ pub struct FilledVerdicts {
     pub unrecorded: u64,
 }
 
-/// Moves an NB-LR head's learned weights one fixed step per feature towards each verdict
-/// (`sign` -1 takes the same step back).
+/// Moves an NB-LR head's learned sums one fixed step per feature towards each verdict, and
+/// counts the comment in each feature's count (`sign` -1 takes both back).
 fn learn_step(head: &mut Linear, row: &[(u32, f64)], labels: &[Option<bool>], sign: f64) {
     let n_labels = labels.len();
     let needed = row
@@ -406,11 +432,14 @@ fn learn_step(head: &mut Linear, row: &[(u32, f64)], labels: &[Option<bool>], si
     let size = needed.max(head.w.len());
     head.w.resize(size, 0.0);
     head.learned.resize(size, 0.0);
+    head.learned_count.resize(size, 0.0);
     for &(f, x) in row {
         for (l, v) in labels.iter().enumerate() {
             if let Some(positive) = v {
                 let toward = if *positive { 1.0 } else { -1.0 };
-                head.learned[f as usize * n_labels + l] += sign * toward * LEARN_STEP * x;
+                let i = f as usize * n_labels + l;
+                head.learned[i] += sign * toward * LEARN_STEP * x;
+                head.learned_count[i] += sign;
             }
         }
     }
@@ -604,9 +633,8 @@ mod tests {
     }
 
     /// A comment learned twice with only spam given, once while the model did not flag it
-    /// for toxicity and once (after moderators marked it toxic) while it did: two records. Two
-    /// forgets with only spam take out one each, and with the toxic learnings forgotten too
-    /// the model scores as it did.
+    /// for toxicity and once while it did: two records. Two forgets with only spam take out
+    /// one each, and the model scores as it did.
     #[test]
     fn filled_verdicts_are_recalled_one_record_per_forget() {
         let base = Classifier::embedded().unwrap();
@@ -619,19 +647,15 @@ mod tests {
             .unwrap();
         assert_eq!(learned.recorded, 1);
         assert!(!model.score(text).is_flagged("toxicity"));
-        // Moderators mark it toxic (every label given, so nothing is recorded) until the
-        // model's own verdict turns.
-        let mut toxic = vec![Some(false); model.labels().len()];
-        toxic[toxicity] = Some(true);
-        let mut times = 0;
-        while !model.score(text).is_flagged("toxicity") {
-            model.learn(text, &toxic).unwrap();
-            times += 1;
-            assert!(times < 50, "the verdict never turned");
-        }
+        // The model's own verdict turns (here by its threshold; on a server, by what it
+        // learned meanwhile), and the same comment is learned again with only spam given.
+        let threshold = model.thresholds()[toxicity];
+        model.set_threshold("toxicity", 1e-9).unwrap();
+        assert!(model.score(text).is_flagged("toxicity"));
         model
             .apply_partial_feedback(Direction::Learn, &[feedback(text, &partial)])
             .unwrap();
+        model.set_threshold("toxicity", threshold).unwrap();
         assert_eq!(model.parts_filled().len(), 2);
         for left in [1, 0] {
             let forgot = model
@@ -639,9 +663,6 @@ mod tests {
                 .unwrap();
             assert_eq!((forgot.recalled, forgot.unrecorded), (1, 0));
             assert_eq!(model.parts_filled().len(), left);
-        }
-        for _ in 0..times {
-            model.forget(text, &toxic).unwrap();
         }
         for probe in [text, "Free gift cards, click here", "you are an idiot"] {
             let (p, q) = (base.score(probe), model.score(probe));
@@ -670,6 +691,54 @@ mod tests {
         let loaded = Classifier::from_bytes(&again.to_bytes()).unwrap();
         assert_eq!(loaded.parts_filled(), again.parts_filled());
         assert_eq!(loaded.parts_filled().len(), 1);
+    }
+
+    /// Learned weights are means, not sums: 300 spam decisions that share the words of an
+    /// ordinary thank-you (each also holding words of its own) added their steps on "thanks",
+    /// "for", "the", "video" until every comment holding them scored spam at 1.0 (the build
+    /// before: "great article, thanks for sharing" too). The counts still move them (300 more
+    /// spam rows), but none is flagged.
+    #[test]
+    fn many_learned_comments_sharing_words_move_others_by_their_mean() {
+        let base = Classifier::embedded().unwrap();
+        let mut model = base.clone();
+        let words = [
+            "zorblax",
+            "quuxly",
+            "frobnic",
+            "vouchr",
+            "blorptown",
+            "snarfle",
+        ];
+        let batch: Vec<Feedback> = (0..300)
+            .map(|i| {
+                let own = format!("{}{} {}{}", words[i % 6], i, words[(i / 6) % 6], i * 7);
+                feedback(
+                    &format!("thanks for the video {own}"),
+                    &spam_only(&model, true),
+                )
+            })
+            .collect();
+        model.apply_feedback(Direction::Learn, &batch).unwrap();
+        let spam = |m: &Classifier, text: &str| m.score(text).get("spam").unwrap();
+        let learned = &batch[7].text;
+        assert!(
+            spam(&model, learned) > spam(&base, learned) * 2.0,
+            "a learned comment moved"
+        );
+        for probe in [
+            "thanks for the video",
+            "great article, thanks for sharing",
+            "I loved the video, thanks",
+        ] {
+            assert!(spam(&model, probe) >= spam(&base, probe), "{probe}");
+            assert!(
+                spam(&model, probe) < 0.3,
+                "{probe}: {}",
+                spam(&model, probe)
+            );
+            assert!(!model.score(probe).is_flagged("spam"), "{probe}");
+        }
     }
 
     #[test]

@@ -207,12 +207,18 @@ impl Classifier {
     /// vocabulary's index, known to be valid (learning extends the model's own).
     fn parts_of(
         analyzer: &Analyzer,
-        data: ModelData,
+        mut data: ModelData,
         labels: &[String],
         rows: f64,
         index: Option<FeatureIndex>,
     ) -> Result<Parts> {
         let corrupt = |why: String| Error::model("", ModelError::Corrupt(why));
+        if data.linear.is_none() && !data.learned_count.is_empty() {
+            return Err(corrupt(
+                "it counts learned comments for an NB-LR head it does not have".into(),
+            ));
+        }
+        data.join_counts();
         let n_features = data.vocabulary.len();
         if data.df.len() != n_features {
             return Err(corrupt(format!(
@@ -429,7 +435,7 @@ impl Classifier {
     pub(crate) fn to_data(&self) -> ModelData {
         let parts = self.parts();
         let (counts, docs, df) = parts.nb.counts().parts();
-        ModelData {
+        let mut data = ModelData {
             analyzer: self.analyzer.options().clone(),
             nb: self.params.clone(),
             labels: self.labels.to_vec(),
@@ -443,7 +449,10 @@ impl Classifier {
             linear: parts.nb.linear().cloned(),
             block_thresholds: self.block_thresholds.to_vec(),
             filled: parts.filled.clone(),
-        }
+            learned_count: Vec::new(),
+        };
+        data.split_counts();
+        data
     }
 
     /// The bytes of this model's file.

@@ -139,21 +139,32 @@ impl LinearParams {
 
 /// A fitted NB-LR head: the linear weights on the ratio-scaled features, feature-major
 /// (`n_features × n_labels`), one bias per label, and what moderators' feedback added since
-/// training (`learned`, the same shape, or empty).
+/// training (`learned`, the same shape, or empty): per feature and label the sum of the
+/// learned comments' signed steps, and (`learned_count`) how many learned comments hold the
+/// feature with a verdict for the label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Linear {
     pub(crate) params: LinearParams,
     pub(crate) w: Vec<f32>,
     pub(crate) bias: Vec<f64>,
     pub(crate) learned: Vec<f64>,
+    /// Stored after the rest of the model file's payload (format version 5), not here, so that
+    /// older files decode; empty in a model learned on by an older build, whose learned
+    /// weights are sums (each as if one comment had added it).
+    #[serde(skip)]
+    pub(crate) learned_count: Vec<f64>,
 }
 
-/// The step one learned comment adds to each of its features' scoring weights (in log-odds),
-/// per unit of feature value, towards its verdict: `learned_j += ±LEARN_STEP · x_j`. A
-/// comment's values have unit L2 norm, so the step moves its own log-odds by `LEARN_STEP` (the
-/// odds by a factor e; the counts' new ratios add a little), and a similar comment's by their
-/// cosine similarity. A fixed step (not a gradient step, which would depend on the model at the
-/// time) is what lets forgetting take out what learning put in, in any order.
+/// The step one learned comment adds to each of its features' learned sums, per unit of
+/// feature value, towards its verdict: `learned_j += ±LEARN_STEP · x_j`, and one to the
+/// feature's count. A feature scores the mean of its steps (`learned_j / count_j`), not their
+/// sum: a comment's values have unit L2 norm, so a comment whose features no other learned
+/// comment holds moves its own log-odds by `LEARN_STEP` (the odds by a factor e), and a
+/// similar comment's by their cosine similarity; but a feature many learned comments share
+/// (a common word) takes their average vote, at most its value in one comment, where the
+/// sum grew without bound (a few hundred spam decisions flagged every comment holding their
+/// common words). Sums and counts do not depend on the model at the time (as a gradient
+/// step would), so forgetting takes out what learning put in, in any order.
 pub(crate) const LEARN_STEP: f64 = 1.0;
 
 impl Linear {
@@ -162,10 +173,28 @@ impl Linear {
         self.w.len() == n_features * n_labels
             && (self.learned.is_empty() || self.learned.len() == self.w.len())
             && self.learned.iter().all(|v| v.is_finite())
+            && (self.learned_count.is_empty() || self.learned_count.len() == self.w.len())
+            && self
+                .learned_count
+                .iter()
+                .all(|c| c.is_finite() && *c >= 0.0)
             && self.bias.len() == n_labels
             && self.w.iter().all(|w| w.is_finite())
             && self.bias.iter().all(|b| b.is_finite())
             && self.params.check().is_ok()
+    }
+
+    /// Feature `i`'s (feature-major, by label) learned log-odds weight: the mean of its
+    /// learned steps, or their sum in a model learned on before the counts were kept.
+    fn learned_weight(&self, i: usize) -> f64 {
+        let sum = self.learned.get(i).copied().unwrap_or(0.0);
+        if self.learned_count.is_empty() {
+            return sum;
+        }
+        match self.learned_count[i] {
+            n if n >= 0.5 => sum / n,
+            _ => 0.0,
+        }
     }
 
     /// The scoring weights `r_j · w'_j + learned_j` from the ratios `r`.
@@ -190,7 +219,6 @@ impl Linear {
             }
             mean.iter_mut().for_each(|m| *m /= features.max(1) as f64);
         }
-        let learned = |i: usize| self.learned.get(i).copied().unwrap_or(0.0);
         let w = self
             .w
             .iter()
@@ -198,7 +226,7 @@ impl Linear {
             .map(|(i, &w)| {
                 let (f, l) = (i / n_labels, i % n_labels);
                 let r = ratios.feature(f as u32)[l];
-                r * ((1.0 - beta) * mean[l] + beta * f64::from(w)) + learned(i)
+                r * ((1.0 - beta) * mean[l] + beta * f64::from(w)) + self.learned_weight(i)
             })
             .collect();
         Weights::from_parts(w, self.bias.clone())
@@ -562,6 +590,7 @@ impl Ftrl {
             w,
             bias,
             learned: Vec::new(),
+            learned_count: Vec::new(),
         }
     }
 }
@@ -801,6 +830,7 @@ mod tests {
             w: vec![2.0, -4.0],
             bias: vec![0.5],
             learned: Vec::new(),
+            learned_count: Vec::new(),
         };
         let r = unit_ratios(2, 1);
         let eff = lin.apply(&r);

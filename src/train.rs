@@ -1116,6 +1116,7 @@ impl Trainer {
             df: df.to_vec(),
             summary: self.summary,
             filled: Vec::new(),
+            learned_count: Vec::new(),
         })
     }
 
