@@ -1417,3 +1417,59 @@ fn a_reload_reads_the_keys_file_again() {
     assert_error(s, &b, 409, "reload refused");
     assert_eq!(server.post_json("/v1/score", Some(ADMIN), &body).0, 200);
 }
+
+/// The third session's audit, through the service: feedback that gave only spam stepped the
+/// other labels' learned weights towards the model's own verdicts ("not toxic"), and every
+/// learned comment's step added up on the words they shared. 240 spam decisions that share
+/// "thanks for the video" (each with words of its own), sent as moderators' tools would, leave
+/// a toxic comment flagged for toxicity and an ordinary thank-you unflagged.
+#[test]
+fn spam_feedback_leaves_other_labels_and_shared_words_alone() {
+    let dir = tempdir();
+    let server = Server::start(dir.path(), &[]);
+    let flagged = |text: &str| -> Vec<String> {
+        let body = json!({ "text": text }).to_string();
+        let (s, out) = server.post_json("/v1/score", Some(SCORER), &body);
+        assert_eq!(s, 200, "{out}");
+        json(&out)["results"][0]["flagged"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let toxic = "You are a worthless idiot and everyone here is sick of your garbage";
+    let thanks = ["thanks for the video", "great article, thanks for sharing"];
+    assert!(flagged(toxic).contains(&"toxicity".to_owned()));
+    for t in thanks {
+        assert!(flagged(t).is_empty(), "{t}");
+    }
+    let url = server.url("/v1/feedback");
+    std::thread::scope(|scope| {
+        for t in 0..24 {
+            let url = &url;
+            scope.spawn(move || {
+                for i in 0..10 {
+                    let n = t * 10 + i;
+                    let text = format!("thanks for the video zorb{n}x quux{}y", n * 7);
+                    let body = json!({ "text": text, "labels": { "spam": true } }).to_string();
+                    let r = ureq::post(url)
+                        .set("Content-Type", "application/json")
+                        .set("Authorization", &format!("Bearer {LEARNER}"))
+                        .send_string(&body)
+                        .unwrap();
+                    assert_eq!(r.status(), 200);
+                }
+            });
+        }
+    });
+    let (_, model) = server.get("/v1/model", Some(ADMIN));
+    assert_eq!(json(&model)["feedback"]["learned"], 240, "{model}");
+    assert!(
+        flagged(toxic).contains(&"toxicity".to_owned()),
+        "toxicity unlearned"
+    );
+    for t in thanks {
+        assert!(flagged(t).is_empty(), "{t}: {:?}", flagged(t));
+    }
+}
