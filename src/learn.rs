@@ -36,11 +36,11 @@
 //! own verdict on every label it was not given, and a few hundred spam decisions unlearned
 //! toxicity.) The service passes which labels were given the same way.
 
-use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
+use crate::error::{Error, Result};
 use crate::format::{FilledRecord, ModelData, Source};
 use crate::model::{grow_vocabulary, Classifier};
 use crate::nblr::{Linear, LEARN_STEP};
@@ -114,11 +114,11 @@ impl Classifier {
     /// the given verdicts move the NB-LR head's learned weights: a filled verdict stepping
     /// them too moved every feature of every comment towards "not toxic" when only spam was
     /// given, and a few hundred spam decisions unlearned toxicity. Forgetting takes the record
-    /// for the same text whose verdicts agree with the ones given, and refuses when the text
-    /// has records and none agrees (when several agree, the first in the record's order); a
-    /// comment with no record (learned with every label given,
-    /// trained on, or learned by a build before format version 5) takes the model's own
-    /// verdicts. All or nothing, as [`apply_feedback`](Self::apply_feedback).
+    /// for the same text whose verdicts agree with the ones given (when several agree, the
+    /// first in the record's order), and refuses when the text has records and none agrees. A
+    /// comment with no record (learned with every label given, trained on, or learned by a
+    /// build before format version 5) takes the model's own verdicts. All or nothing, as
+    /// [`apply_feedback`](Self::apply_feedback).
     pub fn apply_partial_feedback(
         &mut self,
         direction: Direction,

@@ -893,22 +893,14 @@ fn the_concurrency_limit_holds_across_routes() {
 /// JSON error shape, and counted; the server goes on serving.
 #[test]
 fn a_stalled_request_times_out_with_408() {
-    use std::io::{Read, Write};
     let dir = tempdir();
     let server = Server::start(dir.path(), &["--timeout", "1"]);
     let addr = server.url("").trim_start_matches("http://").to_owned();
-    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     let head = format!(
         "POST /v1/score HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {SCORER}\r\n\
          Content-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{\"text\""
     );
-    stream.write_all(head.as_bytes()).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
-        .unwrap();
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
-    let answer = String::from_utf8_lossy(&answer);
+    let answer = server.exchange_raw(head.as_bytes());
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     let body = &answer[answer.find('{').expect("a JSON body")..];
     assert_error(408, body, 408, "timed out");
@@ -926,7 +918,6 @@ fn a_stalled_request_times_out_with_408() {
 /// refused at once, before any body, in the JSON shape (plain text for Akismet's routes).
 #[test]
 fn a_body_declared_over_the_limit_is_refused_before_it_is_sent() {
-    use std::io::{Read, Write};
     let dir = tempdir();
     let server = Server::start(dir.path(), &["--max-body", "2000"]);
     let addr = server.url("").trim_start_matches("http://").to_owned();
@@ -934,19 +925,12 @@ fn a_body_declared_over_the_limit_is_refused_before_it_is_sent() {
         ("/v1/score", "application/json"),
         ("/1.1/comment-check", "application/x-www-form-urlencoded"),
     ] {
-        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
         let head = format!(
             "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {SCORER}\r\n\
              Content-Type: {kind}\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\
              Connection: close\r\n\r\n"
         );
-        stream.write_all(head.as_bytes()).unwrap();
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(20)))
-            .unwrap();
-        let mut answer = Vec::new();
-        let _ = stream.read_to_end(&mut answer);
-        let answer = String::from_utf8_lossy(&answer);
+        let answer = server.exchange_raw(head.as_bytes());
         assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {answer}");
         assert!(
             answer.contains("5000000 bytes declared"),

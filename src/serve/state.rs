@@ -631,11 +631,13 @@ struct Learner {
 }
 
 /// The learner thread's nice value. Under contention the kernel then runs the threads that
-/// answer requests first, and a group commit's tens of milliseconds of CPU time fill the gaps
-/// between them: scoring paced at about 27,000 requests/s kept 98 to 104% of its rate beside
-/// 1,100 to 1,600 feedbacks/s with the learner at 10 or 15, against 91 to 96% at 0. At 10 the
-/// learner still gets more than its [`LEARN_SHARE`] of a core with both cores busy (weight 110
-/// against 1,024 for each of the other threads running).
+/// answer requests first, and a group commit's tens of milliseconds of CPU time go in the gaps
+/// between them. Reniced by hand during paced scoring (about 27,000 requests/s beside 1,100 to
+/// 1,600 feedbacks/s), scoring kept 93 to 104% of its rate at nice 10 or 15, against 91 to 96%
+/// at 0; in `scripts/load_test.sh`'s paced rounds at 10 (runs L to O), 91 to 102%. The p99
+/// beside feedback (6 to 11 ms, against 3 alone) did not move with it. At 10 the learner still
+/// gets more than its [`LEARN_SHARE`] of a core with both cores busy (weight 110 against 1,024
+/// for each of the other threads running).
 const LEARNER_NICE: i32 = 10;
 
 /// Lowers the calling thread's scheduling priority to [`LEARNER_NICE`] where the system allows

@@ -148,22 +148,33 @@ impl Server {
 }
 
 impl Server {
-    /// POSTs `body` over a raw connection, ignoring a failed write (the server may answer and
-    /// close before reading a refused body), and returns the status and body of the answer.
-    pub fn post_raw(&self, path: &str, key: &str, body: &[u8]) -> (u16, String) {
+    /// Sends `request` (a request head, and whatever of a body) over a raw connection,
+    /// ignoring a failed write (the server may answer and close before reading a refused
+    /// body), and returns all it answers until it closes (20 s at most).
+    pub fn exchange_raw(&self, request: &[u8]) -> String {
         use std::io::{Read, Write};
         let addr = self.base.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(addr).expect("connecting");
-        let head = format!(
+        let _ = stream.write_all(request);
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("a read timeout");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    /// POSTs `body` over a raw connection and returns the status and body of the answer.
+    pub fn post_raw(&self, path: &str, key: &str, body: &[u8]) -> (u16, String) {
+        let addr = self.base.trim_start_matches("http://");
+        let mut request = format!(
             "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\n\
              Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             body.len()
-        );
-        let _ = stream.write_all(head.as_bytes());
-        let _ = stream.write_all(body);
-        let mut answer = Vec::new();
-        let _ = stream.read_to_end(&mut answer);
-        let answer = String::from_utf8_lossy(&answer).into_owned();
+        )
+        .into_bytes();
+        request.extend_from_slice(body);
+        let answer = self.exchange_raw(&request);
         let status = answer
             .split(' ')
             .nth(1)
