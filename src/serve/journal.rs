@@ -207,7 +207,11 @@ fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
     let partial = std::path::PathBuf::from(partial);
-    let written = File::create(&partial)
+    let written = private_options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&partial)
         .and_then(|mut f| {
             f.write_all(bytes)?;
             f.sync_all()
@@ -218,6 +222,16 @@ fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         return Err(named(e));
     }
     File::open(dir).and_then(|d| d.sync_all()).map_err(named)
+}
+
+/// Options that create a file readable and writable by the server's user alone (0600 on
+/// Unix): the journal's files hold comment text. (Written through tempfile, they were; the
+/// first version of `write_durable` without it made them 0644, found by an audit.)
+fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
 }
 
 /// Removes the files of every generation before `g`, which `CURRENT` no longer names. Not
@@ -245,8 +259,9 @@ fn remove_generations_before(dir: &Path, g: u64) {
     }
 }
 
-/// Compacts: writes generation `g`'s snapshot, ledger and empty journal, switches `CURRENT`
-/// to it, removes generation `g - 1`'s files, and returns the new journal.
+/// Compacts: writes generation `g`'s snapshot, ledger and empty journal (removing them all if
+/// one fails), switches `CURRENT` to it, removes every older generation's files, and returns
+/// the new journal.
 pub(crate) fn write_generation(
     dir: &Path,
     g: u64,
@@ -255,18 +270,31 @@ pub(crate) fn write_generation(
     (learned, forgotten): (u64, u64),
     base: &str,
 ) -> std::io::Result<Journal> {
-    write_durable(&snapshot_file(dir, g), model)?;
-    write_durable(&base_file(dir, g), format!("{base}\n").as_bytes())?;
     let mut lines = Vec::new();
     for r in ledger {
         line(r, &mut lines);
     }
-    write_durable(&ledger_file(dir, g), &lines)?;
-    write_durable(
-        &totals_file(dir, g),
-        format!("{learned} {forgotten}\n").as_bytes(),
-    )?;
-    write_durable(&journal_file(dir, g), b"")?;
+    let files = [
+        (snapshot_file(dir, g), model.to_vec()),
+        (base_file(dir, g), format!("{base}\n").into_bytes()),
+        (ledger_file(dir, g), lines),
+        (
+            totals_file(dir, g),
+            format!("{learned} {forgotten}\n").into_bytes(),
+        ),
+        (journal_file(dir, g), Vec::new()),
+    ];
+    for (path, bytes) in &files {
+        if let Err(e) = write_durable(path, bytes) {
+            // An incomplete generation left behind made the next start refuse the directory
+            // ("CURRENT is missing, but snapshot-1.model is there"), with advice that then
+            // failed on the missing ledger (an audit). CURRENT still names the previous one.
+            for (path, _) in &files {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(e);
+        }
+    }
     write_durable(&dir.join("CURRENT"), format!("{g}\n").as_bytes())?;
     remove_generations_before(dir, g);
     let path = journal_file(dir, g);
@@ -281,7 +309,7 @@ impl Journal {
         let io = |what: &str, e| ServeError::Io(format!("{what} {}", dir.display()), e);
         std::fs::create_dir_all(dir).map_err(|e| io("creating the journal directory", e))?;
         let path = journal_file(dir, g);
-        let mut file = OpenOptions::new()
+        let mut file = private_options()
             .read(true)
             .append(true)
             .create(true)
@@ -412,6 +440,49 @@ mod tests {
         j.append(&[record("d")]).unwrap();
         let (_, got) = Journal::open(dir.path(), 0).unwrap();
         assert_eq!(got.len(), 3, "the torn bytes were cut before appending");
+    }
+
+    /// Every file of a generation is the server user's alone (0600), as the service docs say:
+    /// they hold comment text. And a compaction that fails leaves no part of its generation.
+    #[cfg(unix)]
+    #[test]
+    fn generation_files_are_private_and_a_failed_compaction_leaves_none() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let (journal, _) = Journal::open(d, 0).unwrap();
+        drop(journal);
+        write_generation(d, 1, b"model", &[record("a")], (1, 0), "sha").unwrap();
+        for name in [
+            "journal.log",
+            "snapshot-1.model",
+            "base-1.txt",
+            "ledger-1.log",
+            "totals-1.txt",
+            "journal-1.log",
+            "CURRENT",
+        ] {
+            let path = d.join(name);
+            if name == "journal.log" {
+                // Generation 0's journal was removed by the compaction; make it again.
+                Journal::open(d, 0).unwrap();
+            }
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{name}: {mode:o}");
+        }
+        // The ledger's name taken by a directory, as a full disk would fail its write.
+        std::fs::create_dir(d.join("ledger-2.log")).unwrap();
+        let e = write_generation(d, 2, b"model", &[record("a")], (1, 0), "sha").unwrap_err();
+        assert!(e.to_string().contains("ledger-2.log"), "{e}");
+        for name in [
+            "snapshot-2.model",
+            "base-2.txt",
+            "totals-2.txt",
+            "journal-2.log",
+        ] {
+            assert!(!d.join(name).exists(), "{name} left behind");
+        }
+        assert_eq!(std::fs::read_to_string(d.join("CURRENT")).unwrap(), "1\n");
     }
 
     /// Compaction removes every older generation's files, also those a crash left behind
