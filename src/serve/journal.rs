@@ -274,15 +274,13 @@ pub(crate) fn write_generation(
     for r in ledger {
         line(r, &mut lines);
     }
-    let files = [
-        (snapshot_file(dir, g), model.to_vec()),
-        (base_file(dir, g), format!("{base}\n").into_bytes()),
-        (ledger_file(dir, g), lines),
-        (
-            totals_file(dir, g),
-            format!("{learned} {forgotten}\n").into_bytes(),
-        ),
-        (journal_file(dir, g), Vec::new()),
+    let (base, totals) = (format!("{base}\n"), format!("{learned} {forgotten}\n"));
+    let files: [(PathBuf, &[u8]); 5] = [
+        (snapshot_file(dir, g), model),
+        (base_file(dir, g), base.as_bytes()),
+        (ledger_file(dir, g), &lines),
+        (totals_file(dir, g), totals.as_bytes()),
+        (journal_file(dir, g), b""),
     ];
     for (path, bytes) in &files {
         if let Err(e) = write_durable(path, bytes) {

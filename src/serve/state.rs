@@ -424,10 +424,12 @@ impl Shared {
                     }
                     (ledger.learned_total, ledger.forgotten_total) =
                         journal::read_totals(dir, generation)?.unwrap_or((ledger.learned(), 0));
-                    match journal::read_base(dir, generation)? {
-                        // Built on another model than --model (changed since, or replaced
-                        // and reloaded): the snapshot served its old base under the new
-                        // model's name. Learn the ledger on --model, as a reload does.
+                    // Learned again from the ledger, rather than loaded, when the snapshot's
+                    // model cannot stand for the base model and its ledger.
+                    let loaded = match journal::read_base(dir, generation)? {
+                        // Built on another model than --model (changed since, or replaced and
+                        // reloaded): the snapshot served its old base under the new model's
+                        // name. Learn the ledger on --model, as a reload does.
                         Some(base) if base != sha256 => {
                             tracing::warn!(
                                 snapshot_base = %base,
@@ -436,8 +438,7 @@ impl Shared {
                                  feedback on the base model (--model, or the embedded one) \
                                  instead"
                             );
-                            let file = journal::ledger_file(dir, generation);
-                            replay(model, &records, &mut Ledger::default(), &file)?
+                            None
                         }
                         _ => {
                             let snapshot = Classifier::load(&snapshot)?;
@@ -450,11 +451,17 @@ impl Shared {
                                     "the snapshot was written by an older build, which learned \
                                      differently: learning its feedback on the base model again"
                                 );
-                                let file = journal::ledger_file(dir, generation);
-                                replay(model, &records, &mut Ledger::default(), &file)?
+                                None
                             } else {
-                                snapshot
+                                Some(snapshot)
                             }
+                        }
+                    };
+                    match loaded {
+                        Some(snapshot) => snapshot,
+                        None => {
+                            let file = journal::ledger_file(dir, generation);
+                            replay(model, &records, &mut Ledger::default(), &file)?
                         }
                     }
                 } else {
