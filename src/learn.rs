@@ -157,29 +157,32 @@ impl Classifier {
                                 .all(|(&r, v)| v.is_none_or(|v| v == r))
                     };
                     // Empty lists sort first: from there on, this text's records.
-                    let this_text: Vec<Key> = record
+                    let mut this_text = record
                         .range((text, Vec::new(), Vec::new())..)
                         .take_while(|((t, _, _), _)| *t == text)
-                        .map(|(key, _)| key.clone())
-                        .collect();
+                        .peekable();
+                    let learned = this_text.peek().is_some();
                     // Learned more than once with different filled verdicts that the given ones
                     // do not tell apart: the first in the record's order is taken out, so as
                     // many forgets as learns take out all of them, in any order (refusing left
                     // a file learned twice impossible to forget).
-                    match this_text.iter().find(|(_, verdicts, _)| agrees(verdicts)) {
+                    let found = this_text
+                        .find(|((_, verdicts, _), _)| agrees(verdicts))
+                        .map(|(key, _)| key.clone());
+                    match found {
                         Some(key) => {
                             labels = key.1.iter().map(|&v| Some(v)).collect();
                             given.clone_from(&key.2);
-                            let count = record.get_mut(key).expect("found just now");
+                            let count = record.get_mut(&key).expect("found just now");
                             *count -= 1;
                             if *count == 0 {
-                                record.remove(key);
+                                record.remove(&key);
                             }
                             if partial {
                                 outcome.recalled += 1;
                             }
                         }
-                        None if !this_text.is_empty() => {
+                        None if learned => {
                             // Learned, but not with these verdicts: filling the rest from the
                             // model would take the comment out of the wrong classes.
                             return Err(Error::ForgetDisagrees { index });
